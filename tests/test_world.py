@@ -1,0 +1,165 @@
+"""The world: what clips look like, how they are captioned and split."""
+import re
+
+import numpy as np
+import pytest
+
+from tinyt2v.world import (COLORS, MOTIONS, SHAPES, SIZES, PromptError, clips, combos, generate,
+                           get_world, heldout_pairs, parse_prompt)
+from tinyt2v.world.captions import TEMPLATES
+from tinyt2v.world.export import export
+
+
+def test_world_has_the_promised_variety():
+    assert len(SHAPES) >= 6 and len(COLORS) >= 8 and len(MOTIONS) >= 16
+    ranges = sorted(SIZES.values())
+    assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:])), "size ranges overlap"
+    rgb = np.array(list(COLORS.values()), float)
+    d = np.linalg.norm(rgb[:, None] - rgb[None], axis=-1) + np.eye(len(rgb)) * 1e9
+    assert d.min() > 80, "two colours are too close to tell apart"
+
+
+def test_default_clip_is_16_frames_of_64x64_on_white(world):
+    b = generate(world, "train", 8, seed=0)
+    assert b.video.shape == (8, 16, 64, 64, 3) and b.video.dtype == np.uint8
+    corners = b.video[:, :, [0, 0, -1, -1], [0, -1, 0, -1]]
+    assert (corners == 255).all()
+
+
+def test_same_seed_same_bytes_whatever_the_batch_size(world):
+    a = generate(world, "train", 100, seed=7)
+    b = np.concatenate([x.video for x in clips(world, "train", 100, seed=7, batch_size=13)])
+    c = np.concatenate([x.video for x in clips(world, "train", 100, seed=7, batch_size=50, workers=2)])
+    assert np.array_equal(a.video, b) and np.array_equal(a.video, c)
+    assert not np.array_equal(a.video, generate(world, "train", 100, seed=8).video)
+
+
+def test_stream_can_start_mid_way(world):
+    full = generate(world, "test", 150, seed=3)
+    tail = np.concatenate([x.video for x in clips(world, "test", 50, seed=3, start=100)])
+    assert np.array_equal(full.video[100:], tail)
+
+
+def test_object_stays_wholly_in_frame_by_default(world):
+    v = generate(world, "train", 300, seed=1).video
+    border = np.concatenate([v[:, :, 0], v[:, :, -1], v[:, :, :, 0], v[:, :, :, -1]], axis=2)
+    assert (border == 255).all()
+
+
+def test_partly_out_of_frame_is_an_option():
+    v = generate(get_world("default", in_frame=False), "train", 300, seed=1).video
+    border = np.concatenate([v[:, :, 0], v[:, :, -1], v[:, :, :, 0], v[:, :, :, -1]], axis=2)
+    assert (border != 255).any()
+
+
+def test_edges_are_anti_aliased(world):
+    v = generate(world, "train", 20, seed=0).video
+    # pixels part-way between white and the object's colour exist along every edge
+    frame = v[0, 0].astype(int)
+    colour = np.array(list(COLORS.values()))
+    pure = (frame == 255).all(-1) | (frame[:, :, None] == colour[None, None]).all(-1).any(-1)
+    assert (~pure).sum() > 5
+
+
+def test_background_and_frames_are_configurable():
+    cfg = get_world("default", frames=8, height=32, width=48, background=(200, 220, 255))
+    v = generate(cfg, "train", 4).video
+    assert v.shape == (4, 8, 32, 48, 3)
+    assert (v[:, :, 0, 0] == (200, 220, 255)).all()
+    textured = generate(get_world("default", texture=0.05), "train", 2).video
+    assert len(np.unique(textured[0, 0, :8, :8].reshape(-1, 3), axis=0)) > 5
+
+
+def test_a_circle_is_never_asked_to_rotate(world):
+    for split in ("train", "heldout"):
+        assert not any(s == "circle" and m.startswith("rotate") for s, _, _, m in combos(world, split))
+
+
+def test_seed_preset_is_the_tutorials_world_drawn_every_frame():
+    seed = get_world("seed")
+    b = generate(seed, "train", 64)
+    assert b.video.shape[1:] == (10, 64, 64, 3)
+    assert set(b.captions) <= {p for p, _ in seed.prompts} and len(seed.prompts) == 18
+    assert "circle moving up-right" not in b.captions
+    drawn = (b.video != 255).any(-1).sum((2, 3))  # object pixels per frame
+    assert (drawn > 20).all(), "every frame shows the circle"
+    blue = np.array(COLORS["blue"])
+    assert (np.abs(b.video.reshape(-1, 3) - blue).sum(-1) == 0).any()
+    held = generate(seed, "heldout", 4)
+    assert set(held.captions) == {"circle moving up-right"}
+
+
+@pytest.mark.parametrize("split", ["train", "test", "heldout", "paraphrase"])
+def test_every_caption_parses_back_to_its_label(world, split):
+    b = generate(world, split, 300, seed=2)
+    for caption, label in zip(b.captions, b.labels):
+        parsed = parse_prompt(caption)
+        for key in ("shape", "color", "size", "motion"):
+            assert parsed[key] == label[key], (caption, key)
+        assert parsed["speed"] in (None, label["speed"]), caption
+
+
+def test_parse_prompt_names_the_words_it_does_not_know():
+    assert parse_prompt("a small red circle moving up-right") == dict(
+        shape="circle", color="red", size="small", motion="up_right", speed=None)
+    assert parse_prompt("Red ball sliding toward the upper right, quickly!")["motion"] == "up_right"
+    with pytest.raises(PromptError) as e:
+        parse_prompt("a small red circle moonwalking gracefully")
+    assert e.value.words == ("moonwalking", "gracefully")
+    with pytest.raises(PromptError):
+        parse_prompt("   ")
+    with pytest.raises(PromptError, match="two shapes"):
+        parse_prompt("a circle and a square")
+
+
+def test_heldout_pairs_are_never_in_train_and_include_the_tutorials_test(world):
+    sm, cs = heldout_pairs(world)
+    assert ("circle", "up_right") in sm
+    n_sm = sum(1 for s in world.shapes for m in world.motions if not (s == "circle" and m.startswith("rotate")))
+    assert len(sm) >= 0.1 * n_sm and len(cs) >= 0.1 * len(world.shapes) * len(world.colors)
+    train = combos(world, "train")
+    assert not any((s, m) in sm or (c, s) in cs for s, c, _, m in train)
+    assert all((s, m) in sm or (c, s) in cs for s, c, _, m in combos(world, "heldout"))
+    # every shape, colour and motion is still trained on
+    assert {s for s, *_ in train} == set(world.shapes)
+    assert {c for _, c, *_ in train} == set(world.colors)
+    assert {m for *_, m in train} == set(world.motions)
+
+
+def _grammar(style):
+    """A regex matching exactly the captions one style of the grammar can produce."""
+    from tinyt2v.world.captions import (COLOR_WORDS, MOTION_WORDS, SHAPE_WORDS, SIZE_WORDS,
+                                        SPEED_WORDS, STYLES)
+    k = STYLES.index(style)
+    alt = lambda table: "(?:" + "|".join(re.escape(w) for v in table.values() for w in v[k]) + ")"  # noqa: E731
+    speed = alt({n: v for n, v in SPEED_WORDS.items() if v[k]})
+    fields = dict(shape=alt(SHAPE_WORDS), color=alt(COLOR_WORDS), size=alt(SIZE_WORDS),
+                  motion=alt(MOTION_WORDS) + f"(?: {speed})?")
+    def pattern(template):
+        parts = re.split(r"\{(\w+)\}", template)  # literal, field, literal, ...
+        return "".join(fields[p] if i % 2 else re.sub(r"(?<![a-z])a\\ ", r"an?\\ ", re.escape(p))
+                       for i, p in enumerate(parts))
+    templates = [pattern(t) for t in TEMPLATES[style]]
+    return re.compile("^(?:" + "|".join(templates) + ")$")
+
+
+def test_paraphrase_captions_use_only_paraphrase_templates_and_words(world):
+    train, para = _grammar("train"), _grammar("paraphrase")
+    for caption in generate(world, "paraphrase", 300, seed=4).captions:
+        assert para.match(caption) and not train.match(caption), caption
+    for caption in generate(world, "train", 300, seed=4).captions:
+        assert train.match(caption) and not para.match(caption), caption
+
+
+def test_export_writes_clips_and_both_manifests(tmp_path, world):
+    export(world, "heldout", 3, tmp_path / "mp4", seed=0, fmt="mp4")
+    rows = (tmp_path / "mp4" / "manifest.jsonl").read_text().splitlines()
+    assert len(rows) == 3 and all((tmp_path / "mp4" / f"clip_00000{i}.mp4").stat().st_size > 0 for i in range(3))
+    import json
+    row = json.loads(rows[0])
+    assert {"path", "caption", "shape", "color", "size", "motion"} <= set(row)
+    csv = (tmp_path / "mp4" / "manifest.csv").read_text().splitlines()
+    assert csv[0] == "path,text,num_frames,height,width" and csv[1].endswith(",16,64,64")
+    export(world, "train", 2, tmp_path / "png", fmt="png")
+    assert (tmp_path / "png" / "video_1" / "frame_15.png").exists()
+    assert (tmp_path / "png" / "video_1" / "prompt.txt").read_text().strip()

@@ -1,0 +1,79 @@
+"""Scoring many clips: accuracy per attribute, all-correct accuracy, confusion matrices and
+temporal consistency, as one JSON-ready report. Also reads a `tinyt2v data export` folder."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from .read import Reading
+
+ATTRIBUTES = ("shape", "color", "size", "motion")
+UNREADABLE = "unreadable"
+
+
+def score(pairs: Iterable[tuple[Reading, dict]]) -> dict:
+    """Report for (reading, expected label) pairs. An expected attribute that is None (the
+    prompt did not say) counts as correct; an unreadable clip is wrong on every attribute."""
+    n = 0
+    correct = defaultdict(int)
+    all_correct = readable = 0
+    confusion = {a: defaultdict(lambda: defaultdict(int)) for a in ATTRIBUTES}
+    temporal = defaultdict(list)
+    for reading, label in pairs:
+        n += 1
+        readable += reading.readable
+        ok_all = True
+        for a in ATTRIBUTES:
+            want, got = label.get(a), getattr(reading, a) if reading.readable else UNREADABLE
+            ok = want is None or got == want
+            correct[a] += ok
+            ok_all &= ok
+            if want is not None:
+                confusion[a][want][got] += 1
+        all_correct += ok_all
+        for k, v in reading.temporal.items():
+            temporal[k].append(v)
+    if n == 0:
+        raise ValueError("nothing to score: no clips")
+    return {
+        "n": n,
+        "all_correct": all_correct / n,
+        "readable": readable / n,
+        "accuracy": {a: correct[a] / n for a in ATTRIBUTES},
+        "temporal": {k: float(np.mean(v)) for k, v in temporal.items()},
+        "confusion": {a: {w: dict(g) for w, g in confusion[a].items()} for a in ATTRIBUTES},
+    }
+
+
+def read_manifest(folder: str | Path) -> list[dict]:
+    """Rows of FOLDER/manifest.jsonl, with `path` made absolute. Raises ValueError naming the
+    line of a malformed row."""
+    folder = Path(folder)
+    manifest = folder / "manifest.jsonl"
+    if not manifest.is_file():
+        raise FileNotFoundError(f"{manifest} not found (write one with `tinyt2v data export`)")
+    rows = []
+    for i, line in enumerate(manifest.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            row["path"] = str(folder / row["path"])
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            raise ValueError(f"{manifest} line {i}: not a JSON object with a 'path' ({e})") from e
+        rows.append(row)
+    return rows
+
+
+def format_report(report: dict) -> str:
+    """A short human summary of a report."""
+    acc = report["accuracy"]
+    lines = [f"clips: {report['n']}   all correct: {report['all_correct']:.1%}   "
+             f"readable: {report['readable']:.1%}",
+             "per attribute: " + "  ".join(f"{a} {acc[a]:.1%}" for a in ATTRIBUTES),
+             "temporal: " + "  ".join(f"{k} {v:.3f}" for k, v in report["temporal"].items())]
+    return "\n".join(lines)

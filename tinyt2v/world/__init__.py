@@ -1,0 +1,10 @@
+"""The procedural world: captioned clips of one shape doing one motion."""
+from .attributes import COLORS, MOTIONS, SHAPES, SIZES, SPEEDS
+from .captions import PromptError, make_caption, parse_prompt
+from .config import PRESETS, WorldConfig, get_world
+from .sample import Batch, clips, generate
+from .splits import SPLITS, combos, heldout_pairs
+
+__all__ = ["COLORS", "MOTIONS", "SHAPES", "SIZES", "SPEEDS", "PromptError", "make_caption",
+           "parse_prompt", "PRESETS", "WorldConfig", "get_world", "Batch", "clips", "generate",
+           "SPLITS", "combos", "heldout_pairs"]
