@@ -32,8 +32,11 @@ def friendly(fn):
         try:
             return fn(*args, **kwargs)
         except (UsageError, ValueError, FileNotFoundError, NotADirectoryError,
-                PermissionError, IsADirectoryError) as e:
+                PermissionError, IsADirectoryError, ImportError) as e:
             err.print(f"[red]error:[/red] {e}", highlight=False)
+            raise typer.Exit(2)
+        except OSError as e:  # disk full, read-only folder, ...
+            err.print(f"[red]error:[/red] {e.strerror or e}: {e.filename or ''}", highlight=False)
             raise typer.Exit(2)
         except KeyboardInterrupt:
             err.print("interrupted")
@@ -116,6 +119,137 @@ def judge_cmd(
         print(json.dumps(report, indent=2))
     else:
         out.print(format_report(report))
+
+
+@app.command("train")
+@friendly
+def train_cmd(
+    model: str = typer.Option("latent-flow", help="latent-flow (main) | seed-gan | seed-cgan"),
+    preset: str = typer.Option("tiny", help="Model preset: latent-flow tiny|default|large; seed-gan seed|default."),
+    world: str = typer.Option("default", help="World preset to stream: default | seed"),
+    minutes: Optional[float] = typer.Option(None, help="Stop after this many minutes of training."),
+    steps: Optional[int] = typer.Option(None, help="Stop after this many steps."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Run folder (default runs/MODEL-PRESET)."),
+    resume: bool = typer.Option(False, help="Continue exactly from OUT/checkpoint."),
+    batch_size: Optional[int] = typer.Option(None, help="Clips per step (default: the preset's)."),
+    seed: int = typer.Option(0, help="Seed for weights, noise and the data stream."),
+    sample_every: int = typer.Option(500, help="Write a sample grid (PNG + GIF) every N steps."),
+    ckpt_every: int = typer.Option(500, help="Save a checkpoint every N steps."),
+    threads: Optional[int] = typer.Option(None, help="torch CPU threads (default: torch's)."),
+):
+    """Train a model on the streamed world; writes checkpoint/, samples/, loss.png, metrics.jsonl."""
+    from .train import TrainConfig, train
+
+    if minutes is None and steps is None:
+        raise UsageError("say how long to train: --minutes M or --steps S")
+    if (minutes is not None and minutes <= 0) or (steps is not None and steps < 1):
+        raise UsageError("--minutes must be > 0 and --steps >= 1")
+    cfg = TrainConfig(model=model, preset=preset, world=world, minutes=minutes, steps=steps,
+                      out=str(out_dir or Path("runs") / f"{model}-{preset}"), resume=resume,
+                      batch_size=batch_size, seed=seed, sample_every=sample_every,
+                      ckpt_every=ckpt_every, threads=threads)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
+                  TimeRemainingColumn(), console=err) as bar:
+        total = steps if steps is not None else minutes * 60
+        task = bar.add_task(f"train {model}", total=total, info="")
+        t0 = [None, None]
+        import time
+
+        def on_step(step, logs):
+            now = time.time()
+            if t0[0] is None:
+                t0[0], t0[1] = now, step
+            rate = (step - t0[1]) / max(now - t0[0], 1e-9)
+            info = f"step {step}  {rate:.2f} it/s  " + "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
+            bar.update(task, completed=step if steps is not None else now - start, info=info)
+        start = time.time()
+        folder = train(cfg, on_step)
+    out.print(f"checkpoint: {folder}")
+
+
+def _pipeline(checkpoint: Optional[Path]):
+    from .pipeline import Pipeline
+
+    return Pipeline.from_pretrained(checkpoint)
+
+
+@app.command("generate")
+@friendly
+def generate_cmd(
+    prompt: str = typer.Argument(..., help='What to show, e.g. "a small red circle moving up-right".'),
+    output: Path = typer.Option(Path("out.mp4"), "-o", "--output", help="Output .mp4, .gif, or a folder of PNG frames."),
+    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (default: the shipped one)."),
+    seed: int = typer.Option(0, help="Sampling seed: same seed, same video."),
+    frames: Optional[int] = typer.Option(None, help="Frames to generate (default: the model's)."),
+    guidance: Optional[float] = typer.Option(None, help="Classifier-free guidance scale (latent-flow)."),
+    n: int = typer.Option(1, "--n", help="Write N samples (seeds SEED..SEED+N-1) and a contact sheet."),
+    fps: int = typer.Option(8, help="Frames per second of the file."),
+):
+    """Generate a video from a text prompt (MP4, GIF or PNG frames, chosen by the extension)."""
+    import warnings
+
+    import numpy as np
+
+    from .pipeline import MAX_SEED, Video
+    from .visuals import frame_grid, save_png
+
+    if not 1 <= n <= 64:
+        raise UsageError(f"--n must be from 1 to 64, got {n}")
+    if not 1 <= fps <= 60:
+        raise UsageError(f"--fps must be from 1 to 60, got {fps}")
+    if not 0 <= seed <= MAX_SEED - n:
+        raise UsageError(f"--seed must be from 0 to {MAX_SEED - n}, got {seed}")
+    if output.suffix.lower() not in (".mp4", ".gif", ".png", ""):
+        raise UsageError(f"output must end in .mp4, .gif or .png (or be a folder), got {output.name}")
+    if not output.parent.is_dir():
+        raise UsageError(f"output folder {output.parent} does not exist")
+    pipe = _pipeline(checkpoint)
+    ignored = pipe.check(prompt, frames, guidance, seed)
+    if ignored:
+        err.print(f"warning: words this model never saw are ignored: {', '.join(ignored)}")
+    written, clips = [], []
+    for k in range(n):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            video = pipe(prompt, seed=seed + k, frames=frames, guidance=guidance)
+        video.fps = fps
+        path = output if n == 1 else output.with_name(f"{output.stem}_{k}{output.suffix}")
+        written.append(video.save(path))
+        clips.append(video.frames)
+    if n > 1:
+        sheet = output.with_name(f"{output.stem}_sheet.png")
+        save_png(sheet, frame_grid(np.stack(clips)))
+        written.append(sheet)
+    from .judge import read_clip
+
+    out.print("\n".join(f"wrote {p}" for p in written))
+    out.print(f"the judge sees: {read_clip(clips[0]).describe()}")
+    _ = Video
+
+
+@app.command("eval")
+@friendly
+def eval_cmd(
+    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (default: the shipped one)."),
+    split: str = typer.Option("test", help="train | test | heldout | paraphrase"),
+    n: int = typer.Option(200, "-n", "--n", help="Clips (one per prompt of the split)."),
+    seed: int = typer.Option(0, help="Seed of the prompts and of the sampling noise."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full JSON report."),
+):
+    """Generate one clip per prompt of a split and score it with the judge."""
+    from .evaluate import evaluate
+    from .judge import format_report
+
+    if n < 1:
+        raise UsageError(f"-n must be at least 1, got {n}")
+    pipe = _pipeline(checkpoint)
+    with progress_bar() as bar:
+        task = bar.add_task(f"eval {split}", total=n)
+        report = evaluate(pipe, split, n, seed, progress=lambda k: bar.advance(task, k))
+    if as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        out.print(format_report(report) + f"\nseconds per clip: {report['seconds_per_clip']:.4f}")
 
 
 def main():

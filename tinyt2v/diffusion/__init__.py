@@ -1,0 +1,1 @@
+"""Generative math kept apart from networks: flow matching loss and sampler."""

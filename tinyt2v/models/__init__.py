@@ -1,0 +1,45 @@
+"""Model families by name, each with named presets (DiT-style registry)."""
+from __future__ import annotations
+
+from dataclasses import asdict, fields, replace
+
+from ..text import Vocab
+from .base import System
+from .latent_flow import PRESETS as LATENT_FLOW_PRESETS
+from .latent_flow import LatentFlow, LatentFlowConfig
+from .seed_gan import SeedGAN, SeedGANConfig
+
+# name -> (config class, system class, presets, fixed overrides)
+MODELS = {
+    "latent-flow": (LatentFlowConfig, LatentFlow, LATENT_FLOW_PRESETS, {}),
+    "seed-gan": (SeedGANConfig, SeedGAN, {"seed": SeedGANConfig(), "default": SeedGANConfig(frames=16)},
+                 {"conditional": False}),
+    "seed-cgan": (SeedGANConfig, SeedGAN, {"seed": SeedGANConfig(), "default": SeedGANConfig(frames=16)},
+                  {"conditional": True}),
+}
+
+
+def model_config(name: str, preset: str, **overrides):
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
+    cfg_cls, _, presets, fixed = MODELS[name]
+    if preset not in presets:
+        raise ValueError(f"model {name} has no preset {preset!r}; choose from {', '.join(presets)}")
+    return replace(presets[preset], **fixed, **overrides)
+
+
+def build_model(name: str, cfg, vocab: Vocab) -> System:
+    return MODELS[name][1](cfg, vocab)
+
+
+def config_from_dict(name: str, d: dict):
+    cfg_cls = MODELS[name][0]
+    known = {f.name for f in fields(cfg_cls)}
+    unknown = set(d) - known
+    if unknown:
+        raise ValueError(f"config has fields model {name} does not know: {sorted(unknown)}")
+    d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+    return cfg_cls(**d)
+
+
+__all__ = ["MODELS", "System", "model_config", "build_model", "config_from_dict", "asdict"]

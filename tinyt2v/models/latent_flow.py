@@ -1,0 +1,238 @@
+"""tinyt2v's main model: a clip autoencoder with a text-conditioned flow-matching prior.
+
+Why this shape (measured on a 2-core CPU, see benchmarks/README.md): pixel-space video
+diffusion spends its compute denoising 196k pixels per clip for hundreds of steps; here a clip
+is one small latent vector, so
+- the autoencoder learns the video: a per-frame CNN encoder + temporal MLP squeezes the clip
+  into `latent` numbers, and a decoder renders frame t from (latent, t). Every frame comes
+  from the same latent, so motion is modelled and frames cannot flicker apart;
+- the prior learns the text: a small MLP with adaLN-Zero conditioning (DiT) maps noise to a
+  latent by rectified flow, guided by the caption (classifier-free guidance), in ~10 Heun steps
+  that cost microseconds.
+Training decodes only a few random frames per clip (the decoder is per-frame), which is what
+makes a CPU step cheap. Both parts train together; the prior sees the encoder's (detached)
+latents, standardised by running statistics.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from torch import nn
+
+from ..diffusion.flow import flow_loss, sample
+from ..text import Vocab, build_text_encoder
+from .base import System
+
+
+@dataclass
+class LatentFlowConfig:
+    frames: int = 16
+    height: int = 64
+    width: int = 64
+    latent: int = 24          # numbers per clip
+    width_enc: int = 16       # encoder base channels
+    width_dec: int = 32       # decoder channels at 16x16 (halved at each 2x upsample)
+    hidden: int = 256         # MLP width of the encoder's temporal head and decoder's frame head
+    enc_frames: int = 8       # encoder sees this many evenly spaced frames
+    dec_frames: int = 4       # frames decoded per clip per training step
+    prior_width: int = 384
+    prior_depth: int = 4
+    text: str = "gru"         # gru | minilm
+    text_dim: int = 128
+    lr: float = 1e-3
+    batch_size: int = 32
+    latent_noise: float = 0.1
+    latent_l2: float = 1e-3
+    fg_weight: float = 10.0   # objects are ~2% of pixels: weight them up or they vanish
+    flow_weight: float = 1.0
+    cfg_drop: float = 0.1
+    guidance: float = 2.0
+    sample_steps: int = 10
+    ema: float = 0.999
+
+
+PRESETS = {
+    "tiny": LatentFlowConfig(),
+    "default": LatentFlowConfig(latent=32, width_enc=24, width_dec=48, hidden=384,
+                                prior_width=512, prior_depth=6),
+    "large": LatentFlowConfig(latent=64, width_enc=64, width_dec=128, hidden=1024,
+                              prior_width=1024, prior_depth=8, enc_frames=16, dec_frames=8,
+                              batch_size=128),
+}
+
+
+def coords(b: int, h: int, w: int, device) -> torch.Tensor:
+    """(b, 2, h, w) pixel-centre coordinates in [-1, 1]: lets convolutions know where they are."""
+    ys = torch.linspace(-1, 1, h, device=device).view(1, 1, h, 1).expand(b, 1, h, w)
+    xs = torch.linspace(-1, 1, w, device=device).view(1, 1, 1, w).expand(b, 1, h, w)
+    return torch.cat([xs, ys], 1)
+
+
+def fourier(t: torch.Tensor, n: int) -> torch.Tensor:
+    """(B,) in [0, 1] -> (B, 2n + 1) sin/cos features at frequencies 1..n (and t itself)."""
+    k = torch.arange(1, n + 1, device=t.device, dtype=t.dtype) * math.pi
+    return torch.cat([t[:, None], torch.sin(t[:, None] * k), torch.cos(t[:, None] * k)], -1)
+
+
+class Encoder(nn.Module):
+    """video (B, T', 3, H, W) -> latent mean (B, latent)."""
+
+    def __init__(self, c: LatentFlowConfig):
+        super().__init__()
+        w = c.width_enc
+        self.convs = nn.ModuleList([nn.Conv2d(5, w, 4, 2, 1), nn.Conv2d(w, 2 * w, 4, 2, 1),
+                                    nn.Conv2d(2 * w, 4 * w, 4, 2, 1), nn.Conv2d(4 * w, 4 * w, 4, 2, 1)])
+        cells = (c.height // 16) * (c.width // 16)
+        self.frame = nn.Linear(4 * w * cells, c.hidden)
+        self.clip = nn.Sequential(nn.SiLU(), nn.Linear(c.enc_frames * c.hidden, c.hidden), nn.SiLU(),
+                                  nn.Linear(c.hidden, c.latent))
+
+    def forward(self, video):
+        b, t = video.shape[:2]
+        x = rearrange(video, "b t c h w -> (b t) c h w")
+        x = torch.cat([x, coords(x.shape[0], *x.shape[2:], x.device)], 1)
+        for conv in self.convs:
+            x = F.silu(conv(x))
+        x = self.frame(x.flatten(1))  # (B*T', hidden)
+        return self.clip(rearrange(x, "(b t) d -> b (t d)", b=b))
+
+
+class Decoder(nn.Module):
+    """(latent (N, latent), time (N,) in [0, 1]) -> frame (N, 3, H, W): one frame per pair."""
+
+    def __init__(self, c: LatentFlowConfig):
+        super().__init__()
+        w = c.width_dec
+        self.h0, self.w0 = c.height // 8, c.width // 8
+        self.mlp = nn.Sequential(nn.Linear(c.latent + 17, c.hidden), nn.SiLU(),
+                                 nn.Linear(c.hidden, c.hidden), nn.SiLU(),
+                                 nn.Linear(c.hidden, 2 * w * self.h0 * self.w0))
+        self.up1 = nn.ConvTranspose2d(2 * w + 2, w, 4, 2, 1)        # 8 -> 16
+        self.conv1 = nn.Conv2d(w + 2, w, 3, 1, 1)
+        self.up2 = nn.ConvTranspose2d(w, w // 2, 4, 2, 1)          # 16 -> 32
+        self.conv2 = nn.Conv2d(w // 2 + 2, w // 2, 3, 1, 1)
+        self.up3 = nn.ConvTranspose2d(w // 2 + 2, 3, 4, 2, 1)      # 32 -> 64
+
+    def forward(self, z, t):
+        n = z.shape[0]
+        x = self.mlp(torch.cat([z, fourier(t, 8)], -1)).view(n, -1, self.h0, self.w0)
+        x = F.silu(self.up1(torch.cat([x, coords(n, *x.shape[2:], x.device)], 1)))
+        x = F.silu(self.conv1(torch.cat([x, coords(n, *x.shape[2:], x.device)], 1))) + x
+        x = F.silu(self.up2(x))
+        x = F.silu(self.conv2(torch.cat([x, coords(n, *x.shape[2:], x.device)], 1))) + x
+        return self.up3(torch.cat([x, coords(n, *x.shape[2:], x.device)], 1))
+
+
+class PriorBlock(nn.Module):
+    """Residual MLP block with adaLN-Zero conditioning (DiT): starts as the identity."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(width, elementwise_affine=False)
+        self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.SiLU(), nn.Linear(4 * width, width))
+        self.ada = nn.Linear(width, 3 * width)
+        nn.init.zeros_(self.ada.weight)
+        nn.init.zeros_(self.ada.bias)
+
+    def forward(self, h, c):
+        shift, scale, gate = self.ada(F.silu(c)).chunk(3, -1)
+        return h + gate * self.mlp(self.norm(h) * (1 + scale) + shift)
+
+
+class Prior(nn.Module):
+    """Velocity net: (x (B, latent), t (B,), text (B, text_dim)) -> (B, latent)."""
+
+    def __init__(self, c: LatentFlowConfig, text_dim: int):
+        super().__init__()
+        w = c.prior_width
+        self.inp = nn.Linear(c.latent, w)
+        self.time = nn.Sequential(nn.Linear(33, w), nn.SiLU(), nn.Linear(w, w))
+        self.text = nn.Sequential(nn.Linear(text_dim, w), nn.SiLU(), nn.Linear(w, w))
+        self.blocks = nn.ModuleList(PriorBlock(w) for _ in range(c.prior_depth))
+        self.norm = nn.LayerNorm(w, elementwise_affine=False)
+        self.out = nn.Linear(w, c.latent)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x, t, text):
+        c = self.time(fourier(t, 16)) + self.text(text)
+        h = self.inp(x)
+        for block in self.blocks:
+            h = block(h, c)
+        return self.out(self.norm(h))
+
+
+class LatentFlow(System):
+    name = "latent-flow"
+    uses_ema = True
+
+    def __init__(self, cfg: LatentFlowConfig, vocab: Vocab):
+        super().__init__()
+        if cfg.height % 16 or cfg.width % 16:
+            raise ValueError(f"latent-flow needs height and width divisible by 16, got "
+                             f"{cfg.height}x{cfg.width}")
+        self.cfg = cfg
+        self.encoder = Encoder(cfg)
+        self.decoder = Decoder(cfg)
+        self.text = build_text_encoder(cfg.text, vocab, cfg.text_dim)
+        self.prior = Prior(cfg, self.text.dim)
+        self.null_text = nn.Parameter(torch.zeros(self.text.dim))
+        self.register_buffer("z_mean", torch.zeros(cfg.latent))
+        self.register_buffer("z_std", torch.ones(cfg.latent))
+
+    def optimizers(self):
+        return {"all": torch.optim.AdamW(self.parameters(), lr=self.cfg.lr, weight_decay=0.0)}
+
+    def check_prompt(self, caption):
+        vocab = getattr(self.text, "vocab", None)
+        return vocab.unknown(caption) if vocab is not None else []
+
+    def train_step(self, video, captions, opts):
+        c = self.cfg
+        b, t = video.shape[:2]
+        enc_idx = torch.linspace(0, t - 1, c.enc_frames).round().long()
+        mu = self.encoder(video[:, enc_idx])  # (B, latent)
+        z = mu + c.latent_noise * torch.randn_like(mu)
+        # A few random frames per clip are enough to train a per-frame decoder.
+        fi = torch.stack([torch.randperm(t)[:c.dec_frames] for _ in range(b)])  # (B, F)
+        target = video[torch.arange(b)[:, None], fi]  # (B, F, 3, H, W)
+        frames = self.decoder(z.repeat_interleave(c.dec_frames, 0), (fi.flatten() / (t - 1)).float())
+        target = rearrange(target, "b f c h w -> (b f) c h w")
+        bg = target.flatten(2).median(-1).values[..., None, None]  # (N, 3, 1, 1)
+        weight = 1 + c.fg_weight * (target - bg).abs().sum(1, keepdim=True).clamp(max=1)
+        recon = (weight * (frames - target) ** 2).mean()
+
+        with torch.no_grad():  # running latent statistics, so the prior sees ~N(0, 1) data
+            self.z_mean.lerp_(mu.mean(0), 0.01)
+            self.z_std.lerp_(mu.std(0) + 1e-3, 0.01)
+        text = self.text(captions)
+        drop = torch.rand(b, device=video.device) < c.cfg_drop
+        text = torch.where(drop[:, None], self.null_text.expand_as(text), text)
+        data = (mu.detach() - self.z_mean) / self.z_std
+        fl = flow_loss(self.prior, data, text)
+        loss = recon + c.latent_l2 * (mu ** 2).mean() + c.flow_weight * fl
+        opts["all"].zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.parameters(), 1.0)
+        opts["all"].step()
+        return {"loss": loss.item(), "recon": recon.item(), "flow": fl.item()}
+
+    def decode(self, z: torch.Tensor, frames: int) -> torch.Tensor:
+        """latents (B, latent) -> videos (B, T, 3, H, W) in [-1, 1]."""
+        b = z.shape[0]
+        t = torch.linspace(0, 1, frames, device=z.device).repeat(b)
+        out = self.decoder(z.repeat_interleave(frames, 0), t).clamp(-1, 1)
+        return rearrange(out, "(b t) c h w -> b t c h w", b=b)
+
+    @torch.no_grad()
+    def generate(self, captions, generator, frames=None, guidance=None):
+        c = self.cfg
+        text = self.text(captions)
+        noise = torch.randn(len(captions), c.latent, generator=generator).to(text.device)
+        x = sample(self.prior, noise, text, self.null_text[None], c.sample_steps,
+                   c.guidance if guidance is None else guidance)
+        return self.decode(x * self.z_std + self.z_mean, frames or c.frames)

@@ -1,0 +1,130 @@
+"""The tutorial's model, kept as the baseline: a per-frame DCGAN on a mean-of-word-embeddings
+text vector.
+
+`seed-gan` is exactly what the tutorial trains: the discriminator never sees the prompt and the
+word embedding is in no optimizer, so nothing teaches the generator to follow the text, and at
+inference every frame comes from independent noise. `seed-cgan` makes the smallest changes that
+give a real conditional GAN: the discriminator also gets the text vector, and the embedding is
+trained with the generator. Only other departure from the tutorial: an unknown word is a clear
+error, not a KeyError.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..text import MeanWordEmbedding, Vocab
+from .base import System
+
+
+@dataclass
+class SeedGANConfig:
+    conditional: bool = False  # False: seed-gan as written; True: seed-cgan
+    noise_dim: int = 100
+    text_dim: int = 10
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    batch_size: int = 16
+    frames: int = 10
+    height: int = 64
+    width: int = 64
+
+
+class Generator(nn.Module):
+    """(noise (B, 100), text (B, 10)) -> frame (B, 3, 64, 64) in [-1, 1]."""
+
+    def __init__(self, noise_dim: int, text_dim: int):
+        super().__init__()
+        self.fc1 = nn.Linear(noise_dim + text_dim, 256 * 8 * 8)
+        self.deconv1 = nn.ConvTranspose2d(256, 128, 4, 2, 1)
+        self.deconv2 = nn.ConvTranspose2d(128, 64, 4, 2, 1)
+        self.deconv3 = nn.ConvTranspose2d(64, 3, 4, 2, 1)
+        self.relu = nn.ReLU(True)
+
+    def forward(self, noise, text):
+        x = self.fc1(torch.cat([noise, text], 1)).view(-1, 256, 8, 8)
+        x = self.relu(self.deconv1(x))
+        x = self.relu(self.deconv2(x))
+        return torch.tanh(self.deconv3(x))
+
+
+class Discriminator(nn.Module):
+    """frame (B, 3, 64, 64) [, text (B, 10)] -> probability real (B, 1)."""
+
+    def __init__(self, text_dim: int = 0):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 4, 2, 1)
+        self.conv2 = nn.Conv2d(64, 128, 4, 2, 1)
+        self.conv3 = nn.Conv2d(128, 256, 4, 2, 1)
+        self.fc1 = nn.Linear(256 * 8 * 8 + text_dim, 1)  # cgan: the text joins the features
+        self.act = nn.LeakyReLU(0.2, inplace=True)
+
+    def forward(self, x, text=None):
+        x = self.act(self.conv3(self.act(self.conv2(self.act(self.conv1(x))))))
+        x = x.reshape(-1, 256 * 8 * 8)
+        if text is not None:
+            x = torch.cat([x, text], 1)
+        return torch.sigmoid(self.fc1(x))
+
+
+class SeedGAN(System):
+    uses_ema = False
+
+    def __init__(self, cfg: SeedGANConfig, vocab: Vocab):
+        super().__init__()
+        if (cfg.height, cfg.width) != (64, 64):
+            raise ValueError(f"seed-gan makes 64x64 frames only, got {cfg.height}x{cfg.width}")
+        self.cfg = cfg
+        self.name = "seed-cgan" if cfg.conditional else "seed-gan"
+        self.text = MeanWordEmbedding(vocab, cfg.text_dim)
+        self.netG = Generator(cfg.noise_dim, cfg.text_dim)
+        self.netD = Discriminator(cfg.text_dim if cfg.conditional else 0)
+        self.criterion = nn.BCELoss()
+
+    def optimizers(self):
+        g_params = list(self.netG.parameters())
+        if self.cfg.conditional:
+            g_params += list(self.text.parameters())
+        return {"D": torch.optim.Adam(self.netD.parameters(), lr=self.cfg.lr, betas=self.cfg.betas),
+                "G": torch.optim.Adam(g_params, lr=self.cfg.lr, betas=self.cfg.betas)}
+
+    def check_prompt(self, caption: str) -> list[str]:
+        self.text([caption])  # raises UnknownWordError naming the words
+        return []
+
+    def train_step(self, video, captions, opts):
+        # The tutorial trains on single frames: one random frame of each clip.
+        b, t = video.shape[:2]
+        idx = torch.randint(t, (b,))
+        real = video[torch.arange(b), idx]  # (B, 3, H, W)
+        cond = self.cfg.conditional
+        text = self.text(captions)
+        ones, zeros = torch.ones(b, 1), torch.zeros(b, 1)
+
+        opts["D"].zero_grad()
+        d_real = self.criterion(self.netD(real, text.detach() if cond else None), ones)
+        d_real.backward()
+        fake = self.netG(torch.randn(b, self.cfg.noise_dim), text)
+        d_fake = self.criterion(self.netD(fake.detach(), text.detach() if cond else None), zeros)
+        d_fake.backward()
+        opts["D"].step()
+
+        opts["G"].zero_grad()
+        self.text.embed.weight.grad = None
+        g_loss = self.criterion(self.netD(fake, text if cond else None), ones)
+        g_loss.backward()
+        opts["G"].step()
+        self.netD.zero_grad(set_to_none=True)  # D's grads from the G step are not used
+        return {"loss_D": (d_real + d_fake).item(), "loss_G": g_loss.item()}
+
+    @torch.no_grad()
+    def generate(self, captions, generator, frames=None, guidance=None):
+        frames = frames or self.cfg.frames
+        text = self.text(captions)  # (B, 10)
+        b = len(captions)
+        # Every frame from independent noise: the tutorial has no motion model.
+        noise = torch.randn(b * frames, self.cfg.noise_dim, generator=generator)
+        out = self.netG(noise, text.repeat_interleave(frames, 0))
+        return out.view(b, frames, 3, 64, 64)

@@ -1,0 +1,97 @@
+"""Text -> video for users: load a checkpoint, check the prompt, sample, return frames.
+
+    from tinyt2v import Pipeline
+    pipe = Pipeline.from_pretrained()            # the shipped default checkpoint
+    video = pipe("a small red circle moving up-right", seed=0)
+    video.save("circle.mp4")                     # .mp4, .gif or a PNG folder
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import checkpoint as ckpt
+from .io import write_video
+from .models import build_model, config_from_dict
+from .text import Vocab
+from .train import to_uint8, world_from_dict
+
+DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default"
+MAX_PROMPT_CHARS = 300
+MAX_FRAMES = 64
+MAX_SEED = 2 ** 63 - 1
+
+
+@dataclass
+class Video:
+    """A generated clip: frames (T, H, W, 3) uint8."""
+
+    frames: np.ndarray
+    prompt: str
+    fps: int = 8
+
+    def save(self, path: str | Path) -> Path:
+        return write_video(path, self.frames, self.fps)
+
+
+class Pipeline:
+    def __init__(self, system, config: dict, source: str):
+        self.system = system.eval()
+        self.config = config
+        self.source = source
+        self.world = world_from_dict(config["world"])
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path | None = None) -> "Pipeline":
+        """Load a checkpoint folder (default: the one shipped with tinyt2v)."""
+        folder = Path(path) if path is not None else DEFAULT_CHECKPOINT
+        config = ckpt.load_config(folder)
+        try:
+            mcfg = config_from_dict(config["model"], config["model_config"])
+            system = build_model(config["model"], mcfg, Vocab(config["vocab"]))
+        except (TypeError, ValueError) as e:
+            raise ckpt.CheckpointError(f"{folder / 'config.json'}: {e}") from e
+        ckpt.load_into(system, ckpt.load_weights(folder), str(folder / "model.safetensors"))
+        return cls(system, config, str(folder))
+
+    @property
+    def frames(self) -> int:
+        return self.system.cfg.frames
+
+    def check(self, prompt: str, frames: int | None = None, guidance: float | None = None,
+              seed: int = 0) -> list[str]:
+        """Validate inputs; raise ValueError naming the problem, return words to be ignored."""
+        if not isinstance(prompt, str):
+            raise ValueError(f"prompt must be text, got {type(prompt).__name__}")
+        if not prompt.strip():
+            raise ValueError("prompt is empty")
+        if len(prompt) > MAX_PROMPT_CHARS:
+            raise ValueError(f"prompt is {len(prompt)} characters; at most {MAX_PROMPT_CHARS}")
+        if any(ord(ch) < 32 and ch not in "\t\n" for ch in prompt):
+            raise ValueError("prompt contains control characters")
+        if frames is not None and not (isinstance(frames, int) and 2 <= frames <= MAX_FRAMES):
+            raise ValueError(f"frames must be an integer from 2 to {MAX_FRAMES}, got {frames!r}")
+        if guidance is not None and not (np.isfinite(guidance) and 0 <= guidance <= 20):
+            raise ValueError(f"guidance must be a number from 0 to 20, got {guidance!r}")
+        if not (isinstance(seed, (int, np.integer)) and 0 <= seed <= MAX_SEED):
+            raise ValueError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+        return self.system.check_prompt(prompt)
+
+    @torch.no_grad()
+    def generate(self, prompts: list[str], seed: int = 0, frames: int | None = None,
+                 guidance: float | None = None) -> np.ndarray:
+        """Clips for many prompts at once: (N, T, H, W, 3) uint8."""
+        g = torch.Generator().manual_seed(int(seed))
+        return to_uint8(self.system.generate(list(prompts), g, frames, guidance))
+
+    def __call__(self, prompt: str, seed: int = 0, frames: int | None = None,
+                 guidance: float | None = None) -> Video:
+        ignored = self.check(prompt, frames, guidance, seed)
+        if ignored:
+            warnings.warn(f"words this model never saw are ignored: {', '.join(ignored)}",
+                          stacklevel=2)
+        return Video(self.generate([prompt], seed, frames, guidance)[0], prompt)

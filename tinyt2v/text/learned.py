@@ -1,0 +1,34 @@
+"""A small learned, order-aware text encoder: word embeddings -> bidirectional GRU -> pooling.
+
+Order matters ("up then right" vs "right then up"; which word a colour modifies), and a word
+it never saw maps to <unk> instead of crashing.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .vocab import Vocab
+
+
+class GRUTextEncoder(nn.Module):
+    """captions -> (B, dim)."""
+
+    def __init__(self, vocab: Vocab, dim: int = 128, embed: int = 64):
+        super().__init__()
+        self.vocab = vocab
+        self.dim = dim
+        self.embed = nn.Embedding(len(vocab), embed, padding_idx=0)
+        self.gru = nn.GRU(embed, dim // 2, batch_first=True, bidirectional=True)
+        self.out = nn.Linear(2 * dim, dim)
+
+    def forward(self, captions: list[str]) -> torch.Tensor:
+        ids = [self.vocab.encode(c) or [1] for c in captions]
+        n = max(len(i) for i in ids)
+        dev = self.embed.weight.device
+        tokens = torch.tensor([i + [0] * (n - len(i)) for i in ids], device=dev)  # (B, L)
+        mask = (tokens != 0).unsqueeze(-1).float()
+        h, _ = self.gru(self.embed(tokens))  # (B, L, dim)
+        mean = (h * mask).sum(1) / mask.sum(1)
+        peak = h.masked_fill(mask == 0, -1e4).max(1).values
+        return self.out(torch.cat([mean, peak], -1))
