@@ -33,3 +33,31 @@ def save(name: str, rows: list[dict], title: str, command: str, notes: str = "")
     (RESULTS / f"{name}.md").write_text(md)
     (RESULTS / f"{name}.json").write_text(json.dumps(
         dict(title=title, command=command, machine=machine(), rows=rows, notes=notes), indent=2) + "\n")
+
+
+def train_and_eval(model: str, preset: str, world: str, minutes: list[float], splits: list[str],
+                   n: int, out: Path, seed: int = 0) -> list[dict]:
+    """Train `model` on `world`, stopping at each cumulative wall-clock mark in `minutes`
+    (exact resume in between), and judge n clips per split at each mark."""
+    from tinyt2v.evaluate import evaluate
+    from tinyt2v.pipeline import Pipeline
+    from tinyt2v.train import TrainConfig, train
+
+    torch.set_num_threads(2)
+    rows = []
+    for m in minutes:
+        ck = train(TrainConfig(model=model, preset=preset, world=world, out=str(out), minutes=m,
+                               resume=True, seed=seed, sample_every=10**9, ckpt_every=10**9))
+        pipe = Pipeline.from_pretrained(ck)
+        record = pipe.config["train"]
+        for split in splits:
+            rep = evaluate(pipe, split, n, seed=1)
+            rows.append(dict(model=model, preset=preset, world=world, minutes=m,
+                             steps=record["steps"], cpu_minutes=round(record["cpu_seconds"] / 60, 1),
+                             split=split, n=rep["n"], all_correct=rep["all_correct"],
+                             shape=rep["accuracy"]["shape"], color=rep["accuracy"]["color"],
+                             size=rep["accuracy"]["size"], motion=rep["accuracy"]["motion"],
+                             temporal=rep["temporal"]["overall"],
+                             sec_per_clip=rep["seconds_per_clip"]))
+            print(rows[-1], flush=True)
+    return rows

@@ -22,7 +22,7 @@ from . import checkpoint as ckpt
 from .models import build_model, config_from_dict, model_config
 from .text import Vocab, training_words
 from .visuals import loss_curve, save_samples
-from .world import WorldConfig, clips, generate, get_world
+from .world import WorldConfig, clips, combos, generate, get_world
 from .world.config import Speed
 
 
@@ -71,7 +71,9 @@ def world_from_dict(d: dict) -> WorldConfig:
 
 
 def sample_prompts(world: WorldConfig, n: int = 6) -> list[str]:
-    """Fixed prompts for sample grids: seen and held-out combinations."""
+    """Fixed prompts for sample grids: seen and (where the world has them) held-out ones."""
+    if not combos(world, "heldout"):
+        return generate(world, "test", n, seed=123).captions
     return generate(world, "test", n // 2, seed=123).captions + \
         generate(world, "heldout", n - n // 2, seed=123).captions
 
@@ -84,9 +86,11 @@ class EMA:
         self.decay = decay
 
     @torch.no_grad()
-    def update(self, model: torch.nn.Module) -> None:
+    def update(self, model: torch.nn.Module, step: int) -> None:
+        # Warm-up: a short run must not sample from weights that are mostly the init.
+        decay = min(self.decay, (1 + step) / (10 + step))
         for e, p in zip(self.model.parameters(), model.parameters()):
-            e.lerp_(p, 1 - self.decay)
+            e.lerp_(p, 1 - decay)
         for e, b in zip(self.model.buffers(), model.buffers()):
             e.copy_(b)
 
@@ -177,11 +181,15 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
         if cfg.minutes is not None and elapsed() >= cfg.minutes * 60:
             break
         batch = next(stream)
-        logs = system.train_step(to_tensor(batch.video), batch.captions, opts)
+        progress = max(step / cfg.steps if cfg.steps else 0.0,
+                       elapsed() / (cfg.minutes * 60) if cfg.minutes else 0.0)
+        logs = system.train_step(to_tensor(batch.video), batch.captions, opts, progress,
+                                 batch.labels)
         if ema:
-            ema.update(system)
+            ema.update(system, step)
         step += 1
-        if step % cfg.log_every == 0 or step == 1:
+        last_step = cfg.steps is not None and step >= cfg.steps
+        if step % cfg.log_every == 0 or step == 1 or last_step:
             row = dict(step=step, wall_seconds=round(elapsed(), 2), **logs)
             history.append(row)
             with open(metrics_path, "a") as f:

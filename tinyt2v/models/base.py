@@ -17,8 +17,10 @@ class System(nn.Module):
         raise NotImplementedError
 
     def train_step(self, video: torch.Tensor, captions: list[str],
-                   opts: dict[str, torch.optim.Optimizer]) -> dict[str, float]:
-        """One optimisation step on a batch; returns losses to log."""
+                   opts: dict[str, torch.optim.Optimizer], progress: float = 0.0,
+                   labels: list[dict] | None = None) -> dict[str, float]:
+        """One optimisation step on a batch; progress in [0, 1] is how far the run is (for
+        schedules); labels are the world's per-clip labels when known. Returns losses to log."""
         raise NotImplementedError
 
     def generate(self, captions: list[str], generator: torch.Generator, frames: int | None = None,

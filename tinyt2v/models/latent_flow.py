@@ -25,7 +25,13 @@ from torch import nn
 
 from ..diffusion.flow import flow_loss, sample
 from ..text import Vocab, build_text_encoder
+from ..world.attributes import COLORS, MOTIONS, SHAPES, SIZES, SPEEDS
 from .base import System
+
+# Auxiliary targets read from world labels: classes per categorical attribute, and scalars.
+AUX_CLASSES = {"shape": SHAPES, "color": tuple(COLORS), "size": tuple(SIZES), "motion": MOTIONS,
+               "speed": tuple(SPEEDS)}
+AUX_SCALARS = ("start_x", "start_y", "radius")
 
 
 @dataclass
@@ -43,7 +49,7 @@ class LatentFlowConfig:
     prior_depth: int = 4
     text: str = "gru"         # gru | minilm
     text_dim: int = 128
-    lr: float = 1e-3
+    lr: float = 2e-3
     batch_size: int = 32
     latent_noise: float = 0.1
     latent_l2: float = 1e-3
@@ -53,12 +59,21 @@ class LatentFlowConfig:
     guidance: float = 2.0
     sample_steps: int = 10
     ema: float = 0.999
+    decoder: str = "dense"      # dense | broadcast
+    compose: bool = False       # frame = background + alpha * (colour - background): one mask
+                                # channel to learn, colours read off the code (False: free RGB): how the frame head becomes a feature map
+    loss: str = "l1"            # l1 | l2 pixel loss (l1 keeps edges sharper)
+    aux_weight: float = 0.3     # world labels -> auxiliary heads on the latent (0: off; real
+                                # video datasets have no labels and train without them)
+    freeze_encoder_at: float = 0.7  # fraction of the run after which the encoder is frozen,
+                                    # so the prior's targets stop moving and it can converge
 
 
 PRESETS = {
     "tiny": LatentFlowConfig(),
-    "default": LatentFlowConfig(latent=32, width_enc=24, width_dec=48, hidden=384,
-                                prior_width=512, prior_depth=6),
+    # The shipped model: tiny's encoder and prior, a wider decoder (shape detail is what a
+    # short run learns last), trained longer.
+    "default": LatentFlowConfig(width_dec=48),
     "large": LatentFlowConfig(latent=64, width_enc=64, width_dec=128, hidden=1024,
                               prior_width=1024, prior_depth=8, enc_frames=16, dec_frames=8,
                               batch_size=128),
@@ -102,29 +117,54 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """(latent (N, latent), time (N,) in [0, 1]) -> frame (N, 3, H, W): one frame per pair."""
+    """(latent (N, latent), time (N,) in [0, 1]) -> frame (N, 3, H, W): one frame per pair.
+
+    "broadcast": the frame code is copied to every cell of a H/4 x W/4 grid beside the cell's
+    coordinates and mixed by 1x1 convolutions (spatial broadcast decoder, Watters et al. 2019),
+    so drawing "a blob at (x, y)" is a per-cell comparison instead of a learned lookup table.
+    "dense": a linear layer writes the H/8 x W/8 map (DCGAN style).
+    """
 
     def __init__(self, c: LatentFlowConfig):
         super().__init__()
         w = c.width_dec
-        self.h0, self.w0 = c.height // 8, c.width // 8
+        self.kind = c.decoder
         self.mlp = nn.Sequential(nn.Linear(c.latent + 17, c.hidden), nn.SiLU(),
-                                 nn.Linear(c.hidden, c.hidden), nn.SiLU(),
-                                 nn.Linear(c.hidden, 2 * w * self.h0 * self.w0))
-        self.up1 = nn.ConvTranspose2d(2 * w + 2, w, 4, 2, 1)        # 8 -> 16
-        self.conv1 = nn.Conv2d(w + 2, w, 3, 1, 1)
-        self.up2 = nn.ConvTranspose2d(w, w // 2, 4, 2, 1)          # 16 -> 32
+                                 nn.Linear(c.hidden, c.hidden))
+        if self.kind == "dense":
+            self.h0, self.w0 = c.height // 8, c.width // 8
+            self.dense = nn.Linear(c.hidden, 2 * w * self.h0 * self.w0)
+            self.up1 = nn.ConvTranspose2d(2 * w + 2, w, 4, 2, 1)      # 8 -> 16
+            self.conv1 = nn.Conv2d(w + 2, w, 3, 1, 1)
+        elif self.kind == "broadcast":
+            self.h0, self.w0 = c.height // 4, c.width // 4
+            self.cell = nn.Sequential(nn.Conv2d(c.hidden + 2, 2 * w, 1), nn.SiLU(),
+                                      nn.Conv2d(2 * w, w, 1))
+        else:
+            raise ValueError(f"unknown decoder {self.kind!r}; choose broadcast or dense")
+        self.up2 = nn.ConvTranspose2d(w, w // 2, 4, 2, 1)              # 16 -> 32
         self.conv2 = nn.Conv2d(w // 2 + 2, w // 2, 3, 1, 1)
-        self.up3 = nn.ConvTranspose2d(w // 2 + 2, 3, 4, 2, 1)      # 32 -> 64
+        self.compose = c.compose
+        self.up3 = nn.ConvTranspose2d(w // 2 + 2, 1 if c.compose else 3, 4, 2, 1)  # 32 -> 64
+        self.colors = nn.Linear(c.hidden, 6)  # object and background colour (compose)
 
     def forward(self, z, t):
         n = z.shape[0]
-        x = self.mlp(torch.cat([z, fourier(t, 8)], -1)).view(n, -1, self.h0, self.w0)
-        x = F.silu(self.up1(torch.cat([x, coords(n, *x.shape[2:], x.device)], 1)))
-        x = F.silu(self.conv1(torch.cat([x, coords(n, *x.shape[2:], x.device)], 1))) + x
+        h = self.mlp(torch.cat([z, fourier(t, 8)], -1))
+        if self.kind == "dense":
+            x = F.silu(self.dense(F.silu(h))).view(n, -1, self.h0, self.w0)
+            x = F.silu(self.up1(torch.cat([x, coords(n, *x.shape[2:], x.device)], 1)))
+            x = F.silu(self.conv1(torch.cat([x, coords(n, *x.shape[2:], x.device)], 1))) + x
+        else:
+            grid = F.silu(h)[:, :, None, None].expand(n, h.shape[1], self.h0, self.w0)
+            x = F.silu(self.cell(torch.cat([grid, coords(n, self.h0, self.w0, z.device)], 1)))
         x = F.silu(self.up2(x))
         x = F.silu(self.conv2(torch.cat([x, coords(n, *x.shape[2:], x.device)], 1))) + x
-        return self.up3(torch.cat([x, coords(n, *x.shape[2:], x.device)], 1))
+        x = self.up3(torch.cat([x, coords(n, *x.shape[2:], x.device)], 1))
+        if not self.compose:
+            return x
+        fg, bg = torch.tanh(self.colors(F.silu(h))).view(n, 2, 3, 1, 1).unbind(1)
+        return bg + torch.sigmoid(x) * (fg - bg)
 
 
 class PriorBlock(nn.Module):
@@ -181,21 +221,43 @@ class LatentFlow(System):
         self.text = build_text_encoder(cfg.text, vocab, cfg.text_dim)
         self.prior = Prior(cfg, self.text.dim)
         self.null_text = nn.Parameter(torch.zeros(self.text.dim))
+        # Auxiliary heads: on the procedural world the labels are free, and asking the latent to
+        # predict them organises it (where, what, how it moves) long before pixels alone would.
+        self.aux = nn.ModuleDict({k: nn.Linear(cfg.latent, len(v)) for k, v in AUX_CLASSES.items()})
+        self.aux_scalar = nn.Linear(cfg.latent, len(AUX_SCALARS))
         self.register_buffer("z_mean", torch.zeros(cfg.latent))
         self.register_buffer("z_std", torch.ones(cfg.latent))
 
     def optimizers(self):
         return {"all": torch.optim.AdamW(self.parameters(), lr=self.cfg.lr, weight_decay=0.0)}
 
+    def parts(self) -> tuple[list, list]:
+        """(autoencoder parameters, prior + text parameters)."""
+        ae = [p for m in (self.encoder, self.decoder, self.aux, self.aux_scalar) for p in m.parameters()]
+        ids = {id(p) for p in ae}
+        return ae, [p for p in self.parameters() if id(p) not in ids]
+
     def check_prompt(self, caption):
         vocab = getattr(self.text, "vocab", None)
         return vocab.unknown(caption) if vocab is not None else []
 
-    def train_step(self, video, captions, opts):
+    def aux_loss(self, mu: torch.Tensor, labels: list[dict]) -> torch.Tensor:
+        loss = mu.new_zeros(())
+        for k, names in AUX_CLASSES.items():
+            target = torch.tensor([names.index(lab[k]) for lab in labels], device=mu.device)
+            loss = loss + F.cross_entropy(self.aux[k](mu), target)
+        scale = torch.tensor([self.cfg.width, self.cfg.height, 10.0], device=mu.device)
+        target = torch.tensor([[lab[k] for k in AUX_SCALARS] for lab in labels], device=mu.device) / scale
+        return loss + F.mse_loss(self.aux_scalar(mu), target.float())
+
+    def train_step(self, video, captions, opts, progress: float = 0.0, labels=None):
         c = self.cfg
         b, t = video.shape[:2]
         enc_idx = torch.linspace(0, t - 1, c.enc_frames).round().long()
-        mu = self.encoder(video[:, enc_idx])  # (B, latent)
+        frozen = progress >= c.freeze_encoder_at
+        self.encoder.requires_grad_(not frozen)
+        with torch.set_grad_enabled(not frozen):
+            mu = self.encoder(video[:, enc_idx])  # (B, latent)
         z = mu + c.latent_noise * torch.randn_like(mu)
         # A few random frames per clip are enough to train a per-frame decoder.
         fi = torch.stack([torch.randperm(t)[:c.dec_frames] for _ in range(b)])  # (B, F)
@@ -204,22 +266,33 @@ class LatentFlow(System):
         target = rearrange(target, "b f c h w -> (b f) c h w")
         bg = target.flatten(2).median(-1).values[..., None, None]  # (N, 3, 1, 1)
         weight = 1 + c.fg_weight * (target - bg).abs().sum(1, keepdim=True).clamp(max=1)
-        recon = (weight * (frames - target) ** 2).mean()
+        err = (frames - target).abs() if c.loss == "l1" else (frames - target) ** 2
+        recon = (weight * err).mean()
 
         with torch.no_grad():  # running latent statistics, so the prior sees ~N(0, 1) data
-            self.z_mean.lerp_(mu.mean(0), 0.01)
-            self.z_std.lerp_(mu.std(0) + 1e-3, 0.01)
+            rate = 0.01 if not frozen else 0.001
+            self.z_mean.lerp_(mu.mean(0), rate)
+            self.z_std.lerp_(mu.std(0) + 1e-3, rate)
         text = self.text(captions)
         drop = torch.rand(b, device=video.device) < c.cfg_drop
         text = torch.where(drop[:, None], self.null_text.expand_as(text), text)
         data = (mu.detach() - self.z_mean) / self.z_std
         fl = flow_loss(self.prior, data, text)
         loss = recon + c.latent_l2 * (mu ** 2).mean() + c.flow_weight * fl
+        aux = self.aux_loss(mu, labels) if (labels and c.aux_weight and not frozen) else None
+        if aux is not None:
+            loss = loss + c.aux_weight * aux
         opts["all"].zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.parameters(), 1.0)
+        # Clip the autoencoder and the prior apart: the prior's early gradients are large, and one
+        # global clip would shrink the autoencoder's updates with them.
+        for part in self.parts():
+            torch.nn.utils.clip_grad_norm_(part, 1.0)
         opts["all"].step()
-        return {"loss": loss.item(), "recon": recon.item(), "flow": fl.item()}
+        logs = {"loss": loss.item(), "recon": recon.item(), "flow": fl.item()}
+        if aux is not None:
+            logs["aux"] = aux.item()
+        return logs
 
     def decode(self, z: torch.Tensor, frames: int) -> torch.Tensor:
         """latents (B, latent) -> videos (B, T, 3, H, W) in [-1, 1]."""

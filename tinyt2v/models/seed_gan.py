@@ -94,7 +94,7 @@ class SeedGAN(System):
         self.text([caption])  # raises UnknownWordError naming the words
         return []
 
-    def train_step(self, video, captions, opts):
+    def train_step(self, video, captions, opts, progress: float = 0.0, labels=None):
         # The tutorial trains on single frames: one random frame of each clip.
         b, t = video.shape[:2]
         idx = torch.randint(t, (b,))

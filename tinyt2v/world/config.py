@@ -27,6 +27,7 @@ class WorldConfig:
     heldout_prompts: tuple[tuple[str, str], ...] = ()
     radius: float | None = None  # fixed equal-area radius in px instead of drawing from `sizes`
     speed_override: Speed | None = None  # one speed for every clip (the `seed` preset)
+    heldout_fraction: float = 0.12  # share of (shape, motion) and (colour, shape) pairs held out
 
     @property
     def px(self) -> float:

@@ -19,7 +19,6 @@ from .config import WorldConfig
 
 SPLITS = ("train", "test", "heldout", "paraphrase")
 HELDOUT_SEED = 20241
-HELDOUT_FRACTION = 0.12
 ALWAYS_HELDOUT = (("circle", "up_right"),)
 
 
@@ -46,8 +45,10 @@ def heldout_pairs(world: WorldConfig) -> tuple[frozenset, frozenset]:
     rng = np.random.default_rng(HELDOUT_SEED)
     sm = [(s, m) for s in world.shapes for m in world.motions if valid_combo(s, m)]
     cs = [(c, s) for c in world.colors for s in world.shapes]
-    n_sm = math.ceil(HELDOUT_FRACTION * len(sm)) if len(sm) > 1 else 0
-    n_cs = math.ceil(HELDOUT_FRACTION * len(cs)) if len(cs) > 1 else 0
+    if world.heldout_fraction <= 0:
+        return frozenset(), frozenset()
+    n_sm = math.ceil(world.heldout_fraction * len(sm)) if len(sm) > 1 else 0
+    n_cs = math.ceil(world.heldout_fraction * len(cs)) if len(cs) > 1 else 0
     return _draw_pairs(rng, sm, n_sm, ALWAYS_HELDOUT), _draw_pairs(rng, cs, n_cs)
 
 

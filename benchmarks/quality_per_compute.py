@@ -1,0 +1,50 @@
+"""Judge accuracy per training minute: the main model against the baselines, side by side in
+one run on the same world and the same 2 cores, plus a grid of samples for fixed prompts.
+
+    python benchmarks/quality_per_compute.py [--minutes 15] [--n 200]
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from common import RESULTS, save, train_and_eval
+
+from tinyt2v.pipeline import Pipeline
+from tinyt2v.visuals import frame_grid, save_png
+
+PROMPTS = ["a small red circle moving up-right", "a large blue square rotating clockwise",
+           "a medium green star bouncing vertically", "a small yellow triangle moving left",
+           "crimson ball sliding toward the upper right", "a big black cross shrinking"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--minutes", default="15")
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--models", default="latent-flow:tiny,seed-cgan:default,seed-gan:default")
+    ap.add_argument("--out", default="runs/bench-qpc")
+    args = ap.parse_args()
+    minutes = [float(m) for m in args.minutes.split(",")]
+    rows, grids = [], []
+    for spec in args.models.split(","):
+        model, preset = spec.split(":")
+        run = Path(args.out) / f"{model}-{preset}"
+        rows += train_and_eval(model, preset, "default", minutes, ["test", "heldout", "paraphrase"],
+                               args.n, run)
+        pipe = Pipeline.from_pretrained(run / "checkpoint")
+        ok = [p for p in PROMPTS if not pipe.system.check_prompt(p) or model == "latent-flow"]
+        try:
+            grids.append(pipe.generate(ok, seed=0))
+        except ValueError:  # the tutorial's encoder refuses paraphrase words
+            grids.append(pipe.generate(PROMPTS[:4], seed=0))
+    save_png(RESULTS / "quality_per_compute_samples.png",
+             np.concatenate([frame_grid(g) for g in grids], axis=0))
+    save("quality_per_compute", rows, "Judge accuracy per training minute (default world)",
+         f"python benchmarks/quality_per_compute.py --minutes {args.minutes} --n {args.n}",
+         notes="Sample grid: quality_per_compute_samples.png (rows: " + ", ".join(PROMPTS) + ").")
+
+
+if __name__ == "__main__":
+    main()
