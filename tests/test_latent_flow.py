@@ -1,4 +1,6 @@
 """The main model: joint frames, both text encoders, and it really learns (overfit check)."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -55,7 +57,7 @@ def test_tiny_model_learns_a_handful_of_prompts(tmp_path):
     """A few CPU-minutes on 8 prompts (2 colours x 4 directions of a large circle) must read
     back far above chance (1/8 when shape and size come for free)."""
     import tinyt2v.world.config as wc
-    world = get_world("default", name="overfit", shapes=("circle",), colors=("red", "blue"),
+    world = replace(get_world("default"), name="overfit", shapes=("circle",), colors=("red", "blue"),
                       sizes=("large",), motions=("up", "down", "left", "right"), speeds=("fast",),
                       heldout_fraction=0.0)
     wc.PRESETS["overfit"] = world

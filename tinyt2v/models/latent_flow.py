@@ -109,6 +109,9 @@ class Encoder(nn.Module):
     def forward(self, video):
         b, t = video.shape[:2]
         x = rearrange(video, "b t c h w -> (b t) c h w")
+        # Subtract each frame's median colour: the background becomes ~0 and the object stands
+        # out. Measured: the label heads learn ~2x faster than on raw pixels (benchmarks/README).
+        x = x - x.flatten(2).median(-1).values[..., None, None]
         x = torch.cat([x, coords(x.shape[0], *x.shape[2:], x.device)], 1)
         for conv in self.convs:
             x = F.silu(conv(x))
@@ -287,7 +290,7 @@ class LatentFlow(System):
         # Clip the autoencoder and the prior apart: the prior's early gradients are large, and one
         # global clip would shrink the autoencoder's updates with them.
         for part in self.parts():
-            torch.nn.utils.clip_grad_norm_(part, 1.0)
+            torch.nn.utils.clip_grad_norm_(part, 5.0)
         opts["all"].step()
         logs = {"loss": loss.item(), "recon": recon.item(), "flow": fl.item()}
         if aux is not None:
