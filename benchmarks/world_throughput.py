@@ -43,7 +43,7 @@ def main():
     rows.append(dict(workers=2, batch=256, clips=10 * args.n, clips_per_s=float("nan"),
                      peak_rss_mb=rss_mb()))
     save("world_throughput", rows, "World clips per second (16x64x64, default preset)",
-         "python benchmarks/world_throughput.py",
+         f"python benchmarks/world_throughput.py --n {args.n} --repeats {args.repeats}",
          notes=f"Peak RSS before the 10x stream: {before:.0f} MB; after: {rss_mb():.0f} MB. "
                "Medians of the repeats.")
 

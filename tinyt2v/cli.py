@@ -190,7 +190,7 @@ def generate_cmd(
 
     import numpy as np
 
-    from .pipeline import MAX_SEED, Video
+    from .pipeline import MAX_SEED
     from .visuals import frame_grid, save_png
 
     if not 1 <= n <= 64:
@@ -223,8 +223,17 @@ def generate_cmd(
     from .judge import read_clip
 
     out.print("\n".join(f"wrote {p}" for p in written))
-    out.print(f"the judge sees: {read_clip(clips[0]).describe()}")
-    _ = Video
+    from .world import PromptError, parse_prompt
+
+    reading = read_clip(clips[0])
+    try:
+        want = parse_prompt(prompt)
+        ok = reading.readable and all(want[k] in (None, getattr(reading, k))
+                                      for k in ("shape", "color", "size", "motion"))
+        verdict = " (matches the prompt)" if ok else " (does not match the prompt)"
+    except PromptError:
+        verdict = ""
+    out.print(f"the judge sees: {reading.describe()}{verdict}")
 
 
 @app.command("eval")

@@ -158,7 +158,7 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
                       world=world_to_dict(world), vocab=vocab.itos[2:],
                       train=dict(steps=step, cpu_seconds=cpu0 + time.process_time() - t_cpu,
                                  wall_seconds=elapsed(), threads=torch.get_num_threads(),
-                                 command=" ".join(shlex.quote(a) for a in sys.argv),
+                                 command=" ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]]),
                                  seed=cfg.seed, batch_size=mcfg.batch_size))
         weights = (ema.model if ema else system).state_dict()
         state = dict(raw=system.state_dict(), optimizers={k: o.state_dict() for k, o in opts.items()},

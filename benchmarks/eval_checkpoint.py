@@ -1,0 +1,58 @@
+"""Judge a checkpoint on every split, beside real clips' temporal consistency, and time its
+sampling at batch 1 and batched.
+
+    python benchmarks/eval_checkpoint.py [--checkpoint PATH] [--n 200]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from common import save
+
+from tinyt2v.evaluate import evaluate
+from tinyt2v.judge import read_clip, score
+from tinyt2v.pipeline import DEFAULT_CHECKPOINT, Pipeline
+from tinyt2v.world import generate
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
+    ap.add_argument("--n", type=int, default=200)
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    pipe = Pipeline.from_pretrained(args.checkpoint)
+    real = generate(pipe.world, "test", args.n, seed=1)
+    real_temporal = score((read_clip(v), lab) for v, lab in zip(real.video, real.labels))["temporal"]["overall"]
+    one = []
+    for k in range(20):
+        t = time.perf_counter()
+        pipe.generate([real.captions[k]], seed=k)
+        one.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    pipe.generate(real.captions[:64], seed=0)
+    batched = 64 / (time.perf_counter() - t)
+    train = pipe.config.get("train", {})
+    rows = []
+    for split in ("test", "heldout", "paraphrase"):
+        rep = evaluate(pipe, split, args.n, seed=1)
+        rows.append(dict(split=split, n=rep["n"], all_correct=rep["all_correct"],
+                         shape=rep["accuracy"]["shape"], color=rep["accuracy"]["color"],
+                         size=rep["accuracy"]["size"], motion=rep["accuracy"]["motion"],
+                         readable=rep["readable"], temporal=rep["temporal"]["overall"],
+                         real_temporal=real_temporal))
+        print(rows[-1], flush=True)
+    save("eval_" + pipe.config["model"] + "_" + pipe.config.get("preset", ""), rows,
+         f"{pipe.config['model']} ({pipe.config.get('preset')}) judged on every split",
+         f"python benchmarks/eval_checkpoint.py --checkpoint {args.checkpoint} --n {args.n}",
+         notes=f"Trained {train.get('steps')} steps, {train.get('wall_seconds', 0) / 60:.1f} wall-minutes, "
+               f"{train.get('cpu_seconds', 0) / 60:.1f} CPU-minutes on {train.get('threads')} threads. "
+               f"Sampling: median {statistics.median(one):.3f} s per clip at batch 1 (20 clips), "
+               f"{batched:.1f} clips/s at batch 64.")
+
+
+if __name__ == "__main__":
+    main()
