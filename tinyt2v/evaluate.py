@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from .judge import read_clip, score
+from .judge import Reading, read_clip, score
 from .pipeline import Pipeline
 from .world import clips
 
@@ -14,10 +14,20 @@ def evaluate(pipe: Pipeline, split: str, n: int, seed: int = 0, batch_size: int 
     """Judge report (as `tinyt2v judge --json`) plus seconds_per_clip of generation."""
     pairs, gen_seconds = [], 0.0
     for i, batch in enumerate(clips(pipe.world, split, n, seed=seed, batch_size=batch_size)):
+        # A prompt the model refuses (the tutorial's encoder and unknown words) is a failure,
+        # scored as an unreadable clip, not a crash.
+        refused = {}
+        for k, caption in enumerate(batch.captions):
+            try:
+                pipe.system.check_prompt(caption)
+            except ValueError as e:
+                refused[k] = Reading(False, why=f"prompt refused: {e}")
+        ok = [k for k in range(len(batch)) if k not in refused]
         t = time.perf_counter()
-        videos = pipe.generate(batch.captions, seed=seed * 100003 + i)
+        videos = pipe.generate([batch.captions[k] for k in ok], seed=seed * 100003 + i) if ok else []
         gen_seconds += time.perf_counter() - t
-        pairs += [(read_clip(v), lab) for v, lab in zip(videos, batch.labels)]
+        readings = dict(refused) | {k: read_clip(v) for k, v in zip(ok, videos)}
+        pairs += [(readings[k], lab) for k, lab in enumerate(batch.labels)]
         if progress:
             progress(len(batch))
     report = score(pairs)
