@@ -57,7 +57,7 @@ def train_and_eval(model: str, preset: str, world: str, minutes: list[float], sp
                              split=split, n=rep["n"], all_correct=rep["all_correct"],
                              shape=rep["accuracy"]["shape"], color=rep["accuracy"]["color"],
                              size=rep["accuracy"]["size"], motion=rep["accuracy"]["motion"],
-                             temporal=rep["temporal"]["overall"],
+                             temporal=rep["temporal"].get("overall", float("nan")),
                              sec_per_clip=rep["seconds_per_clip"]))
             print(rows[-1], flush=True)
     return rows

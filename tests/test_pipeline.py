@@ -112,3 +112,10 @@ def test_same_seed_same_video(tmp_path):
     pipe = Pipeline.from_pretrained(ck)
     a, b = pipe("a big blue star moving left", seed=3), pipe("a big blue star moving left", seed=3)
     assert np.array_equal(a.frames, b.frames)
+
+
+def test_eval_scores_refused_prompts_as_failures_not_crashes(tmp_path):
+    from tinyt2v.evaluate import evaluate
+    _, ck = tiny_run(tmp_path, "gan", steps=1, model="seed-cgan", preset="seed", world="seed", overrides={})
+    rep = evaluate(Pipeline.from_pretrained(ck), "paraphrase", 6)  # words the tutorial never had
+    assert rep["n"] == 6 and rep["readable"] == 0 and rep["all_correct"] == 0
