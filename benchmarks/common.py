@@ -37,8 +37,9 @@ def save(name: str, rows: list[dict], title: str, command: str, notes: str = "")
 
 def train_and_eval(model: str, preset: str, world: str, minutes: list[float], splits: list[str],
                    n: int, out: Path, seed: int = 0) -> list[dict]:
-    """Train `model` on `world`, stopping at each cumulative wall-clock mark in `minutes`
-    (exact resume in between), and judge n clips per split at each mark."""
+    """Train `model` on `world` with 2 threads, stopping at each cumulative mark of process CPU
+    minutes in `minutes` (exact resume in between), and judge n clips per split at each mark.
+    CPU time rather than wall time, so that other work on the machine does not rob a model."""
     from tinyt2v.evaluate import evaluate
     from tinyt2v.pipeline import Pipeline
     from tinyt2v.train import TrainConfig, train
@@ -46,13 +47,13 @@ def train_and_eval(model: str, preset: str, world: str, minutes: list[float], sp
     torch.set_num_threads(2)
     rows = []
     for m in minutes:
-        ck = train(TrainConfig(model=model, preset=preset, world=world, out=str(out), minutes=m,
+        ck = train(TrainConfig(model=model, preset=preset, world=world, out=str(out), cpu_minutes=m,
                                resume=True, seed=seed, sample_every=10**9, ckpt_every=10**9))
         pipe = Pipeline.from_pretrained(ck)
         record = pipe.config["train"]
         for split in splits:
             rep = evaluate(pipe, split, n, seed=1)
-            rows.append(dict(model=model, preset=preset, world=world, minutes=m,
+            rows.append(dict(model=model, preset=preset, world=world, cpu_budget=m,
                              steps=record["steps"], cpu_minutes=round(record["cpu_seconds"] / 60, 1),
                              split=split, n=rep["n"], all_correct=rep["all_correct"],
                              shape=rep["accuracy"]["shape"], color=rep["accuracy"]["color"],

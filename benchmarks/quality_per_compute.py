@@ -1,5 +1,5 @@
-"""Judge accuracy per training minute: the main model against the baselines, side by side in
-one run on the same world and the same 2 cores, plus a grid of samples for fixed prompts.
+"""Judge accuracy per training CPU-minute: the main model against the baselines, side by side in
+one run on the same world and the same 2 threads (budgets in process CPU time), plus a grid of samples for fixed prompts.
 
     python benchmarks/quality_per_compute.py [--minutes 15] [--n 200]
 """
@@ -30,10 +30,10 @@ def accepts(pipe, prompt: str) -> bool:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--minutes", default="15")
+    ap.add_argument("--minutes", default="15", help="cumulative CPU-minutes of training to judge at")
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--models", default="latent-flow:tiny,seed-cgan:default,seed-gan:default")
-    ap.add_argument("--out", default="runs/bench-qpc")
+    ap.add_argument("--out", default="runs/bench-qpc-cpu")
     args = ap.parse_args()
     minutes = [float(m) for m in args.minutes.split(",")]
     rows, grids = [], []
@@ -51,7 +51,7 @@ def main():
              for g in grids]
     save_png(RESULTS / "quality_per_compute_samples.png",
              np.concatenate([frame_grid(g) for g in grids], axis=0))
-    save("quality_per_compute", rows, "Judge accuracy per training minute (default world)",
+    save("quality_per_compute", rows, "Judge accuracy per training CPU-minute (default world)",
          f"python benchmarks/quality_per_compute.py --minutes {args.minutes} --n {args.n}",
          notes="Sample grid: quality_per_compute_samples.png (rows: " + ", ".join(PROMPTS) + ").")
 

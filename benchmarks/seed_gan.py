@@ -1,6 +1,6 @@
 """The baselines every later model is compared with: `seed-gan` (the tutorial as written) and
-`seed-cgan` (the smallest fix that makes it conditional), judged after 5, 15 and 60 minutes of
-training on 2 CPU cores, on `test` and on the tutorial's own test "circle moving up-right"
+`seed-cgan` (the smallest fix that makes it conditional), judged after 5, 15 and 60 CPU-minutes of
+training (process CPU time, 2 threads), on `test` and on the tutorial's own test "circle moving up-right"
 (the seed world's held-out split).
 
     python benchmarks/seed_gan.py [--minutes 5,15,60] [--world seed] [--n 200]
@@ -15,10 +15,10 @@ from common import save, train_and_eval
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--minutes", default="5,15,60", help="cumulative training minutes to judge at")
+    ap.add_argument("--minutes", default="5,15,60", help="cumulative CPU-minutes of training to judge at")
     ap.add_argument("--world", default="seed", help="seed (the tutorial's world) or default")
     ap.add_argument("--n", type=int, default=200, help="clips judged per split")
-    ap.add_argument("--out", default="runs/bench-seed-gan")
+    ap.add_argument("--out", default="runs/bench-seed-gan-cpu")
     args = ap.parse_args()
     minutes = [float(m) for m in args.minutes.split(",")]
     preset = "seed" if args.world == "seed" else "default"

@@ -128,6 +128,8 @@ def train_cmd(
     preset: str = typer.Option("tiny", help="Model preset: latent-flow tiny|default|large; seed-gan seed|default."),
     world: str = typer.Option("default", help="World preset to stream: default | seed"),
     minutes: Optional[float] = typer.Option(None, help="Stop after this many minutes of training."),
+    cpu_minutes: Optional[float] = typer.Option(
+        None, help="Stop after this many minutes of process CPU time (all threads; fair when the machine is shared)."),
     steps: Optional[int] = typer.Option(None, help="Stop after this many steps."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Run folder (default runs/MODEL-PRESET)."),
     resume: bool = typer.Option(False, help="Continue exactly from OUT/checkpoint."),
@@ -140,17 +142,19 @@ def train_cmd(
     """Train a model on the streamed world; writes checkpoint/, samples/, loss.png, metrics.jsonl."""
     from .train import TrainConfig, train
 
-    if minutes is None and steps is None:
-        raise UsageError("say how long to train: --minutes M or --steps S")
-    if (minutes is not None and minutes <= 0) or (steps is not None and steps < 1):
-        raise UsageError("--minutes must be > 0 and --steps >= 1")
+    if minutes is None and steps is None and cpu_minutes is None:
+        raise UsageError("say how long to train: --minutes M, --cpu-minutes M or --steps S")
+    if any(m is not None and not m > 0 for m in (minutes, cpu_minutes)) or (steps is not None and steps < 1):
+        raise UsageError("--minutes and --cpu-minutes must be > 0 and --steps >= 1")
     cfg = TrainConfig(model=model, preset=preset, world=world, minutes=minutes, steps=steps,
+                      cpu_minutes=cpu_minutes,
                       out=str(out_dir or Path("runs") / f"{model}-{preset}"), resume=resume,
                       batch_size=batch_size, seed=seed, sample_every=sample_every,
                       ckpt_every=ckpt_every, threads=threads)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
                   TimeRemainingColumn(), console=err) as bar:
-        total = steps if steps is not None else minutes * 60
+        # the bar follows whichever budget was given, in its own unit
+        total = steps if steps is not None else (minutes or cpu_minutes) * 60
         task = bar.add_task(f"train {model}", total=total, info="")
         t0 = [None, None]
         import time
@@ -161,8 +165,10 @@ def train_cmd(
                 t0[0], t0[1] = now, step
             rate = (step - t0[1]) / max(now - t0[0], 1e-9)
             info = f"step {step}  {rate:.2f} it/s  " + "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
-            bar.update(task, completed=step if steps is not None else now - start, info=info)
-        start = time.time()
+            done = (step if steps is not None else now - start if minutes is not None
+                    else time.process_time() - cpu_start)
+            bar.update(task, completed=done, info=info)
+        start, cpu_start = time.time(), time.process_time()
         folder = train(cfg, on_step)
     out.print(f"checkpoint: {folder}")
 

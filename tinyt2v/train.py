@@ -33,7 +33,9 @@ class TrainConfig:
     world: str = "default"
     out: str = "runs/latent-flow-tiny"
     steps: int | None = None       # stop after this many steps ...
-    minutes: float | None = None   # ... or this much wall time (whichever comes first)
+    minutes: float | None = None   # ... or this much wall time ...
+    cpu_minutes: float | None = None  # ... or this much process CPU time (whichever comes first);
+    # CPU time is the fair budget when other work shares the machine
     batch_size: int | None = None  # default: the model preset's
     seed: int = 0
     sample_every: int = 500
@@ -108,8 +110,8 @@ def build(cfg: TrainConfig):
 
 def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) -> Path:
     """Train; returns the checkpoint folder. on_step(step, logs) is called after each step."""
-    if cfg.steps is None and cfg.minutes is None:
-        raise ValueError("say how long to train: --steps or --minutes")
+    if cfg.steps is None and cfg.minutes is None and cfg.cpu_minutes is None:
+        raise ValueError("say how long to train: --steps, --minutes or --cpu-minutes")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
@@ -153,10 +155,13 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
     def elapsed():
         return wall0 + time.time() - t_wall
 
+    def cpu_elapsed():
+        return cpu0 + time.process_time() - t_cpu
+
     def save_checkpoint():
         config = dict(model=cfg.model, preset=cfg.preset, model_config=asdict(mcfg),
                       world=world_to_dict(world), vocab=vocab.itos[2:],
-                      train=dict(steps=step, cpu_seconds=cpu0 + time.process_time() - t_cpu,
+                      train=dict(steps=step, cpu_seconds=cpu_elapsed(),
                                  wall_seconds=elapsed(), threads=torch.get_num_threads(),
                                  command=" ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]]),
                                  seed=cfg.seed, batch_size=mcfg.batch_size))
@@ -180,9 +185,12 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
             break
         if cfg.minutes is not None and elapsed() >= cfg.minutes * 60:
             break
+        if cfg.cpu_minutes is not None and cpu_elapsed() >= cfg.cpu_minutes * 60:
+            break
         batch = next(stream)
         progress = max(step / cfg.steps if cfg.steps else 0.0,
-                       elapsed() / (cfg.minutes * 60) if cfg.minutes else 0.0)
+                       elapsed() / (cfg.minutes * 60) if cfg.minutes else 0.0,
+                       cpu_elapsed() / (cfg.cpu_minutes * 60) if cfg.cpu_minutes else 0.0)
         logs = system.train_step(to_tensor(batch.video), batch.captions, opts, progress,
                                  batch.labels)
         if ema:
