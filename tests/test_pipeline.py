@@ -39,6 +39,27 @@ def test_training_writes_checkpoint_samples_curve_and_metrics(tmp_path):
     assert config["train"]["cpu_seconds"] > 0 and "vocab" in config
 
 
+def test_tensorboard_logs_the_same_scalars_and_samples(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    tiny_run(tmp_path, tensorboard=True)
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard"))
+    events.Reload()
+    logged = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
+    scalars = events.Tags()["scalars"]
+    assert {k for k in logged if k not in ("step", "wall_seconds")} <= set(scalars)
+    assert [e.step for e in events.Scalars(scalars[0])][-1] == 4
+    assert events.Tags()["images"] == ["samples"]
+
+
+def test_cpu_minute_budget_stops_training(tmp_path):
+    _, ck = tiny_run(tmp_path, steps=None, cpu_minutes=0.02)
+    train_record = json.loads((ck / "config.json").read_text())["train"]
+    assert train_record["steps"] >= 1
+    assert 1.2 <= train_record["cpu_seconds"] < 1.2 + 10
+
+
 def test_resume_continues_exactly(tmp_path):
     """4 steps straight == 2 steps, stop, resume for 2 more: bit-identical weights."""
     tiny_run(tmp_path, "straight", steps=4)
@@ -119,3 +140,15 @@ def test_eval_scores_refused_prompts_as_failures_not_crashes(tmp_path):
     _, ck = tiny_run(tmp_path, "gan", steps=1, model="seed-cgan", preset="seed", world="seed", overrides={})
     rep = evaluate(Pipeline.from_pretrained(ck), "paraphrase", 6)  # words the tutorial never had
     assert rep["n"] == 6 and rep["readable"] == 0 and rep["all_correct"] == 0
+
+
+def test_quickstart_runs_top_to_bottom(tmp_path):
+    from pathlib import Path
+
+    script = Path(__file__).parents[1] / "examples" / "quickstart.py"
+    r = subprocess.run([sys.executable, str(script), "--steps", "3", "--out", str(tmp_path / "qs")],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "the judge sees:" in r.stdout and "all correct:" in r.stdout
+    assert read_video(tmp_path / "quickstart.mp4").shape == (16, 64, 64, 3)
+    assert r.stderr.count("Warning") == 0, r.stderr

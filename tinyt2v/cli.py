@@ -138,6 +138,7 @@ def train_cmd(
     sample_every: int = typer.Option(500, help="Write a sample grid (PNG + GIF) every N steps."),
     ckpt_every: int = typer.Option(500, help="Save a checkpoint every N steps."),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads (default: torch's)."),
+    tensorboard: bool = typer.Option(False, help="Also log metrics and sample grids to OUT/tensorboard."),
 ):
     """Train a model on the streamed world; writes checkpoint/, samples/, loss.png, metrics.jsonl."""
     from .train import TrainConfig, train
@@ -150,7 +151,7 @@ def train_cmd(
                       cpu_minutes=cpu_minutes,
                       out=str(out_dir or Path("runs") / f"{model}-{preset}"), resume=resume,
                       batch_size=batch_size, seed=seed, sample_every=sample_every,
-                      ckpt_every=ckpt_every, threads=threads)
+                      ckpt_every=ckpt_every, threads=threads, tensorboard=tensorboard)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
                   TimeRemainingColumn(), console=err) as bar:
         # the bar follows whichever budget was given, in its own unit
@@ -226,20 +227,10 @@ def generate_cmd(
         sheet = output.with_name(f"{output.stem}_sheet.png")
         save_png(sheet, frame_grid(np.stack(clips)))
         written.append(sheet)
-    from .judge import read_clip
+    from .judge import describe_verdict, judge_prompt
 
     out.print("\n".join(f"wrote {p}" for p in written))
-    from .world import PromptError, parse_prompt
-
-    reading = read_clip(clips[0])
-    try:
-        want = parse_prompt(prompt)
-        ok = reading.readable and all(want[k] in (None, getattr(reading, k))
-                                      for k in ("shape", "color", "size", "motion"))
-        verdict = " (matches the prompt)" if ok else " (does not match the prompt)"
-    except PromptError:
-        verdict = ""
-    out.print(f"the judge sees: {reading.describe()}{verdict}")
+    out.print(describe_verdict(*judge_prompt(clips[0], prompt)))
 
 
 @app.command("eval")
@@ -265,6 +256,26 @@ def eval_cmd(
         print(json.dumps(report, indent=2))
     else:
         out.print(format_report(report) + f"\nseconds per clip: {report['seconds_per_clip']:.4f}")
+
+
+@app.command("demo")
+@friendly
+def demo_cmd(
+    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (default: the shipped one)."),
+    port: int = typer.Option(7860, help="Port to serve on."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind; 127.0.0.1 keeps the demo on this machine."),
+):
+    """Serve the web demo (Gradio): prompt, seed, guidance, frames -> MP4, GIF and the judge's verdict."""
+    if not 1 <= port <= 65535:
+        raise UsageError(f"--port must be from 1 to 65535, got {port}")
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        raise UsageError('the demo needs gradio: pip install "tinyt2v[demo]"') from None
+    from .demo import launch
+
+    out.print(f"tinyt2v demo on http://{host}:{port} (Ctrl+C stops it)")
+    launch(checkpoint, host, port)
 
 
 def main():

@@ -21,7 +21,7 @@ import torch
 from . import checkpoint as ckpt
 from .models import build_model, config_from_dict, model_config
 from .text import Vocab, training_words
-from .visuals import loss_curve, save_samples
+from .visuals import frame_grid, loss_curve, save_samples
 from .world import WorldConfig, clips, combos, generate, get_world
 from .world.config import Speed
 
@@ -43,6 +43,7 @@ class TrainConfig:
     log_every: int = 10
     resume: bool = False
     threads: int | None = None
+    tensorboard: bool = False      # also log metrics and sample grids to OUT/tensorboard
     overrides: dict = field(default_factory=dict)  # model config fields to change
 
 
@@ -148,6 +149,7 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
     stream = clips(world, "train", None, seed=cfg.seed, batch_size=mcfg.batch_size,
                    start=step * mcfg.batch_size)
     metrics_path = out / "metrics.jsonl"
+    board = _tensorboard(out) if cfg.tensorboard else None
     history = _read_history(metrics_path, step)
     t_wall, t_cpu = time.time(), time.process_time()
     start_step = step
@@ -178,6 +180,8 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
         videos = to_uint8(model.generate(prompts, g))
         model.train()
         save_samples(out / "samples", f"step_{step:06d}", videos)
+        if board:
+            board.add_image("samples", frame_grid(videos), step, dataformats="HWC")
 
     system.train()
     while True:
@@ -202,6 +206,9 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
             history.append(row)
             with open(metrics_path, "a") as f:
                 f.write(json.dumps(row) + "\n")
+            if board:
+                for k, v in logs.items():
+                    board.add_scalar(k, v, step)
         if on_step:
             on_step(step, logs)
         if step % cfg.sample_every == 0:
@@ -213,7 +220,17 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
         save_checkpoint()
         samples()
         _plot(out, history)
+    if board:
+        board.close()
     return ckdir
+
+
+def _tensorboard(out: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ImportError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+    return SummaryWriter(str(out / "tensorboard"))
 
 
 def _read_history(path: Path, upto: int) -> list[dict]:

@@ -128,7 +128,8 @@ def temporal_scores(tr: Track) -> dict:
     ok = tr.present
     single = float((tr.blobs == 1).mean())
     color = tr.color[ok]
-    color_stable = float((np.linalg.norm(color - np.median(color, 0), axis=1) < 0.1).sum() / t)
+    color_stable = (float((np.linalg.norm(color - np.median(color, 0), axis=1) < 0.1).sum() / t)
+                    if ok.any() else 0.0)  # no object in any frame
     ratio = tr.area[1:] / np.maximum(tr.area[:-1], 1e-6)
     both = ok[1:] & ok[:-1]
     area_stable = float((both & (ratio > 0.8) & (ratio < 1.25)).sum() / max(t - 1, 1))

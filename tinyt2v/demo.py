@@ -1,0 +1,103 @@
+"""The web demo: a Gradio page around one Pipeline, with the judge's verdict on every clip.
+
+One model lives in memory and requests are queued one at a time; inputs are bounded and checked
+by `Pipeline.check` before any work is done; output files get names made here, never from what
+the user typed.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+from .judge import describe_verdict, judge_prompt
+from .pipeline import MAX_FRAMES, MAX_PROMPT_CHARS, Pipeline
+from .world import clips
+
+KEEP_RESULTS = 16  # finished requests whose files stay on disk (Gradio keeps its own copies)
+
+
+def example_prompts(pipe: Pipeline) -> list[str]:
+    """Two training-style prompts, two held-out combinations and two paraphrases of the model's
+    own world, so the examples always show what the model was and was not trained on."""
+    out = []
+    for split in ("test", "heldout", "paraphrase"):
+        try:
+            out += next(clips(pipe.world, split, 2, seed=0, batch_size=2)).captions
+        except (ValueError, StopIteration):  # a world without that split (e.g. the seed world)
+            pass
+    return out
+
+
+class Generator:
+    """The function behind the button: prompt and knobs in, MP4 + GIF + verdict out."""
+
+    def __init__(self, pipe: Pipeline, workdir: str | None = None):
+        self.pipe = pipe
+        self.root = Path(workdir or tempfile.mkdtemp(prefix="tinyt2v-demo-"))
+        self.done: list[Path] = []
+
+    def __call__(self, prompt: str, seed: float, guidance: float, frames: float):
+        import gradio as gr
+
+        try:
+            seed, frames = int(seed), int(frames)
+            ignored = self.pipe.check(prompt, frames, float(guidance), seed)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise gr.Error(str(e)) from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            video = self.pipe(prompt, seed=seed, frames=frames, guidance=float(guidance))
+        folder = Path(tempfile.mkdtemp(dir=self.root))
+        mp4, gif = video.save(folder / "clip.mp4"), video.save(folder / "clip.gif")
+        self._forget_old(folder)
+        reading, ok = judge_prompt(video.frames, prompt)
+        mark = {True: "✔", False: "✘", None: "?"}[ok]
+        text = f"{mark} {describe_verdict(reading, ok)}"
+        if ignored:
+            text += f"\n\n(ignored words this model never saw: {', '.join(ignored)})"
+        return str(mp4), str(gif), text
+
+    def _forget_old(self, newest: Path) -> None:
+        self.done.append(newest)
+        while len(self.done) > KEEP_RESULTS:
+            shutil.rmtree(self.done.pop(0), ignore_errors=True)
+
+
+def build_demo(pipe: Pipeline, workdir: str | None = None):
+    import gradio as gr
+
+    generate = Generator(pipe, workdir)
+    guidance = float(getattr(pipe.system.cfg, "guidance", 0.0) or 0.0)
+    with gr.Blocks(title="tinyt2v", analytics_enabled=False) as demo:
+        gr.Markdown("# tinyt2v\nText to video, trained from scratch on a CPU. "
+                    "The judge reads each clip's pixels and says what it shows.")
+        with gr.Row():
+            with gr.Column():
+                prompt = gr.Textbox(label="Prompt", value="a small red circle moving up-right",
+                                    max_length=MAX_PROMPT_CHARS, elem_id="prompt")
+                with gr.Row():
+                    seed = gr.Number(label="Seed", value=0, precision=0, minimum=0)
+                    guide = gr.Slider(0, 20, value=guidance, step=0.5, label="Guidance")
+                    frames = gr.Slider(2, MAX_FRAMES, value=pipe.frames, step=1, label="Frames")
+                button = gr.Button("Generate", variant="primary", elem_id="generate")
+                gr.Examples(example_prompts(pipe), inputs=prompt,
+                            label="Examples: seen in training, held-out combinations, paraphrases")
+            with gr.Column():
+                video = gr.Video(label="Video", autoplay=True, loop=True, elem_id="video")
+                gif = gr.File(label="GIF download", elem_id="gif")
+                verdict = gr.Markdown(elem_id="verdict")
+        button.click(generate, [prompt, seed, guide, frames], [video, gif, verdict])
+        prompt.submit(generate, [prompt, seed, guide, frames], [video, gif, verdict])
+    return demo.queue(default_concurrency_limit=1, max_size=32)
+
+
+def launch(checkpoint: str | Path | None = None, host: str = "127.0.0.1", port: int = 7860,
+           block: bool = True):
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home
+    demo = build_demo(Pipeline.from_pretrained(checkpoint))
+    demo.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block,
+                show_error=True)
+    return demo
