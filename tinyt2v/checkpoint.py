@@ -5,12 +5,17 @@ A checkpoint folder holds
 - config.json         model name and config, world config, vocabulary, training record
 - train_state.safetensors + train_state.json   raw weights, optimizer state, RNG, step
   (only what `--resume` needs; a shipped checkpoint can drop them)
-Every file is written atomically, the JSON last, so a crash mid-save leaves the previous
-checkpoint loadable.
+A save writes a complete new folder beside the old one and then swaps the two by renames, so
+a crash (or a full disk) at any moment leaves either the previous checkpoint or the new one,
+never a mix of both; a crash between the two renames leaves FOLDER.old, which loading
+recovers.
 """
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import torch
@@ -64,12 +69,58 @@ def _unflatten_optimizer(prefix: str, tensors: dict, meta: dict) -> dict:
     return {"state": state, "param_groups": skeleton["param_groups"]}
 
 
+def _old(folder: Path) -> Path:
+    return folder.with_name(folder.name + ".old")
+
+
+def recover(folder: str | Path) -> Path:
+    """Put back the previous checkpoint if a save died between its two renames."""
+    folder = Path(folder)
+    if not folder.exists() and _old(folder).is_dir():
+        os.rename(_old(folder), folder)
+    return folder
+
+
 def save(folder: str | Path, config: dict, weights: dict[str, torch.Tensor],
          train_state: dict | None = None) -> Path:
     """Write a checkpoint folder. train_state: {raw: state_dict, optimizers: {name: sd},
     rng: tensor, step: int, ...json-able extras}."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = recover(Path(folder))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    for stale in folder.parent.glob(f".{folder.name}.new-*"):  # left by an earlier crash
+        shutil.rmtree(stale, ignore_errors=True)
+    new = Path(tempfile.mkdtemp(prefix=f".{folder.name}.new-", dir=folder.parent))
+    try:
+        _write_folder(new, config, weights, train_state)
+        os.chmod(new, 0o777 & ~_umask())
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    if folder.exists():
+        shutil.rmtree(_old(folder), ignore_errors=True)
+        os.rename(folder, _old(folder))
+    os.rename(new, folder)
+    _fsync_dir(folder.parent)
+    shutil.rmtree(_old(folder), ignore_errors=True)
+    return folder
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_folder(folder: Path, config: dict, weights: dict[str, torch.Tensor],
+                  train_state: dict | None) -> None:
     _save_tensors(folder / "model.safetensors", weights)
     if train_state is not None:
         tensors = {f"raw.{k}": v for k, v in train_state["raw"].items()}
@@ -81,7 +132,6 @@ def save(folder: str | Path, config: dict, weights: dict[str, torch.Tensor],
         _save_tensors(folder / "train_state.safetensors", tensors)
         write_json(folder / "train_state.json", meta)
     write_json(folder / "config.json", {"format": FORMAT, **config})
-    return folder
 
 
 def load_config(folder: str | Path) -> dict:
@@ -89,7 +139,7 @@ def load_config(folder: str | Path) -> dict:
     if folder.suffix in (".pt", ".pth", ".ckpt", ".bin", ".pkl"):
         raise CheckpointError(f"{folder}: pickled checkpoints are refused (they can run code); "
                               "tinyt2v checkpoints are folders of safetensors + JSON")
-    if not folder.is_dir():
+    if not recover(folder).is_dir():
         raise CheckpointError(f"checkpoint folder {folder} not found")
     path = folder / "config.json"
     try:
@@ -109,7 +159,7 @@ def load_weights(folder: str | Path) -> dict[str, torch.Tensor]:
 
 
 def load_train_state(folder: str | Path) -> dict:
-    folder = Path(folder)
+    folder = recover(Path(folder))
     tensors = _load_tensors(folder / "train_state.safetensors")
     try:
         meta = json.loads((folder / "train_state.json").read_text())

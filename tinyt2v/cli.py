@@ -31,12 +31,12 @@ def friendly(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (UsageError, ValueError, FileNotFoundError, NotADirectoryError,
-                PermissionError, IsADirectoryError, ImportError) as e:
+        except (UsageError, ValueError, ImportError) as e:
             err.print(f"[red]error:[/red] {e}", highlight=False)
             raise typer.Exit(2)
-        except OSError as e:  # disk full, read-only folder, ...
-            err.print(f"[red]error:[/red] {e.strerror or e}: {e.filename or ''}", highlight=False)
+        except OSError as e:  # missing or read-only folder, disk full, ...
+            msg = f"{e.strerror}: {e.filename}" if e.strerror and e.filename else str(e)
+            err.print(f"[red]error:[/red] {msg}", highlight=False)
             raise typer.Exit(2)
         except KeyboardInterrupt:
             err.print("interrupted")

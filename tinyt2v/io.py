@@ -23,8 +23,11 @@ os.umask(_UMASK)
 def atomic_path(path: str | os.PathLike, suffix: str | None = None):
     """Yield a temporary path beside `path`; on success it replaces `path`, else it is removed."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp",
-                               dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp",
+                                   dir=path.parent)
+    except OSError as e:  # name the file the user asked for, not our temporary one
+        raise OSError(e.errno, f"cannot write here ({e.strerror})", str(path)) from None
     os.close(fd)
     try:
         yield Path(tmp)

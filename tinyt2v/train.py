@@ -122,7 +122,7 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
     opts = system.optimizers()
     ema = EMA(system, mcfg.ema) if system.uses_ema else None
     step, cpu0, wall0 = 0, 0.0, 0.0
-    if cfg.resume and (ckdir / "train_state.json").exists():
+    if cfg.resume and (ckpt.recover(ckdir) / "train_state.json").exists():
         saved = ckpt.load_config(ckdir)
         if saved["model"] != cfg.model:
             raise ValueError(f"{ckdir} holds a {saved['model']} run, not {cfg.model}")

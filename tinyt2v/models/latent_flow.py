@@ -25,6 +25,7 @@ from torch import nn
 
 from ..diffusion.flow import flow_loss, sample
 from ..text import Vocab, build_text_encoder
+from ..text.vocab import words
 from ..world.attributes import COLORS, MOTIONS, SHAPES, SIZES, SPEEDS
 from .base import System
 
@@ -242,7 +243,12 @@ class LatentFlow(System):
 
     def check_prompt(self, caption):
         vocab = getattr(self.text, "vocab", None)
-        return vocab.unknown(caption) if vocab is not None else []
+        if vocab is None:  # a sentence encoder reads any text
+            return []
+        if not any(w in vocab.stoi for w in words(caption)):  # nothing left to condition on
+            raise ValueError("no word of the prompt is known to this model; it was trained on "
+                             "English prompts like 'a small red circle moving up-right'")
+        return vocab.unknown(caption)
 
     def aux_loss(self, mu: torch.Tensor, labels: list[dict]) -> torch.Tensor:
         loss = mu.new_zeros(())

@@ -12,8 +12,8 @@ PAD, UNK = "<pad>", "<unk>"
 
 
 def words(text: str) -> list[str]:
-    """Lower-case word tokens; hyphens and punctuation separate words."""
-    return re.findall(r"[a-z0-9]+", text.lower())
+    """Lower-case word tokens (any script); hyphens, punctuation and emoji separate words."""
+    return re.findall(r"[^\W_]+", text.lower())
 
 
 def training_words(world: WorldConfig) -> list[str]:
