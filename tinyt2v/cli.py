@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -139,8 +140,15 @@ def train_cmd(
     ckpt_every: int = typer.Option(500, help="Save a checkpoint every N steps."),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads (default: torch's)."),
     tensorboard: bool = typer.Option(False, help="Also log metrics and sample grids to OUT/tensorboard."),
+    data: Optional[str] = typer.Option(
+        None, help="Train on real clips: videos:FOLDER (videos + sidecar .txt captions) or "
+                   "videos:MANIFEST.csv|.jsonl (path,text). Default: the procedural world."),
+    workers: int = typer.Option(0, help="Processes decoding real videos (--data)."),
+    device: str = typer.Option("auto", help="auto (CUDA when visible) | cpu | cuda"),
+    amp: str = typer.Option("none", help="Mixed precision for training steps: none | bf16"),
 ):
-    """Train a model on the streamed world; writes checkpoint/, samples/, loss.png, metrics.jsonl."""
+    """Train a model on the streamed world (or real clips, --data); writes checkpoint/, samples/,
+    loss.png, metrics.jsonl. Many processes: torchrun --nproc_per_node N -m tinyt2v train ..."""
     from .train import TrainConfig, train
 
     if minutes is None and steps is None and cpu_minutes is None:
@@ -151,7 +159,15 @@ def train_cmd(
                       cpu_minutes=cpu_minutes,
                       out=str(out_dir or Path("runs") / f"{model}-{preset}"), resume=resume,
                       batch_size=batch_size, seed=seed, sample_every=sample_every,
-                      ckpt_every=ckpt_every, threads=threads, tensorboard=tensorboard)
+                      ckpt_every=ckpt_every, threads=threads, tensorboard=tensorboard,
+                      data=data, workers=workers, device=device, amp=amp)
+    if workers < 0:
+        raise UsageError(f"--workers must be >= 0, got {workers}")
+    if device not in ("auto", "cpu", "cuda"):
+        raise UsageError(f"--device must be auto, cpu or cuda, got {device!r}")
+    if int(os.environ.get("RANK", "0")) > 0:  # torchrun: rank 0 alone talks
+        train(cfg)
+        return
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
                   TimeRemainingColumn(), console=err) as bar:
         # the bar follows whichever budget was given, in its own unit

@@ -1,11 +1,15 @@
 """The training loop, shared by every model: stream -> step -> EMA -> log -> samples -> checkpoint.
 
 The world is streamed, never stored: clip i of the train stream is a pure function of
-(seed, i), so resuming at step s restarts the stream at clip s * batch and continues exactly.
+(seed, i), so a resumed run restarts the stream at the first clip it has not used and
+continues exactly. Under torchrun each rank takes every W-th batch of that one stream
+(see distributed.py); real videos come from data.py.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
+import itertools
 import json
 import os
 import shlex
@@ -19,6 +23,7 @@ import numpy as np
 import torch
 
 from . import checkpoint as ckpt
+from . import distributed
 from .models import build_model, config_from_dict, model_config
 from .text import Vocab, training_words
 from .visuals import frame_grid, loss_curve, save_samples
@@ -44,6 +49,10 @@ class TrainConfig:
     resume: bool = False
     threads: int | None = None
     tensorboard: bool = False      # also log metrics and sample grids to OUT/tensorboard
+    data: str | None = None        # None: stream the procedural world; "videos:PATH": real clips
+    workers: int = 0               # decoding processes for real videos
+    device: str = "auto"           # auto (CUDA when visible) | cpu | cuda
+    amp: str = "none"              # mixed precision for the training step: none | bf16
     overrides: dict = field(default_factory=dict)  # model config fields to change
 
 
@@ -105,54 +114,92 @@ def build(cfg: TrainConfig):
                         width=world.width, **cfg.overrides)
     if cfg.batch_size:
         mcfg.batch_size = cfg.batch_size
-    vocab = Vocab(training_words(world))
+    if cfg.data:
+        from .data import vocabulary
+
+        vocab = Vocab(vocabulary(cfg.data))
+    else:
+        vocab = Vocab(training_words(world))
     return world, mcfg, vocab, build_model(cfg.model, mcfg, vocab)
 
 
-def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) -> Path:
-    """Train; returns the checkpoint folder. on_step(step, logs) is called after each step."""
+def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None,
+          on_end: Callable[[torch.nn.Module], None] | None = None) -> Path:
+    """Train; returns the checkpoint folder. on_step(step, logs) is called after each step on
+    rank 0; on_end(system) on every rank when training stops (the process group still up).
+    Under torchrun every rank calls this; only rank 0 writes files."""
     if cfg.steps is None and cfg.minutes is None and cfg.cpu_minutes is None:
         raise ValueError("say how long to train: --steps, --minutes or --cpu-minutes")
+    if cfg.amp not in AMP:
+        raise ValueError(f"amp must be one of {', '.join(AMP)}, got {cfg.amp!r}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    ctx = distributed.setup(cfg.device)
+    try:
+        return _train(cfg, ctx, on_step, on_end)
+    finally:
+        distributed.teardown(ctx)
+
+
+def _train(cfg: TrainConfig, ctx: distributed.Context, on_step, on_end) -> Path:
     out = Path(cfg.out)
     ckdir = out / "checkpoint"
-    torch.manual_seed(cfg.seed)
+    torch.manual_seed(cfg.seed)  # the same initial weights on every rank
     world, mcfg, vocab, system = build(cfg)
-    opts = system.optimizers()
-    ema = EMA(system, mcfg.ema) if system.uses_ema else None
-    step, cpu0, wall0 = 0, 0.0, 0.0
+    step, cpu0, wall0, seen = 0, 0.0, 0.0, 0
+    resumed = None
     if cfg.resume and (ckpt.recover(ckdir) / "train_state.json").exists():
         saved = ckpt.load_config(ckdir)
         if saved["model"] != cfg.model:
             raise ValueError(f"{ckdir} holds a {saved['model']} run, not {cfg.model}")
         mcfg = config_from_dict(cfg.model, saved["model_config"])
+        if cfg.batch_size:
+            mcfg.batch_size = cfg.batch_size
         world = world_from_dict(saved["world"])
         vocab = Vocab(saved["vocab"])
         system = build_model(cfg.model, mcfg, vocab)
-        state = ckpt.load_train_state(ckdir)
-        ckpt.load_into(system, state["raw"], str(ckdir / "train_state.safetensors"))
-        opts = system.optimizers()
-        for name, o in opts.items():
-            o.load_state_dict(state["optimizers"][name])
-        if system.uses_ema:
-            ema = EMA(system, mcfg.ema)
-            ckpt.load_into(ema.model, ckpt.load_weights(ckdir), str(ckdir / "model.safetensors"))
-        torch.set_rng_state(state["rng"])
-        step, cpu0, wall0 = state["step"], state["cpu_seconds"], state["wall_seconds"]
-    elif cfg.resume:
+        resumed = ckpt.load_train_state(ckdir)
+        ckpt.load_into(system, resumed["raw"], str(ckdir / "train_state.safetensors"))
+        step, cpu0, wall0 = resumed["step"], resumed["cpu_seconds"], resumed["wall_seconds"]
+        # clips of the stream already used, whatever the batch size and world size were
+        seen = resumed.get("clips_seen", step * saved["train"]["batch_size"])
+    elif cfg.resume and ctx.main:
         print(f"note: no checkpoint in {ckdir} to resume from; starting fresh", file=sys.stderr)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "samples").mkdir(exist_ok=True)
+    system.to(ctx.device)
+    if ctx.active:
+        distributed.broadcast_module(system)
+    opts = system.optimizers()
+    ema = EMA(system, mcfg.ema) if system.uses_ema else None
+    if resumed is not None:
+        for name, o in opts.items():
+            o.load_state_dict(resumed["optimizers"][name])
+        if ema:
+            ckpt.load_into(ema.model, ckpt.load_weights(ckdir), str(ckdir / "model.safetensors"))
+        torch.set_rng_state(resumed["rng"])
+    if ctx.active:
+        for o in opts.values():
+            distributed.sync_gradients(o, ctx)
+        # different noise on each rank; rank 0 keeps the stream of a single-process run
+        if ctx.rank:
+            torch.manual_seed(cfg.seed + 7919 * ctx.rank + step)
+    if ctx.main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "samples").mkdir(exist_ok=True)
 
-    prompts = sample_prompts(world)
-    stream = clips(world, "train", None, seed=cfg.seed, batch_size=mcfg.batch_size,
-                   start=step * mcfg.batch_size)
+    if cfg.data:
+        from .data import captions_of
+
+        prompts = list(dict.fromkeys(captions_of(cfg.data)))[:6]
+    else:
+        prompts = sample_prompts(world)
+    per_rank = mcfg.batch_size
+    stream = data_stream(cfg, world, per_rank, seen, ctx)
     metrics_path = out / "metrics.jsonl"
-    board = _tensorboard(out) if cfg.tensorboard else None
-    history = _read_history(metrics_path, step)
+    history = _read_history(metrics_path, step) if ctx.main else []
+    board = _tensorboard(out) if (cfg.tensorboard and ctx.main) else None
     t_wall, t_cpu = time.time(), time.process_time()
     start_step = step
+    autocast = _autocast(cfg.amp, ctx.device)
 
     def elapsed():
         return wall0 + time.time() - t_wall
@@ -161,68 +208,107 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None) 
         return cpu0 + time.process_time() - t_cpu
 
     def save_checkpoint():
+        if not ctx.main:
+            return
         config = dict(model=cfg.model, preset=cfg.preset, model_config=asdict(mcfg),
                       world=world_to_dict(world), vocab=vocab.itos[2:],
                       train=dict(steps=step, cpu_seconds=cpu_elapsed(),
                                  wall_seconds=elapsed(), threads=torch.get_num_threads(),
                                  command=" ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]]),
-                                 seed=cfg.seed, batch_size=mcfg.batch_size))
+                                 seed=cfg.seed, batch_size=mcfg.batch_size,
+                                 world_size=ctx.world_size, data=cfg.data or "world",
+                                 device=ctx.device.type, amp=cfg.amp))
         weights = (ema.model if ema else system).state_dict()
         state = dict(raw=system.state_dict(), optimizers={k: o.state_dict() for k, o in opts.items()},
-                     rng=torch.get_rng_state(), step=step,
+                     rng=torch.get_rng_state(), step=step, clips_seen=seen,
                      cpu_seconds=config["train"]["cpu_seconds"], wall_seconds=elapsed())
         ckpt.save(ckdir, config, weights, state)
 
     def samples():
+        if not ctx.main:
+            return
+        rng = torch.get_rng_state()  # sampling must not change the training noise
         g = torch.Generator().manual_seed(0)
         model = ema.model if ema else system
         model.eval()
         videos = to_uint8(model.generate(prompts, g))
         model.train()
+        torch.set_rng_state(rng)
         save_samples(out / "samples", f"step_{step:06d}", videos)
         if board:
             board.add_image("samples", frame_grid(videos), step, dataformats="HWC")
 
     system.train()
     while True:
-        if cfg.steps is not None and step >= cfg.steps:
-            break
-        if cfg.minutes is not None and elapsed() >= cfg.minutes * 60:
-            break
-        if cfg.cpu_minutes is not None and cpu_elapsed() >= cfg.cpu_minutes * 60:
+        budget = max(step / cfg.steps if cfg.steps else 0.0,
+                     elapsed() / (cfg.minutes * 60) if cfg.minutes else 0.0,
+                     cpu_elapsed() / (cfg.cpu_minutes * 60) if cfg.cpu_minutes else 0.0)
+        (progress,) = distributed.agree(ctx, budget)  # rank 0's clock rules every rank
+        if progress >= 1.0:
             break
         batch = next(stream)
-        progress = max(step / cfg.steps if cfg.steps else 0.0,
-                       elapsed() / (cfg.minutes * 60) if cfg.minutes else 0.0,
-                       cpu_elapsed() / (cfg.cpu_minutes * 60) if cfg.cpu_minutes else 0.0)
-        logs = system.train_step(to_tensor(batch.video), batch.captions, opts, progress,
-                                 batch.labels)
+        with autocast:
+            logs = system.train_step(to_tensor(batch.video).to(ctx.device), batch.captions, opts,
+                                     progress, batch.labels)
+        if ctx.active:
+            distributed.average_buffers(system, ctx)
         if ema:
             ema.update(system, step)
         step += 1
+        seen += per_rank * ctx.world_size
         last_step = cfg.steps is not None and step >= cfg.steps
-        if step % cfg.log_every == 0 or step == 1 or last_step:
+        if ctx.main and (step % cfg.log_every == 0 or step == 1 or last_step):
             row = dict(step=step, wall_seconds=round(elapsed(), 2), **logs)
+            if getattr(stream, "report", None):
+                row.update(stream.report())
             history.append(row)
             with open(metrics_path, "a") as f:
                 f.write(json.dumps(row) + "\n")
             if board:
                 for k, v in logs.items():
                     board.add_scalar(k, v, step)
-        if on_step:
+        if on_step and ctx.main:
             on_step(step, logs)
         if step % cfg.sample_every == 0:
             samples()
-            _plot(out, history)
+            if ctx.main:
+                _plot(out, history)
         if step % cfg.ckpt_every == 0:
             save_checkpoint()
-    if step > start_step or not (ckdir / "config.json").exists():
+    if ctx.main and (step > start_step or not (ckdir / "config.json").exists()):
         save_checkpoint()
         samples()
         _plot(out, history)
     if board:
         board.close()
+    if on_end:
+        on_end(system)
+    if ctx.active:
+        torch.distributed.barrier()  # nobody leaves before rank 0 has saved
     return ckdir
+
+
+def data_stream(cfg: TrainConfig, world: WorldConfig, batch_size: int, seen: int,
+                ctx: distributed.Context):
+    """This rank's batches: the procedural world, or real videos with `data="videos:PATH"`.
+    Rank r of W takes every W-th batch of one global stream that starts after the `seen`
+    clips, so a run resumed on another number of ranks still continues the same stream."""
+    if cfg.data:
+        from .data import video_batches
+
+        return video_batches(cfg.data, world, batch_size, seed=cfg.seed, start=seen,
+                             rank=ctx.rank, world_size=ctx.world_size, workers=cfg.workers)
+    stream = clips(world, "train", None, seed=cfg.seed, batch_size=batch_size, start=seen)
+    return itertools.islice(stream, ctx.rank, None, ctx.world_size)
+
+
+AMP = ("none", "bf16")  # fp16 would need a GradScaler inside every train_step
+
+
+def _autocast(amp: str, device: torch.device):
+    if amp == "none":
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
 def _tensorboard(out: Path):

@@ -1,0 +1,96 @@
+"""Data-parallel training on torch.distributed, launched by torchrun.
+
+    torchrun --nproc_per_node 2 -m tinyt2v train ...
+
+Every rank builds the same model from the same seed (and rank 0's weights are broadcast to
+make sure), trains on its own shard of the stream, and averages gradients with one all-reduce
+per optimizer step, in a hook that runs just before `optimizer.step()`. A hook rather than the
+DistributedDataParallel wrapper because a System's train_step drives its own sub-networks and
+optimizers (a GAN steps two); the arithmetic is DDP's: gradients summed across ranks and divided
+by the world size. Buffers (running statistics) are averaged after each step, and rank 0 decides
+when to stop, so no rank waits forever on a collective that another rank skipped.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
+
+
+@dataclass
+class Context:
+    rank: int = 0
+    world_size: int = 1
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def active(self) -> bool:
+        return self.world_size > 1
+
+
+def setup(device: str = "auto") -> Context:
+    """Join the process group when launched by torchrun (WORLD_SIZE > 1); pick the device."""
+    use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA GPU is visible to torch")
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return Context(device=torch.device("cuda" if use_cuda else "cpu"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if use_cuda:
+        torch.cuda.set_device(local)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if use_cuda else "gloo")
+    return Context(dist.get_rank(), dist.get_world_size(),
+                   torch.device(f"cuda:{local}" if use_cuda else "cpu"))
+
+
+def teardown(ctx: Context) -> None:
+    if ctx.active and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def _average(tensors: list[torch.Tensor], world_size: int) -> None:
+    """In-place mean across ranks, one all-reduce for the whole list."""
+    if not tensors:
+        return
+    flat = _flatten_dense_tensors(tensors)
+    dist.all_reduce(flat)
+    flat /= world_size
+    for t, avg in zip(tensors, _unflatten_dense_tensors(flat, tensors)):
+        t.copy_(avg)
+
+
+def sync_gradients(optimizer: torch.optim.Optimizer, ctx: Context) -> None:
+    """Average this optimizer's gradients across ranks right before each of its steps."""
+    def hook(opt, args, kwargs):
+        grads = [p.grad for g in opt.param_groups for p in g["params"] if p.grad is not None]
+        _average(grads, ctx.world_size)
+    optimizer.register_step_pre_hook(hook)
+
+
+@torch.no_grad()
+def broadcast_module(module: torch.nn.Module) -> None:
+    for t in list(module.parameters()) + list(module.buffers()):
+        dist.broadcast(t.data, src=0)
+
+
+@torch.no_grad()
+def average_buffers(module: torch.nn.Module, ctx: Context) -> None:
+    _average([b for b in module.buffers() if b.is_floating_point()], ctx.world_size)
+
+
+def agree(ctx: Context, *values: float) -> list[float]:
+    """Rank 0's values on every rank (stop flags, schedule progress measured by the clock)."""
+    if not ctx.active:
+        return list(values)
+    t = torch.tensor(values, dtype=torch.float64, device=ctx.device)
+    dist.broadcast(t, src=0)
+    return t.tolist()
