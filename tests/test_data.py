@@ -1,0 +1,130 @@
+"""Real video + caption datasets: folders with sidecar captions and CSV/JSONL manifests,
+decoded with PyAV, resized and cropped, bad files skipped and counted."""
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from tinyt2v.data import DataError, SkipClip, list_items, load_clip, parse_source, video_batches
+from tinyt2v.io import write_video
+from tinyt2v.train import TrainConfig, train
+from tinyt2v.world import generate, get_world
+
+TINY = dict(width_enc=4, width_dec=8, hidden=32, prior_width=32, prior_depth=1, text_dim=16,
+            latent=8, enc_frames=2, dec_frames=1)
+
+
+def write_webm(path: Path, video: np.ndarray, fps: int = 8) -> None:
+    with av.open(str(path), "w", format="webm") as out:
+        stream = out.add_stream("libvpx-vp9", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = video.shape[2], video.shape[1], "yuv420p"
+        for frame in video:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        out.mux(stream.encode())
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """6 good clips (mp4, webm, gif), one corrupt, one too short, one without a caption."""
+    root = tmp_path_factory.mktemp("videos")
+    batch = generate(get_world("default"), "test", 6, seed=5)
+    for i, (video, caption) in enumerate(zip(batch.video, batch.captions)):
+        ext = [".mp4", ".webm", ".gif"][i % 3]
+        (write_webm if ext == ".webm" else write_video)(root / f"clip{i}{ext}", video)
+        (root / f"clip{i}.txt").write_text(caption + "\n")
+    (root / "corrupt.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x13" * 500)
+    (root / "corrupt.txt").write_text("a broken file")
+    write_video(root / "short.mp4", batch.video[0][:5])
+    (root / "short.txt").write_text("too few frames")
+    write_video(root / "nocaption.mp4", batch.video[0])
+    return root, batch
+
+
+def test_a_folder_lists_captioned_videos_and_reports_the_rest(dataset):
+    root, batch = dataset
+    listing = list_items(root)
+    assert len(listing.items) == 8  # 6 good + corrupt + short: decoding tells those apart
+    assert listing.uncaptioned == ["nocaption.mp4: no nocaption.txt beside it"]
+    texts = {i.path.name: i.text for i in listing.items}
+    assert texts["clip1.webm"] == batch.captions[1]
+
+
+@pytest.mark.parametrize("i", range(6))
+def test_each_format_decodes_to_the_training_shape_and_content(dataset, i):
+    root, batch = dataset
+    path = next(root.glob(f"clip{i}.*[!t]"))
+    clip = load_clip(path, 16, 64, 64)
+    assert clip.shape == (16, 64, 64, 3) and clip.dtype == np.uint8
+    assert np.abs(clip.astype(int) - batch.video[i]).mean() < 6  # lossy codecs, same picture
+
+
+def test_stride_and_resize_with_centre_crop(tmp_path):
+    video = np.zeros((20, 96, 128, 3), np.uint8)
+    for t in range(20):
+        video[t, :, :, 0] = t * 12  # frame index in the red channel
+    video[:, :, :12] = 255  # a white band on the left: 6 px after resizing, the crop drops 8
+    write_video(tmp_path / "wide.mp4", video)
+    clip = load_clip(tmp_path / "wide.mp4", 5, 48, 48, stride=4)
+    assert clip.shape == (5, 48, 48, 3)
+    assert np.allclose(clip[:, 24, 24, 0], [0, 48, 96, 144, 192], atol=6)
+    assert clip[:, :, :, 1].max() < 30  # no white left
+
+
+@pytest.mark.parametrize("name, why", [("corrupt.mp4", "unreadable"), ("short.mp4", "too short")])
+def test_bad_files_say_why(dataset, name, why):
+    with pytest.raises(SkipClip, match=why):
+        load_clip(dataset[0] / name, 16, 64, 64)
+
+
+def test_manifest_rows_with_missing_files_are_reported_by_line(dataset, tmp_path):
+    root, _ = dataset
+    csv = tmp_path / "manifest.csv"
+    csv.write_text(f"path,text\n{root}/clip0.mp4,a caption\nmissing.mp4,another\n{root}/clip2.gif,third\n")
+    listing = list_items(csv)
+    assert [i.text for i in listing.items] == ["a caption", "third"]
+    assert listing.missing == ["manifest.csv line 3: missing.mp4 not found"]
+    jsonl = tmp_path / "manifest.jsonl"
+    jsonl.write_text(json.dumps({"path": str(root / "clip1.webm"), "caption": "x"}) + "\n")
+    assert [i.text for i in list_items(jsonl).items] == ["x"]
+
+
+def test_bad_sources_are_clear_errors(tmp_path):
+    with pytest.raises(DataError, match="videos:PATH"):
+        parse_source("mp4s:/x")
+    with pytest.raises(DataError, match="does not exist"):
+        parse_source(f"videos:{tmp_path}/nope")
+    with pytest.raises(DataError, match="no captioned video"):
+        video_batches(f"videos:{tmp_path}", get_world("default"), 2)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_loader_counts_skips_per_epoch(dataset, workers):
+    logs = []
+    batches = video_batches(f"videos:{dataset[0]}", get_world("default"), 3, workers=workers)
+    batches.log = logs.append
+    for _ in range(5):  # 15 clips = 2.5 epochs of 6 good ones
+        batch = next(batches)
+        assert batch.video.shape == (3, 16, 64, 64, 3) and len(batch.captions) == 3
+    assert batches.epochs_done == 2
+    assert batches.report()["data_skipped_unreadable"] == 2
+    assert batches.report()["data_skipped_too_short"] == 2
+    assert "skipped files: too short 1, unreadable 1" in logs[0]
+
+
+def test_training_on_real_clips_reports_skips_in_metrics(dataset, tmp_path, capsys):
+    ck = train(TrainConfig(model="latent-flow", out=str(tmp_path / "run"), steps=6, batch_size=4,
+                           overrides=TINY, data=f"videos:{dataset[0]}", log_every=1,
+                           sample_every=10 ** 6))
+    rows = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["data_epochs"] == 3 and rows[-1]["data_skipped_unreadable"] == 3
+    assert "aux" not in rows[0]  # real clips have no labels
+    err = capsys.readouterr().err
+    assert "nocaption.mp4" in err and "epoch 1 done; skipped files: too short 1, unreadable 1" in err
+    config = json.loads((ck / "config.json").read_text())
+    assert config["train"]["data"].startswith("videos:")
+    from tinyt2v.text.vocab import words
+
+    captions = [i.text for i in list_items(dataset[0]).items]
+    assert config["vocab"] == sorted({w for c in captions for w in words(c)})  # from the data
