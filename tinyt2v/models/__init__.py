@@ -8,10 +8,13 @@ from .base import System
 from .latent_flow import PRESETS as LATENT_FLOW_PRESETS
 from .latent_flow import LatentFlow, LatentFlowConfig
 from .seed_gan import SeedGAN, SeedGANConfig
+from .sprite_flow import PRESETS as SPRITE_FLOW_PRESETS
+from .sprite_flow import SpriteFlow, SpriteFlowConfig
 
 # name -> (config class, system class, presets, fixed overrides)
 MODELS = {
     "latent-flow": (LatentFlowConfig, LatentFlow, LATENT_FLOW_PRESETS, {}),
+    "sprite-flow": (SpriteFlowConfig, SpriteFlow, SPRITE_FLOW_PRESETS, {}),
     "seed-gan": (SeedGANConfig, SeedGAN, {"seed": SeedGANConfig(), "default": SeedGANConfig(frames=16)},
                  {"conditional": False}),
     "seed-cgan": (SeedGANConfig, SeedGAN, {"seed": SeedGANConfig(), "default": SeedGANConfig(frames=16)},

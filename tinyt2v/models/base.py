@@ -9,6 +9,20 @@ import torch
 from torch import nn
 
 
+def check_words(text_encoder: nn.Module, caption: str) -> list[str]:
+    """For models with a learned word vocabulary: refuse a prompt with no known word (nothing
+    to condition on), else return the unknown words that will be ignored."""
+    from ..text.vocab import words
+
+    vocab = getattr(text_encoder, "vocab", None)
+    if vocab is None:  # a sentence encoder reads any text
+        return []
+    if not any(w in vocab.stoi for w in words(caption)):
+        raise ValueError("no word of the prompt is known to this model; it was trained on "
+                         "English prompts like 'a small red circle moving up-right'")
+    return vocab.unknown(caption)
+
+
 class System(nn.Module):
     name = "system"
     uses_ema = False

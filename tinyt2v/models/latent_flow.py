@@ -25,9 +25,8 @@ from torch import nn
 
 from ..diffusion.flow import flow_loss, sample
 from ..text import Vocab, build_text_encoder
-from ..text.vocab import words
 from ..world.attributes import COLORS, MOTIONS, SHAPES, SIZES, SPEEDS
-from .base import System
+from .base import System, check_words
 
 # Auxiliary targets read from world labels: classes per categorical attribute, and scalars.
 AUX_CLASSES = {"shape": SHAPES, "color": tuple(COLORS), "size": tuple(SIZES), "motion": MOTIONS,
@@ -242,13 +241,7 @@ class LatentFlow(System):
         return ae, [p for p in self.parameters() if id(p) not in ids]
 
     def check_prompt(self, caption):
-        vocab = getattr(self.text, "vocab", None)
-        if vocab is None:  # a sentence encoder reads any text
-            return []
-        if not any(w in vocab.stoi for w in words(caption)):  # nothing left to condition on
-            raise ValueError("no word of the prompt is known to this model; it was trained on "
-                             "English prompts like 'a small red circle moving up-right'")
-        return vocab.unknown(caption)
+        return check_words(self.text, caption)
 
     def aux_loss(self, mu: torch.Tensor, labels: list[dict]) -> torch.Tensor:
         loss = mu.new_zeros(())
