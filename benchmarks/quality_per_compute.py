@@ -32,7 +32,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--minutes", default="15", help="cumulative CPU-minutes of training to judge at")
     ap.add_argument("--n", type=int, default=200)
-    ap.add_argument("--models", default="latent-flow:tiny,seed-cgan:default,seed-gan:default")
+    ap.add_argument("--models", default="sprite-flow:tiny,latent-flow:tiny,seed-cgan:default,seed-gan:default")
     ap.add_argument("--out", default="runs/bench-qpc-cpu")
     args = ap.parse_args()
     minutes = [float(m) for m in args.minutes.split(",")]

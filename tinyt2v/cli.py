@@ -125,8 +125,8 @@ def judge_cmd(
 @app.command("train")
 @friendly
 def train_cmd(
-    model: str = typer.Option("latent-flow", help="latent-flow (main) | seed-gan | seed-cgan"),
-    preset: str = typer.Option("tiny", help="Model preset: latent-flow tiny|default|large; seed-gan seed|default."),
+    model: str = typer.Option("sprite-flow", help="sprite-flow (main) | latent-flow (general, any footage) | seed-gan | seed-cgan"),
+    preset: str = typer.Option("tiny", help="Model preset: sprite-flow and latent-flow tiny|default|large; seed-gan and seed-cgan seed|default."),
     world: str = typer.Option("default", help="World preset to stream: default | seed"),
     minutes: Optional[float] = typer.Option(None, help="Stop after this many minutes of training."),
     cpu_minutes: Optional[float] = typer.Option(

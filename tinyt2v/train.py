@@ -33,10 +33,10 @@ from .world.config import Speed
 
 @dataclass
 class TrainConfig:
-    model: str = "latent-flow"
+    model: str = "sprite-flow"
     preset: str = "tiny"
     world: str = "default"
-    out: str = "runs/latent-flow-tiny"
+    out: str = "runs/sprite-flow-tiny"
     steps: int | None = None       # stop after this many steps ...
     minutes: float | None = None   # ... or this much wall time ...
     cpu_minutes: float | None = None  # ... or this much process CPU time (whichever comes first);
