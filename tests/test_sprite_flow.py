@@ -61,8 +61,8 @@ def test_one_sprite_and_one_track_per_clip():
 
 @pytest.mark.timeout(600)
 def test_tiny_model_learns_a_handful_of_prompts(tmp_path):
-    """Two CPU-minutes on 16 prompts (2 shapes x 2 colours x 4 directions) must read back far
-    above chance (1/16): shape, colour and motion all judged right."""
+    """1,200 steps (about three CPU-minutes) on 16 prompts (2 shapes x 2 colours x 4 directions)
+    must read back far above chance (1/16): shape, colour and motion all judged right."""
     import tinyt2v.world.config as wc
     world = replace(get_world("default"), name="overfit-sf", shapes=("square", "triangle"),
                     colors=("red", "blue"), sizes=("large",), motions=("up", "down", "left", "right"),
@@ -70,7 +70,7 @@ def test_tiny_model_learns_a_handful_of_prompts(tmp_path):
     wc.PRESETS["overfit-sf"] = world
     try:
         ck = train(TrainConfig(model="sprite-flow", preset="tiny", world="overfit-sf",
-                               out=str(tmp_path / "run"), cpu_minutes=2, sample_every=10**9,
+                               out=str(tmp_path / "run"), steps=1200, sample_every=10**9,
                                ckpt_every=10**9))
     finally:
         del wc.PRESETS["overfit-sf"]
@@ -79,4 +79,5 @@ def test_tiny_model_learns_a_handful_of_prompts(tmp_path):
     videos = pipe.generate(batch.captions, seed=1)
     ok = [all(getattr(read_clip(v), k) == lab[k] for k in ("shape", "color", "size", "motion"))
           for v, lab in zip(videos, batch.labels)]
+    print(f"overfit all-correct: {np.mean(ok):.3f}")
     assert np.mean(ok) >= 0.6, np.mean(ok)
