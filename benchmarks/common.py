@@ -36,15 +36,15 @@ def save(name: str, rows: list[dict], title: str, command: str, notes: str = "")
 
 
 def train_and_eval(model: str, preset: str, world: str, minutes: list[float], splits: list[str],
-                   n: int, out: Path, seed: int = 0) -> list[dict]:
-    """Train `model` on `world` with 2 threads, stopping at each cumulative mark of process CPU
+                   n: int, out: Path, seed: int = 0, threads: int = 2) -> list[dict]:
+    """Train `model` on `world` with `threads` threads, stopping at each cumulative mark of process CPU
     minutes in `minutes` (exact resume in between), and judge n clips per split at each mark.
     CPU time rather than wall time, so that other work on the machine does not rob a model."""
     from tinyt2v.evaluate import evaluate
     from tinyt2v.pipeline import Pipeline
     from tinyt2v.train import TrainConfig, train
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     rows = []
     for m in minutes:
         ck = train(TrainConfig(model=model, preset=preset, world=world, out=str(out), cpu_minutes=m,
@@ -55,6 +55,7 @@ def train_and_eval(model: str, preset: str, world: str, minutes: list[float], sp
             rep = evaluate(pipe, split, n, seed=1)
             rows.append(dict(model=model, preset=preset, world=world, cpu_budget=m,
                              steps=record["steps"], cpu_minutes=round(record["cpu_seconds"] / 60, 1),
+                             threads=threads,
                              split=split, n=rep["n"], all_correct=rep["all_correct"],
                              shape=rep["accuracy"]["shape"], color=rep["accuracy"]["color"],
                              size=rep["accuracy"]["size"], motion=rep["accuracy"]["motion"],

@@ -1,5 +1,5 @@
 """Judge accuracy per training CPU-minute: the main model against the baselines, side by side in
-one run on the same world and the same 2 threads (budgets in process CPU time), plus a grid of samples for fixed prompts.
+one run on the same world and the same threads (budgets in process CPU time), plus a grid of samples
 
     python benchmarks/quality_per_compute.py [--minutes 15] [--n 200]
 """
@@ -34,6 +34,7 @@ def main():
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--models", default="sprite-flow:tiny,latent-flow:tiny,seed-cgan:default,seed-gan:default")
     ap.add_argument("--out", default="runs/bench-qpc-cpu")
+    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     minutes = [float(m) for m in args.minutes.split(",")]
     rows, grids = [], []
@@ -41,7 +42,7 @@ def main():
         model, preset = spec.split(":")
         run = Path(args.out) / f"{model}-{preset}"
         rows += train_and_eval(model, preset, "default", minutes, ["test", "heldout", "paraphrase"],
-                               args.n, run)
+                               args.n, run, threads=args.threads)
         pipe = Pipeline.from_pretrained(run / "checkpoint")
         accepted = [p for p in PROMPTS if accepts(pipe, p)]
         if accepted:
@@ -52,7 +53,8 @@ def main():
     save_png(RESULTS / "quality_per_compute_samples.png",
              np.concatenate([frame_grid(g) for g in grids], axis=0))
     save("quality_per_compute", rows, "Judge accuracy per training CPU-minute (default world)",
-         f"python benchmarks/quality_per_compute.py --minutes {args.minutes} --n {args.n}",
+         f"python benchmarks/quality_per_compute.py --minutes {args.minutes} --n {args.n} "
+         f"--models {args.models} --threads {args.threads}",
          notes="Sample grid: quality_per_compute_samples.png (rows: " + ", ".join(PROMPTS) + ").")
 
 
