@@ -1,5 +1,6 @@
 """Judge accuracy per training CPU-minute: the main model against the baselines, side by side in
-one run on the same world and the same threads (budgets in process CPU time), plus a grid of samples
+one run on the same world and the same threads (budgets in process CPU time), plus a grid of
+samples for fixed prompts.
 
     python benchmarks/quality_per_compute.py [--minutes 15] [--n 200]
 """
