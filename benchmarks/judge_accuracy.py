@@ -11,7 +11,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from common import save
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))

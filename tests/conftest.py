@@ -16,3 +16,30 @@ def degrade(video: np.ndarray, sigma: float = 0.1, seed: int = 0) -> np.ndarray:
     x = ndimage.uniform_filter(video.astype(np.float32) / 255, size=(1, 3, 3, 1))
     x = x + rng.normal(0, sigma, x.shape)
     return (np.clip(x, 0, 1) * 255).round().astype(np.uint8)
+
+
+def all_correct_rate(videos: np.ndarray, labels: list[dict]) -> float:
+    """Share of clips whose shape, colour, size and motion the judge reads as labelled."""
+    from tinyt2v.judge import read_clip
+
+    ok = [all(getattr(read_clip(v), k) == lab[k] for k in ("shape", "color", "size", "motion"))
+          for v, lab in zip(videos, labels)]
+    return float(np.mean(ok))
+
+
+def overfit_rate(tmp_path, world, model: str, n: int, **train_kw) -> float:
+    """Train `model` (tiny preset) on a small custom world, then judge n generated clips of its
+    own prompts: the all-correct rate."""
+    import tinyt2v.world.config as wc
+    from tinyt2v.pipeline import Pipeline
+    from tinyt2v.train import TrainConfig, train
+    from tinyt2v.world import generate
+
+    wc.PRESETS[world.name] = world
+    try:
+        ck = train(TrainConfig(model=model, preset="tiny", world=world.name, out=str(tmp_path / "run"),
+                               sample_every=10**9, ckpt_every=10**9, **train_kw))
+    finally:
+        del wc.PRESETS[world.name]
+    batch = generate(world, "train", n, seed=7)
+    return all_correct_rate(Pipeline.from_pretrained(ck).generate(batch.captions, seed=1), batch.labels)

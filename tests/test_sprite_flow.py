@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from tinyt2v.judge import read_clip
+from conftest import overfit_rate
 from tinyt2v.models import build_model, model_config
 from tinyt2v.models.sprite_flow import latent_to_track, measure_track, render, track_to_latent
-from tinyt2v.pipeline import Pipeline
 from tinyt2v.text import Vocab, training_words
-from tinyt2v.train import TrainConfig, to_tensor, train
+from tinyt2v.train import to_tensor
 from tinyt2v.world import generate, get_world
 
 
@@ -63,21 +62,9 @@ def test_one_sprite_and_one_track_per_clip():
 def test_tiny_model_learns_a_handful_of_prompts(tmp_path):
     """1,200 steps (about three CPU-minutes) on 16 prompts (2 shapes x 2 colours x 4 directions)
     must read back far above chance (1/16): shape, colour and motion all judged right."""
-    import tinyt2v.world.config as wc
     world = replace(get_world("default"), name="overfit-sf", shapes=("square", "triangle"),
                     colors=("red", "blue"), sizes=("large",), motions=("up", "down", "left", "right"),
                     speeds=("fast",), heldout_fraction=0.0)
-    wc.PRESETS["overfit-sf"] = world
-    try:
-        ck = train(TrainConfig(model="sprite-flow", preset="tiny", world="overfit-sf",
-                               out=str(tmp_path / "run"), steps=1200, sample_every=10**9,
-                               ckpt_every=10**9))
-    finally:
-        del wc.PRESETS["overfit-sf"]
-    pipe = Pipeline.from_pretrained(ck)
-    batch = generate(world, "train", 64, seed=7)
-    videos = pipe.generate(batch.captions, seed=1)
-    ok = [all(getattr(read_clip(v), k) == lab[k] for k in ("shape", "color", "size", "motion"))
-          for v, lab in zip(videos, batch.labels)]
-    print(f"overfit all-correct: {np.mean(ok):.3f}")
-    assert np.mean(ok) >= 0.6, np.mean(ok)
+    rate = overfit_rate(tmp_path, world, "sprite-flow", 64, steps=1200)
+    print(f"overfit all-correct: {rate:.3f}")
+    assert rate >= 0.6, rate

@@ -42,3 +42,11 @@ def sample(net: Velocity, noise: torch.Tensor, cond: torch.Tensor, null: torch.T
         x1 = x + (t1 - t0) * d0
         x = x + (t1 - t0) * 0.5 * (d0 + v(x1, t1)) if t1 < 1 else x1
     return x
+
+
+def sample_latents(net: Velocity, cond: torch.Tensor, null: torch.Tensor, dim: int,
+                   generator: torch.Generator, steps: int, guidance: float) -> torch.Tensor:
+    """(B, dim) samples for conditions (B, C): seeded noise (drawn on the CPU, so a seed gives
+    the same clip on every device), then `sample`."""
+    noise = torch.randn(cond.shape[0], dim, generator=generator).to(cond.device)
+    return sample(net, noise, cond, null[None], steps, guidance)

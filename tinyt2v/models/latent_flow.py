@@ -15,7 +15,6 @@ latents, standardised by running statistics.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -23,10 +22,12 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from ..diffusion.flow import flow_loss, sample
+from ..diffusion.flow import flow_loss, sample_latents
 from ..text import Vocab, build_text_encoder
 from ..world.attributes import COLORS, MOTIONS, SHAPES, SIZES, SPEEDS
 from .base import System, check_words
+from .layers import coords, fourier
+from .prior import FlowPriorConfig, Prior
 
 # Auxiliary targets read from world labels: classes per categorical attribute, and scalars.
 AUX_CLASSES = {"shape": SHAPES, "color": tuple(COLORS), "size": tuple(SIZES), "motion": MOTIONS,
@@ -35,36 +36,20 @@ AUX_SCALARS = ("start_x", "start_y", "radius")
 
 
 @dataclass
-class LatentFlowConfig:
-    frames: int = 16
-    height: int = 64
-    width: int = 64
+class LatentFlowConfig(FlowPriorConfig):
     latent: int = 24          # numbers per clip
     width_enc: int = 16       # encoder base channels
     width_dec: int = 32       # decoder channels at 16x16 (halved at each 2x upsample)
     hidden: int = 256         # MLP width of the encoder's temporal head and decoder's frame head
     enc_frames: int = 8       # encoder sees this many evenly spaced frames
-    dec_frames: int = 4       # frames decoded per clip per training step
-    prior_width: int = 384
-    prior_depth: int = 4
-    text: str = "gru"         # gru | minilm
-    text_dim: int = 128
-    lr: float = 2e-3
-    batch_size: int = 32
     latent_noise: float = 0.1
     latent_l2: float = 1e-3
-    fg_weight: float = 10.0   # objects are ~2% of pixels: weight them up or they vanish
-    flow_weight: float = 1.0
-    cfg_drop: float = 0.1
-    guidance: float = 2.0
-    sample_steps: int = 10
-    ema: float = 0.999
-    decoder: str = "dense"      # dense | broadcast
-    compose: bool = False       # frame = background + alpha * (colour - background): one mask
-                                # channel to learn, colours read off the code (False: free RGB): how the frame head becomes a feature map
-    loss: str = "l1"            # l1 | l2 pixel loss (l1 keeps edges sharper)
-    aux_weight: float = 0.3     # world labels -> auxiliary heads on the latent (0: off; real
-                                # video datasets have no labels and train without them)
+    decoder: str = "dense"    # dense | broadcast
+    compose: bool = False     # frame = background + alpha * (colour - background): one mask
+                              # channel to learn, colours read off the code (False: free RGB)
+    loss: str = "l1"          # l1 | l2 pixel loss (l1 keeps edges sharper)
+    aux_weight: float = 0.3   # world labels -> auxiliary heads on the latent (0: off; real
+                              # video datasets have no labels and train without them)
     freeze_encoder_at: float = 0.7  # fraction of the run after which the encoder is frozen,
                                     # so the prior's targets stop moving and it can converge
 
@@ -78,19 +63,6 @@ PRESETS = {
                               prior_width=1024, prior_depth=8, enc_frames=16, dec_frames=8,
                               batch_size=128),
 }
-
-
-def coords(b: int, h: int, w: int, device) -> torch.Tensor:
-    """(b, 2, h, w) pixel-centre coordinates in [-1, 1]: lets convolutions know where they are."""
-    ys = torch.linspace(-1, 1, h, device=device).view(1, 1, h, 1).expand(b, 1, h, w)
-    xs = torch.linspace(-1, 1, w, device=device).view(1, 1, 1, w).expand(b, 1, h, w)
-    return torch.cat([xs, ys], 1)
-
-
-def fourier(t: torch.Tensor, n: int) -> torch.Tensor:
-    """(B,) in [0, 1] -> (B, 2n + 1) sin/cos features at frequencies 1..n (and t itself)."""
-    k = torch.arange(1, n + 1, device=t.device, dtype=t.dtype) * math.pi
-    return torch.cat([t[:, None], torch.sin(t[:, None] * k), torch.cos(t[:, None] * k)], -1)
 
 
 class Encoder(nn.Module):
@@ -168,45 +140,6 @@ class Decoder(nn.Module):
             return x
         fg, bg = torch.tanh(self.colors(F.silu(h))).view(n, 2, 3, 1, 1).unbind(1)
         return bg + torch.sigmoid(x) * (fg - bg)
-
-
-class PriorBlock(nn.Module):
-    """Residual MLP block with adaLN-Zero conditioning (DiT): starts as the identity."""
-
-    def __init__(self, width: int):
-        super().__init__()
-        self.norm = nn.LayerNorm(width, elementwise_affine=False)
-        self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.SiLU(), nn.Linear(4 * width, width))
-        self.ada = nn.Linear(width, 3 * width)
-        nn.init.zeros_(self.ada.weight)
-        nn.init.zeros_(self.ada.bias)
-
-    def forward(self, h, c):
-        shift, scale, gate = self.ada(F.silu(c)).chunk(3, -1)
-        return h + gate * self.mlp(self.norm(h) * (1 + scale) + shift)
-
-
-class Prior(nn.Module):
-    """Velocity net: (x (B, latent), t (B,), text (B, text_dim)) -> (B, latent)."""
-
-    def __init__(self, c: LatentFlowConfig, text_dim: int):
-        super().__init__()
-        w = c.prior_width
-        self.inp = nn.Linear(c.latent, w)
-        self.time = nn.Sequential(nn.Linear(33, w), nn.SiLU(), nn.Linear(w, w))
-        self.text = nn.Sequential(nn.Linear(text_dim, w), nn.SiLU(), nn.Linear(w, w))
-        self.blocks = nn.ModuleList(PriorBlock(w) for _ in range(c.prior_depth))
-        self.norm = nn.LayerNorm(w, elementwise_affine=False)
-        self.out = nn.Linear(w, c.latent)
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)
-
-    def forward(self, x, t, text):
-        c = self.time(fourier(t, 16)) + self.text(text)
-        h = self.inp(x)
-        for block in self.blocks:
-            h = block(h, c)
-        return self.out(self.norm(h))
 
 
 class LatentFlow(System):
@@ -307,7 +240,6 @@ class LatentFlow(System):
     def generate(self, captions, generator, frames=None, guidance=None):
         c = self.cfg
         text = self.text(captions)
-        noise = torch.randn(len(captions), c.latent, generator=generator).to(text.device)
-        x = sample(self.prior, noise, text, self.null_text[None], c.sample_steps,
-                   c.guidance if guidance is None else guidance)
+        x = sample_latents(self.prior, text, self.null_text, c.latent, generator, c.sample_steps,
+                           c.guidance if guidance is None else guidance)
         return self.decode(x * self.z_std + self.z_mean, frames or c.frames)

@@ -27,34 +27,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..diffusion.flow import flow_loss, sample
+from ..diffusion.flow import flow_loss, sample_latents
 from ..text import Vocab, build_text_encoder
 from .base import System, check_words
-from .latent_flow import Prior, coords, fourier
+from .layers import coords, fourier
+from .prior import FlowPriorConfig, Prior
 
 
 @dataclass
-class SpriteFlowConfig:
-    frames: int = 16
-    height: int = 64
-    width: int = 64
+class SpriteFlowConfig(FlowPriorConfig):
     sprite: int = 32          # sprite side in pixels: covers a radius-16 px circle at scale 1
     ref_radius: float = 8.0   # the sprite draws its object at this equal-area radius
     width_dec: int = 32       # sprite net channels
-    hidden: int = 256
     prior_width: int = 256
     prior_depth: int = 3
-    text: str = "gru"         # gru | minilm
-    text_dim: int = 128
-    lr: float = 2e-3
-    batch_size: int = 32
-    dec_frames: int = 4       # frames rendered per clip per training step
-    fg_weight: float = 10.0   # objects are ~2% of pixels: weight them up or they vanish
-    flow_weight: float = 1.0
-    cfg_drop: float = 0.1
-    guidance: float = 2.0
-    sample_steps: int = 10
-    ema: float = 0.999
 
     @property
     def latent(self) -> int:  # what the prior generates: first pose + pose changes per frame
@@ -211,9 +197,8 @@ class SpriteFlow(System):
     def generate(self, captions, generator, frames=None, guidance=None):
         c = self.cfg
         e = self.text(captions)
-        noise = torch.randn(len(captions), c.latent, generator=generator).to(e.device)
-        x = sample(self.prior, noise, e, self.null_text[None], c.sample_steps,
-                   c.guidance if guidance is None else guidance)
+        x = sample_latents(self.prior, e, self.null_text, c.latent, generator, c.sample_steps,
+                           c.guidance if guidance is None else guidance)
         track = latent_to_track(x * self.track_std + self.track_mean, c.frames)
         n = frames or c.frames
         if n != c.frames:  # the prior knows c.frames poses: resample the track in time

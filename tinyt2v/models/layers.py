@@ -1,0 +1,19 @@
+"""Small pieces the model families share."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def coords(b: int, h: int, w: int, device) -> torch.Tensor:
+    """(b, 2, h, w) pixel-centre coordinates in [-1, 1]: lets convolutions know where they are."""
+    ys = torch.linspace(-1, 1, h, device=device).view(1, 1, h, 1).expand(b, 1, h, w)
+    xs = torch.linspace(-1, 1, w, device=device).view(1, 1, 1, w).expand(b, 1, h, w)
+    return torch.cat([xs, ys], 1)
+
+
+def fourier(t: torch.Tensor, n: int) -> torch.Tensor:
+    """(B,) in [0, 1] -> (B, 2n + 1) sin/cos features at frequencies 1..n (and t itself)."""
+    k = torch.arange(1, n + 1, device=t.device, dtype=t.dtype) * math.pi
+    return torch.cat([t[:, None], torch.sin(t[:, None] * k), torch.cos(t[:, None] * k)], -1)
