@@ -22,7 +22,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .io import atomic_path, write_json
+from .io import UMASK, atomic_path, write_json
 
 FORMAT = 1
 
@@ -92,7 +92,7 @@ def save(folder: str | Path, config: dict, weights: dict[str, torch.Tensor],
     new = Path(tempfile.mkdtemp(prefix=f".{folder.name}.new-", dir=folder.parent))
     try:
         _write_folder(new, config, weights, train_state)
-        os.chmod(new, 0o777 & ~_umask())
+        os.chmod(new, 0o777 & ~UMASK)  # mkdtemp makes folders owner-only
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise
@@ -103,12 +103,6 @@ def save(folder: str | Path, config: dict, weights: dict[str, torch.Tensor],
     _fsync_dir(folder.parent)
     shutil.rmtree(_old(folder), ignore_errors=True)
     return folder
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _fsync_dir(path: Path) -> None:

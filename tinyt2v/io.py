@@ -15,8 +15,8 @@ import numpy as np
 from PIL import Image
 
 VIDEO_FORMATS = (".mp4", ".gif", ".png")
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+UMASK = os.umask(0)  # read once: os.umask can only be read by setting it
+os.umask(UMASK)
 
 
 @contextlib.contextmanager
@@ -33,7 +33,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None):
         yield Path(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files owner-only; users expect the usual
+        os.chmod(tmp, 0o666 & ~UMASK)  # mkstemp makes files owner-only; users expect the usual
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
