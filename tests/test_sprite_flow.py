@@ -12,6 +12,7 @@ from tinyt2v.models.sprite_flow import latent_to_track, measure_track, render, t
 from tinyt2v.text import Vocab, training_words
 from tinyt2v.train import to_tensor
 from tinyt2v.world import generate, get_world
+from tinyt2v.world.attributes import SPEEDS
 
 
 def test_track_measured_from_pixels_matches_the_world_labels():
@@ -27,6 +28,17 @@ def test_track_measured_from_pixels_matches_the_world_labels():
     assert torch.allclose(bg, torch.ones(64, 3))  # white
 
 
+def test_turn_measured_from_pixels_matches_the_world_spin():
+    world = replace(get_world("default"), motions=("rotate_cw", "rotate_ccw", "up_left", "grow"))
+    batch = generate(world, "test", 64, seed=4)
+    track, _ = measure_track(to_tensor(batch.video), ref_radius=8.0)
+    direction = {"rotate_cw": 1, "rotate_ccw": -1, "up_left": 0, "grow": 0}
+    expected = [direction[lab["motion"]] * SPEEDS[lab["speed"]].spin * 15 for lab in batch.labels]
+    assert {lab["motion"] for lab in batch.labels} == set(direction)
+    assert np.allclose(np.rad2deg(track[:, -1, 3]), expected, atol=1.0)  # degrees after 15 frames
+    assert (track[:, 0, 3] == 0).all()
+
+
 def test_render_puts_the_sprite_where_the_track_says():
     yy, xx = torch.meshgrid(torch.arange(32) + 0.5, torch.arange(32) + 0.5, indexing="ij")
     disk = (((xx - 16) ** 2 + (yy - 16) ** 2) < 8 ** 2).float()  # radius 8 at scale 1
@@ -39,10 +51,21 @@ def test_render_puts_the_sprite_where_the_track_says():
     assert torch.allclose(track[:, 0, 2], pose[:, 2], atol=0.05)
 
 
+def test_render_turns_the_sprite_by_the_angle_the_measure_reads():
+    yy, xx = torch.meshgrid(torch.arange(32) + 0.5, torch.arange(32) + 0.5, indexing="ij")
+    box = (((xx - 16).abs() < 7) & ((yy - 16).abs() < 7)).float()  # a square: 4-fold
+    sprite = torch.stack([-box, -box, -box, box])[None].repeat(6, 1, 1, 1)
+    angles = torch.deg2rad(torch.tensor([0.0, 10, 20, 30, 40, 50]))  # clockwise on screen
+    frames = render(sprite, torch.zeros(6, 3), angles, torch.ones(6, 3), 64, 64, extent=0.5)
+    track, _ = measure_track(frames[None], ref_radius=8.0)  # one clip of 6 frames
+    assert torch.allclose(torch.rad2deg(track[0, :, 3]), torch.rad2deg(angles), atol=1.0)
+
+
 def test_the_prior_works_in_velocities_that_round_trip_to_the_track():
-    track = torch.randn(5, 16, 3)
+    track = torch.randn(5, 16, 4)
+    track[:, 0, 3] = 0  # angles count from the first frame
     latent = track_to_latent(track)
-    assert latent.shape == (5, 48)
+    assert latent.shape == (5, 63)
     assert torch.allclose(latent_to_track(latent, 16), track, atol=1e-5)
 
 

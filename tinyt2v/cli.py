@@ -146,6 +146,14 @@ def train_cmd(
     workers: int = typer.Option(0, help="Processes decoding real videos (--data)."),
     device: str = typer.Option("auto", help="auto (CUDA when visible) | cpu | cuda"),
     amp: str = typer.Option("none", help="Mixed precision for training steps: none | bf16"),
+    grad_accum: int = typer.Option(
+        1, help="Split each batch into N micro-batches and sum their gradients: the same update in "
+                "about 1/N the activation memory (sprite-flow, latent-flow)."),
+    grad_checkpoint: bool = typer.Option(
+        False, help="Recompute activations in the backward pass instead of storing them (less "
+                    "memory, ~30% more compute; for large presets on a GPU)."),
+    compile: bool = typer.Option(False, "--compile", help="torch.compile the heavy sub-networks "
+                                 "(inductor; needs a C compiler; pays off on long GPU runs)."),
 ):
     """Train a model on the streamed world (or real clips, --data); writes checkpoint/, samples/,
     loss.png, metrics.jsonl. Many processes: torchrun --nproc_per_node N -m tinyt2v train ..."""
@@ -160,9 +168,12 @@ def train_cmd(
                       out=str(out_dir or Path("runs") / f"{model}-{preset}"), resume=resume,
                       batch_size=batch_size, seed=seed, sample_every=sample_every,
                       ckpt_every=ckpt_every, threads=threads, tensorboard=tensorboard,
-                      data=data, workers=workers, device=device, amp=amp)
+                      data=data, workers=workers, device=device, amp=amp, grad_accum=grad_accum,
+                      grad_checkpoint=grad_checkpoint, compile="inductor" if compile else None)
     if workers < 0:
         raise UsageError(f"--workers must be >= 0, got {workers}")
+    if grad_accum < 1:
+        raise UsageError(f"--grad-accum must be >= 1, got {grad_accum}")
     if device not in ("auto", "cpu", "cuda"):
         raise UsageError(f"--device must be auto, cpu or cuda, got {device!r}")
     if int(os.environ.get("RANK", "0")) > 0:  # torchrun: rank 0 alone talks

@@ -53,6 +53,9 @@ class TrainConfig:
     workers: int = 0               # decoding processes for real videos
     device: str = "auto"           # auto (CUDA when visible) | cpu | cuda
     amp: str = "none"              # mixed precision for the training step: none | bf16
+    grad_accum: int = 1            # micro-batches per step: the same update in 1/N the memory
+    grad_checkpoint: bool = False  # recompute activations in backward (large presets on a GPU)
+    compile: str | None = None     # torch.compile backend for the heavy sub-networks, e.g. inductor
     overrides: dict = field(default_factory=dict)  # model config fields to change
 
 
@@ -132,6 +135,8 @@ def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None,
         raise ValueError("say how long to train: --steps, --minutes or --cpu-minutes")
     if cfg.amp not in AMP:
         raise ValueError(f"amp must be one of {', '.join(AMP)}, got {cfg.amp!r}")
+    if cfg.grad_accum < 1:
+        raise ValueError(f"grad_accum must be >= 1, got {cfg.grad_accum}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     ctx = distributed.setup(cfg.device)
@@ -165,9 +170,18 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, on_step, on_end) -> Path:
         seen = resumed.get("clips_seen", step * saved["train"]["batch_size"])
     elif cfg.resume and ctx.main:
         print(f"note: no checkpoint in {ckdir} to resume from; starting fresh", file=sys.stderr)
+    if cfg.grad_accum > 1 and not system.accumulates:
+        raise ValueError(f"{cfg.model} steps its own optimizers; gradient accumulation is for "
+                         "sprite-flow and latent-flow")
+    if cfg.grad_accum > mcfg.batch_size:
+        raise ValueError(f"grad_accum ({cfg.grad_accum}) is larger than the batch ({mcfg.batch_size})")
     system.to(ctx.device)
     if ctx.active:
         distributed.broadcast_module(system)
+    if cfg.grad_checkpoint and not system.set_gradient_checkpointing(True):
+        raise ValueError(f"{cfg.model} has no sub-network that supports gradient checkpointing")
+    if cfg.compile:
+        system.compile(backend=cfg.compile)
     opts = system.optimizers()
     ema = EMA(system, mcfg.ema) if system.uses_ema else None
     if resumed is not None:
@@ -217,7 +231,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, on_step, on_end) -> Path:
                                  command=" ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]]),
                                  seed=cfg.seed, batch_size=mcfg.batch_size,
                                  world_size=ctx.world_size, data=cfg.data or "world",
-                                 device=ctx.device.type, amp=cfg.amp))
+                                 device=ctx.device.type, amp=cfg.amp, grad_accum=cfg.grad_accum))
         weights = (ema.model if ema else system).state_dict()
         state = dict(raw=system.state_dict(), optimizers={k: o.state_dict() for k, o in opts.items()},
                      rng=torch.get_rng_state(), step=step, clips_seen=seen,
@@ -249,7 +263,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, on_step, on_end) -> Path:
         batch = next(stream)
         with autocast:
             logs = system.train_step(to_tensor(batch.video).to(ctx.device), batch.captions, opts,
-                                     progress, batch.labels)
+                                     progress, batch.labels,
+                                     **({"accumulate": cfg.grad_accum} if cfg.grad_accum > 1 else {}))
         if ctx.active:
             distributed.average_buffers(system, ctx)
         if ema:

@@ -23,19 +23,73 @@ def check_words(text_encoder: nn.Module, caption: str) -> list[str]:
     return vocab.unknown(caption)
 
 
+def micro_batches(video: torch.Tensor, captions: list[str], labels: list[dict] | None, n: int):
+    """Split a batch into n nearly equal consecutive parts: (video, captions, labels) each."""
+    if not 1 <= n <= len(video):
+        raise ValueError(f"cannot split a batch of {len(video)} clips into {n} micro-batches")
+    edges = [round(i * len(video) / n) for i in range(n + 1)]
+    for a, b in zip(edges, edges[1:]):
+        yield video[a:b], captions[a:b], (labels[a:b] if labels else labels)
+
+
 class System(nn.Module):
     name = "system"
     uses_ema = False
+    compile_targets: tuple[str, ...] = ()  # sub-networks torch.compile may take (tensor in, tensor out)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         raise NotImplementedError
 
+    def losses(self, video: torch.Tensor, captions: list[str], progress: float,
+               labels: list[dict] | None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """For models with one optimizer ("all"): the batch's mean loss and the terms to log.
+        Such models get train_step, with gradient accumulation, from this class."""
+        raise NotImplementedError
+
+    @property
+    def accumulates(self) -> bool:
+        """Whether train_step can split a batch into micro-batches (accumulate > 1)."""
+        return type(self).losses is not System.losses
+
+    def clip_gradients(self) -> None:
+        torch.nn.utils.clip_grad_norm_(self.parameters(), 5.0)
+
     def train_step(self, video: torch.Tensor, captions: list[str],
                    opts: dict[str, torch.optim.Optimizer], progress: float = 0.0,
-                   labels: list[dict] | None = None) -> dict[str, float]:
+                   labels: list[dict] | None = None, accumulate: int = 1) -> dict[str, float]:
         """One optimisation step on a batch; progress in [0, 1] is how far the run is (for
-        schedules); labels are the world's per-clip labels when known. Returns losses to log."""
-        raise NotImplementedError
+        schedules); labels are the world's per-clip labels when known. Returns losses to log.
+
+        accumulate > 1 runs the batch as that many micro-batches and sums their gradients
+        before the one optimizer step: the same update (up to float rounding) in less memory.
+        Under torchrun the gradients are all-reduced once, at the step (distributed.py)."""
+        opt = opts["all"]
+        opt.zero_grad(set_to_none=True)
+        logs: dict[str, float] = {}
+        for v, c, lab in micro_batches(video, captions, labels, accumulate):
+            share = len(v) / len(video)  # weights make the sum the whole batch's mean loss
+            loss, terms = self.losses(v, c, progress, lab)
+            (share * loss).backward()
+            for k, x in terms.items():
+                logs[k] = logs.get(k, 0.0) + share * float(x.detach())
+        self.clip_gradients()
+        opt.step()
+        return logs
+
+    def set_gradient_checkpointing(self, on: bool = True) -> int:
+        """Recompute the activations of the sub-networks that support it during the backward
+        pass instead of keeping them (memory for compute, for large presets). Returns how many
+        sub-networks it switched."""
+        parts = [m for m in self.modules() if hasattr(m, "checkpointing")]
+        for m in parts:
+            m.checkpointing = on
+        return len(parts)
+
+    def compile(self, **kwargs) -> None:  # noqa: A003 - nn.Module.compile, per sub-network
+        """torch.compile the compute-heavy sub-networks in place (state_dict keys unchanged);
+        the text encoders take Python strings and stay eager."""
+        for name in self.compile_targets:
+            getattr(self, name).compile(**kwargs)
 
     def generate(self, captions: list[str], generator: torch.Generator, frames: int | None = None,
                  guidance: float | None = None) -> torch.Tensor:

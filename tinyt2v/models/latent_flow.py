@@ -26,7 +26,7 @@ from ..diffusion.flow import flow_loss, sample_latents
 from ..text import Vocab, build_text_encoder
 from ..world.attributes import COLORS, MOTIONS, SHAPES, SIZES, SPEEDS
 from .base import System, check_words
-from .layers import coords, fourier
+from .layers import coords, fourier, run
 from .prior import FlowPriorConfig, Prior
 
 # Auxiliary targets read from world labels: classes per categorical attribute, and scalars.
@@ -77,8 +77,12 @@ class Encoder(nn.Module):
         self.frame = nn.Linear(4 * w * cells, c.hidden)
         self.clip = nn.Sequential(nn.SiLU(), nn.Linear(c.enc_frames * c.hidden, c.hidden), nn.SiLU(),
                                   nn.Linear(c.hidden, c.latent))
+        self.checkpointing = False
 
     def forward(self, video):
+        return run(self, self._encode, video)
+
+    def _encode(self, video):
         b, t = video.shape[:2]
         x = rearrange(video, "b t c h w -> (b t) c h w")
         # Subtract each frame's median colour: the background becomes ~0 and the object stands
@@ -122,8 +126,12 @@ class Decoder(nn.Module):
         self.compose = c.compose
         self.up3 = nn.ConvTranspose2d(w // 2 + 2, 1 if c.compose else 3, 4, 2, 1)  # 32 -> 64
         self.colors = nn.Linear(c.hidden, 6)  # object and background colour (compose)
+        self.checkpointing = False
 
     def forward(self, z, t):
+        return run(self, self._decode, z, t)
+
+    def _decode(self, z, t):
         n = z.shape[0]
         h = self.mlp(torch.cat([z, fourier(t, 8)], -1))
         if self.kind == "dense":
@@ -145,6 +153,7 @@ class Decoder(nn.Module):
 class LatentFlow(System):
     name = "latent-flow"
     uses_ema = True
+    compile_targets = ("encoder", "decoder", "prior")
 
     def __init__(self, cfg: LatentFlowConfig, vocab: Vocab):
         super().__init__()
@@ -185,7 +194,7 @@ class LatentFlow(System):
         target = torch.tensor([[lab[k] for k in AUX_SCALARS] for lab in labels], device=mu.device) / scale
         return loss + F.mse_loss(self.aux_scalar(mu), target.float())
 
-    def train_step(self, video, captions, opts, progress: float = 0.0, labels=None):
+    def losses(self, video, captions, progress, labels):
         c = self.cfg
         b, t = video.shape[:2]
         enc_idx = torch.linspace(0, t - 1, c.enc_frames).round().long()
@@ -195,7 +204,7 @@ class LatentFlow(System):
             mu = self.encoder(video[:, enc_idx])  # (B, latent)
         z = mu + c.latent_noise * torch.randn_like(mu)
         # A few random frames per clip are enough to train a per-frame decoder.
-        fi = torch.stack([torch.randperm(t)[:c.dec_frames] for _ in range(b)])  # (B, F)
+        fi = torch.stack([torch.randperm(t)[:c.dec_frames] for _ in range(b)]).to(video.device)
         target = video[torch.arange(b)[:, None], fi]  # (B, F, 3, H, W)
         frames = self.decoder(z.repeat_interleave(c.dec_frames, 0), (fi.flatten() / (t - 1)).float())
         target = rearrange(target, "b f c h w -> (b f) c h w")
@@ -204,10 +213,12 @@ class LatentFlow(System):
         err = (frames - target).abs() if c.loss == "l1" else (frames - target) ** 2
         recon = (weight * err).mean()
 
-        with torch.no_grad():  # running latent statistics, so the prior sees ~N(0, 1) data
-            rate = 0.01 if not frozen else 0.001
-            self.z_mean.lerp_(mu.mean(0), rate)
-            self.z_std.lerp_(mu.std(0) + 1e-3, rate)
+        if b > 1:  # running latent statistics, so the prior sees ~N(0, 1) data
+            with torch.no_grad():
+                rate = 0.01 if not frozen else 0.001
+                stats = mu.float()  # bf16 under autocast; the buffers stay float32
+                self.z_mean.lerp_(stats.mean(0), rate)
+                self.z_std.lerp_(stats.std(0) + 1e-3, rate)
         text = self.text(captions)
         drop = torch.rand(b, device=video.device) < c.cfg_drop
         text = torch.where(drop[:, None], self.null_text.expand_as(text), text)
@@ -217,17 +228,16 @@ class LatentFlow(System):
         aux = self.aux_loss(mu, labels) if (labels and c.aux_weight and not frozen) else None
         if aux is not None:
             loss = loss + c.aux_weight * aux
-        opts["all"].zero_grad(set_to_none=True)
-        loss.backward()
+        logs = {"loss": loss, "recon": recon, "flow": fl}
+        if aux is not None:
+            logs["aux"] = aux
+        return loss, logs
+
+    def clip_gradients(self):
         # Clip the autoencoder and the prior apart: the prior's early gradients are large, and one
         # global clip would shrink the autoencoder's updates with them.
         for part in self.parts():
             torch.nn.utils.clip_grad_norm_(part, 5.0)
-        opts["all"].step()
-        logs = {"loss": loss.item(), "recon": recon.item(), "flow": fl.item()}
-        if aux is not None:
-            logs["aux"] = aux.item()
-        return logs
 
     def decode(self, z: torch.Tensor, frames: int) -> torch.Tensor:
         """latents (B, latent) -> videos (B, T, 3, H, W) in [-1, 1]."""

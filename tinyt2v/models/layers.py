@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 import torch
+from torch.utils.checkpoint import checkpoint
 
 
 def coords(b: int, h: int, w: int, device) -> torch.Tensor:
@@ -17,3 +18,11 @@ def fourier(t: torch.Tensor, n: int) -> torch.Tensor:
     """(B,) in [0, 1] -> (B, 2n + 1) sin/cos features at frequencies 1..n (and t itself)."""
     k = torch.arange(1, n + 1, device=t.device, dtype=t.dtype) * math.pi
     return torch.cat([t[:, None], torch.sin(t[:, None] * k), torch.cos(t[:, None] * k)], -1)
+
+
+def run(module: torch.nn.Module, fn, *args):
+    """fn(*args), recomputed in the backward pass when `module.checkpointing` is on (gradient
+    checkpointing: activations are not kept, which is what limits batch size on a GPU)."""
+    if module.checkpointing and module.training and torch.is_grad_enabled():
+        return checkpoint(fn, *args, use_reentrant=False)
+    return fn(*args)

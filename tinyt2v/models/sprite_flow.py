@@ -3,13 +3,16 @@
 A clip of one object is (what it looks like) x (where it is, how big and how turned in each
 frame). This model learns both from text, and measures the second from the pixels instead of
 learning an encoder for it:
-- pose track: per frame, the centre of what differs from the background and its equal-area
-  radius, measured by `measure_track` (no labels, no learned encoder). A rectified-flow MLP
+- pose track: per frame, the centre of what differs from the background, its equal-area
+  radius and its angle, measured by `measure_track` (no labels, no learned encoder). A rectified-flow MLP
   prior (the DiT-style one of latent-flow) learns p(track | text): where a clip starts, how
   big the object is and how fast it goes are free; the direction and kind of motion are not;
 - appearance: the caption draws one RGBA sprite (a small transposed-conv net), in a canonical
   frame: centred, equal-area radius `ref_radius` px, upright;
-- rotation: an angle per frame from (caption, t), learned through the rendering loss;
+- rotation: measured from pixels too: the turn from frame to frame is read from the phase
+  of the object's strongest k-fold angular moment (k = 2..5), so it is part of the track.
+  (Learning the angle through the rendering loss alone failed: the sprite of a rotating
+  prompt blurred into a disc first, and a disc gives the angle no gradient.);
 - rendering: a spatial transformer (affine_grid + grid_sample) puts the sprite at each
   frame's pose over a background colour; it is differentiable, so the sprite, the angle and
   the text encoder learn from an L1 loss on a few random frames per clip, with the measured
@@ -30,7 +33,7 @@ from torch import nn
 from ..diffusion.flow import flow_loss, sample_latents
 from ..text import Vocab, build_text_encoder
 from .base import System, check_words
-from .layers import coords, fourier
+from .layers import coords, run
 from .prior import FlowPriorConfig, Prior
 
 
@@ -44,7 +47,10 @@ class SpriteFlowConfig(FlowPriorConfig):
 
     @property
     def latent(self) -> int:  # what the prior generates: first pose + pose changes per frame
-        return 3 * self.frames
+        return POSE * self.frames - 1
+
+
+POSE = 4  # centre x, y, log scale, angle
 
 
 PRESETS = {
@@ -59,10 +65,11 @@ PRESETS = {
 
 @torch.no_grad()
 def measure_track(video: torch.Tensor, ref_radius: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """video (B, T, 3, H, W) in [-1, 1] -> (track (B, T, 3): centre x, y in [-1, 1] frame
-    coordinates (pixel centres as affine_grid places them), log(radius / ref_radius); and the
-    background colour (B, 3)). Coverage is the colour distance from the background relative to
-    the frame's strongest pixel, so anti-aliased edges count fractionally."""
+    """video (B, T, 3, H, W) in [-1, 1] -> (track (B, T, 4): centre x, y in [-1, 1] frame
+    coordinates (pixel centres as affine_grid places them), log(radius / ref_radius), angle in
+    radians (clockwise on screen, 0 in the first frame); and the background colour (B, 3)).
+    Coverage is the colour distance from the background relative to the frame's strongest
+    pixel, so anti-aliased edges count fractionally."""
     b, t, _, h, w = video.shape
     bg = video.flatten(3).median(-1).values  # (B, T, 3)
     dist = (video - bg[..., None, None]).norm(dim=2)  # (B, T, H, W)
@@ -74,19 +81,50 @@ def measure_track(video: torch.Tensor, ref_radius: float) -> tuple[torch.Tensor,
     cx = (alpha.sum(2) * xs).sum(-1) / area
     cy = (alpha.sum(3) * ys).sum(-1) / area
     log_scale = torch.log(torch.sqrt(area / math.pi) / ref_radius)
-    return torch.stack([cx, cy, log_scale], -1), bg[:, 0]
+    angle = measure_turn(alpha, xs[None, None, None, :] - cx[..., None, None],
+                         ys[None, None, :, None] - cy[..., None, None])
+    return torch.stack([cx, cy, log_scale, angle], -1), bg[:, 0]
+
+
+def measure_turn(alpha: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor,
+                 harmonics=(2, 3, 4, 5), round_below: float = 0.05) -> torch.Tensor:
+    """Angle (B, T) of a shape turning over a clip, from coverage (B, T, H, W) and offsets
+    from its centre. A shape with k-fold symmetry turned by a has its k-th angular moment's
+    phase moved by k * a; the clip's strongest harmonic gives the turn between frames modulo
+    2 pi / k, which is all the pixels can tell (and all a renderer needs). Frame-to-frame turns
+    must stay under pi / k (36 degrees at k = 5); the world spins at most 12. A shape with no
+    harmonic above `round_below` (a disc) does not turn."""
+    r2 = dx ** 2 + dy ** 2
+    theta = torch.atan2(dy.expand_as(alpha), dx.expand_as(alpha))
+    weight = alpha * r2  # the outline says more about orientation than the middle
+    norm = weight.sum((2, 3)).clamp(min=1e-6)
+    moments = torch.stack([torch.complex((weight * torch.cos(k * theta)).sum((2, 3)),
+                                         (weight * torch.sin(k * theta)).sum((2, 3))) / norm
+                           for k in harmonics], -1)  # (B, T, K)
+    strength = moments.abs().mean(1)  # (B, K)
+    best = strength.argmax(-1)  # (B,)
+    k = torch.tensor(harmonics, device=alpha.device, dtype=alpha.dtype)[best]  # (B,)
+    phase = torch.gather(moments, 2, best[:, None, None].expand(-1, alpha.shape[1], 1))[..., 0].angle()
+    period = 2 * math.pi / k[:, None]
+    step = torch.remainder(phase.diff(dim=1) / k[:, None] + period / 2, period) - period / 2
+    step = torch.where(strength.gather(1, best[:, None]) > round_below, step, torch.zeros_like(step))
+    return torch.cat([torch.zeros_like(phase[:, :1]), step.cumsum(1)], 1)
 
 
 def track_to_latent(track: torch.Tensor) -> torch.Tensor:
-    """(B, T, 3) poses -> (B, 3T): the first pose, then the change from each frame to the next.
-    The prior generates velocities rather than positions: its small independent errors then
-    perturb speeds a little instead of making positions jitter from frame to frame, which
+    """(B, T, 4) poses -> (B, 4T - 1): the first pose (its angle is 0 by definition, and a
+    constant would give the flow a singular target), then the change from each frame to the
+    next. The prior generates velocities rather than positions: its small independent errors
+    then perturb speeds a little instead of making positions jitter from frame to frame, which
     would read as erratic motion."""
-    return torch.cat([track[:, :1], track.diff(dim=1)], 1).transpose(1, 2).flatten(1)
+    return torch.cat([track[:, 0, :3], track.diff(dim=1).transpose(1, 2).flatten(1)], 1)
 
 
 def latent_to_track(latent: torch.Tensor, frames: int) -> torch.Tensor:
-    return latent.view(latent.shape[0], 3, frames).transpose(1, 2).cumsum(1)
+    b = latent.shape[0]
+    first = torch.cat([latent[:, :3], latent.new_zeros(b, 1)], 1)
+    steps = latent[:, 3:].reshape(b, POSE, frames - 1).transpose(1, 2)
+    return torch.cat([first[:, None], steps], 1).cumsum(1)
 
 
 class SpriteNet(nn.Module):
@@ -130,16 +168,15 @@ def render(sprite: torch.Tensor, pose: torch.Tensor, angle: torch.Tensor, bg: to
 class SpriteFlow(System):
     name = "sprite-flow"
     uses_ema = True
+    compile_targets = ("sprite", "prior")
 
     def __init__(self, cfg: SpriteFlowConfig, vocab: Vocab):
         super().__init__()
         self.cfg = cfg
-        self.text = build_text_encoder(cfg.text, vocab, cfg.text_dim)
+        self.text = build_text_encoder(cfg.text, vocab, cfg.text_dim)  # what it looks like
+        self.motion_text = build_text_encoder(cfg.text, vocab, cfg.text_dim)  # how it moves
         d = self.text.dim
         self.sprite = SpriteNet(cfg, d)
-        self.angle = nn.Sequential(nn.Linear(d + 17, cfg.hidden), nn.SiLU(), nn.Linear(cfg.hidden, 1))
-        nn.init.zeros_(self.angle[-1].weight)
-        nn.init.zeros_(self.angle[-1].bias)
         self.background = nn.Linear(d, 3)
         nn.init.zeros_(self.background.weight)
         nn.init.constant_(self.background.bias, 2.0)  # tanh(2) ~ white
@@ -148,6 +185,7 @@ class SpriteFlow(System):
         self.register_buffer("track_mean", torch.zeros(cfg.latent))
         self.register_buffer("track_std", torch.ones(cfg.latent))
         self.extent = (cfg.sprite / 2) / (cfg.width / 2)  # sprite half side, frame coordinates
+        self.checkpointing = False  # recompute draw() in backward: the frames are most of the memory
 
     def optimizers(self):
         return {"all": torch.optim.AdamW(self.parameters(), lr=self.cfg.lr, weight_decay=0.0)}
@@ -155,18 +193,20 @@ class SpriteFlow(System):
     def check_prompt(self, caption):
         return check_words(self.text, caption)
 
-    def draw(self, e: torch.Tensor, track: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
-        """Caption embeddings (B, D), poses (B, F, 3) at times (B, F) in [0, 1] -> (B, F, 3, H, W)."""
+    def draw(self, e: torch.Tensor, track: torch.Tensor) -> torch.Tensor:
+        """Caption embeddings (B, D), poses (B, F, 4) -> frames (B, F, 3, H, W)."""
+        return run(self, self._draw, e, track)
+
+    def _draw(self, e, track):
         c = self.cfg
-        b, f = times.shape
+        b, f = track.shape[:2]
         sprite = self.sprite(e).repeat_interleave(f, 0)
-        ef = e.repeat_interleave(f, 0)
-        angle = self.angle(torch.cat([ef, fourier(times.flatten(), 8)], -1))[:, 0]
-        bg = torch.tanh(self.background(ef))
-        frames = render(sprite, track.reshape(b * f, 3), angle, bg, c.height, c.width, self.extent)
+        bg = torch.tanh(self.background(e.repeat_interleave(f, 0)))
+        pose = track.reshape(b * f, POSE)
+        frames = render(sprite, pose[:, :3], pose[:, 3], bg, c.height, c.width, self.extent)
         return frames.view(b, f, 3, c.height, c.width)
 
-    def train_step(self, video, captions, opts, progress: float = 0.0, labels=None):
+    def losses(self, video, captions, progress, labels):
         c = self.cfg
         b, t = video.shape[:2]
         track, _ = measure_track(video, c.ref_radius)
@@ -174,35 +214,32 @@ class SpriteFlow(System):
         fi = torch.stack([torch.randperm(t)[:c.dec_frames] for _ in range(b)]).to(video.device)
         rows = torch.arange(b, device=video.device)[:, None]
         target = video[rows, fi]  # (B, F, 3, H, W)
-        frames = self.draw(e, track[rows, fi], fi.float() / max(t - 1, 1))
+        frames = self.draw(e, track[rows, fi])
         bg = target.flatten(3).median(-1).values[..., None, None]
         weight = 1 + c.fg_weight * (target - bg).abs().sum(2, keepdim=True).clamp(max=1)
         recon = (weight * (frames - target).abs()).mean()
 
         flat = track_to_latent(track)
-        with torch.no_grad():  # running statistics, so the prior sees ~N(0, 1) data
-            self.track_mean.lerp_(flat.mean(0), 0.01)
-            self.track_std.lerp_(flat.std(0) + 1e-3, 0.01)
+        if b > 1:  # running statistics, so the prior sees ~N(0, 1) data (a 1-clip micro-batch has no std)
+            with torch.no_grad():
+                self.track_mean.lerp_(flat.mean(0), 0.01)
+                self.track_std.lerp_(flat.std(0) + 1e-3, 0.01)
         drop = torch.rand(b, device=video.device) < c.cfg_drop
-        cond = torch.where(drop[:, None], self.null_text.expand_as(e), e)
+        m = self.motion_text(captions)
+        cond = torch.where(drop[:, None], self.null_text.expand_as(m), m)
         fl = flow_loss(self.prior, (flat - self.track_mean) / self.track_std, cond)
         loss = recon + c.flow_weight * fl
-        opts["all"].zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.parameters(), 5.0)
-        opts["all"].step()
-        return {"loss": loss.item(), "recon": recon.item(), "flow": fl.item()}
+        return loss, {"loss": loss, "recon": recon, "flow": fl}
 
     @torch.no_grad()
     def generate(self, captions, generator, frames=None, guidance=None):
         c = self.cfg
         e = self.text(captions)
-        x = sample_latents(self.prior, e, self.null_text, c.latent, generator, c.sample_steps,
-                           c.guidance if guidance is None else guidance)
+        x = sample_latents(self.prior, self.motion_text(captions), self.null_text, c.latent, generator,
+                           c.sample_steps, c.guidance if guidance is None else guidance)
         track = latent_to_track(x * self.track_std + self.track_mean, c.frames)
         n = frames or c.frames
         if n != c.frames:  # the prior knows c.frames poses: resample the track in time
             track = F.interpolate(track.transpose(1, 2), size=n, mode="linear",
                                   align_corners=True).transpose(1, 2)
-        times = torch.linspace(0, 1, n, device=e.device).expand(len(captions), n)
-        return self.draw(e, track, times).clamp(-1, 1)
+        return self.draw(e, track).clamp(-1, 1)
