@@ -35,7 +35,7 @@ def test_turn_measured_from_pixels_matches_the_world_spin():
     direction = {"rotate_cw": 1, "rotate_ccw": -1, "up_left": 0, "grow": 0}
     expected = [direction[lab["motion"]] * SPEEDS[lab["speed"]].spin * 15 for lab in batch.labels]
     assert {lab["motion"] for lab in batch.labels} == set(direction)
-    assert np.allclose(np.rad2deg(track[:, -1, 3]), expected, atol=1.0)  # degrees after 15 frames
+    assert np.allclose(torch.rad2deg(track[:, -1, 3]).numpy(), expected, atol=1.0)  # degrees after 15 frames
     assert (track[:, 0, 3] == 0).all()
 
 
