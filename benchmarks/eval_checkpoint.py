@@ -1,5 +1,6 @@
-"""Judge a checkpoint on every split, beside real clips' temporal consistency, and time its
-sampling at batch 1 and batched.
+"""Judge a checkpoint on every split, beside real clips' temporal consistency and variety
+(start_px: spread of start positions; speed_cv: spread of speeds within a motion), and time
+its sampling at batch 1 and batched.
 
     python benchmarks/eval_checkpoint.py [--checkpoint PATH] [--n 200]
 """
@@ -26,7 +27,8 @@ def main():
     torch.set_num_threads(2)
     pipe = Pipeline.from_pretrained(args.checkpoint)
     real = generate(pipe.world, "test", args.n, seed=1)
-    real_temporal = score((read_clip(v), lab) for v, lab in zip(real.video, real.labels))["temporal"]["overall"]
+    real_report = score((read_clip(v), lab) for v, lab in zip(real.video, real.labels))
+    real_temporal = real_report["temporal"]["overall"]
     one = []
     for k in range(20):
         t = time.perf_counter()
@@ -43,7 +45,10 @@ def main():
                          shape=rep["accuracy"]["shape"], color=rep["accuracy"]["color"],
                          size=rep["accuracy"]["size"], motion=rep["accuracy"]["motion"],
                          readable=rep["readable"], temporal=rep["temporal"]["overall"],
-                         real_temporal=real_temporal))
+                         real_temporal=real_temporal, start_px=rep["variety"]["start_px"],
+                         real_start_px=real_report["variety"]["start_px"],
+                         speed_cv=rep["variety"]["speed_cv"],
+                         real_speed_cv=real_report["variety"]["speed_cv"]))
         print(rows[-1], flush=True)
     save("eval_" + pipe.config["model"] + "_" + pipe.config.get("preset", ""), rows,
          f"{pipe.config['model']} ({pipe.config.get('preset')}) judged on every split",

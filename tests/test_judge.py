@@ -91,3 +91,11 @@ def test_score_reports_accuracy_confusion_and_temporal(world):
     assert rep["accuracy"]["shape"] == pytest.approx(19 / 20) and rep["accuracy"]["color"] == 1.0
     assert rep["temporal"]["overall"] == 1.0
     json.dumps(rep)
+
+
+def test_variety_tells_one_repeated_clip_from_varied_clips(world):
+    batch = generate(world, "test", 40, seed=3)
+    varied = score((read_clip(v), lab) for v, lab in zip(batch.video, batch.labels))["variety"]
+    same = score((read_clip(batch.video[0]), lab) for lab in batch.labels)["variety"]
+    assert varied["start_px"] > 5 and same["start_px"] < 1e-9
+    assert varied["speed_cv"] > 0.05 and same["speed_cv"] < 1e-9

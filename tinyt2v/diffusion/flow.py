@@ -45,8 +45,11 @@ def sample(net: Velocity, noise: torch.Tensor, cond: torch.Tensor, null: torch.T
 
 
 def sample_latents(net: Velocity, cond: torch.Tensor, null: torch.Tensor, dim: int,
-                   generator: torch.Generator, steps: int, guidance: float) -> torch.Tensor:
+                   generator: torch.Generator, steps: int, guidance: float,
+                   temperature: float = 1.0) -> torch.Tensor:
     """(B, dim) samples for conditions (B, C): seeded noise (drawn on the CPU, so a seed gives
-    the same clip on every device), then `sample`."""
-    noise = torch.randn(cond.shape[0], dim, generator=generator).to(cond.device)
+    the same clip on every device) times `temperature`, then `sample`. A temperature below 1
+    starts from nearer the middle of the noise, trading the tails of the learned distribution
+    (where a small model is least accurate) for variety (reduced-temperature sampling, Glow)."""
+    noise = temperature * torch.randn(cond.shape[0], dim, generator=generator).to(cond.device)
     return sample(net, noise, cond, null[None], steps, guidance)

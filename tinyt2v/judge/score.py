@@ -23,6 +23,7 @@ def score(pairs: Iterable[tuple[Reading, dict]]) -> dict:
     all_correct = readable = 0
     confusion = {a: defaultdict(lambda: defaultdict(int)) for a in ATTRIBUTES}
     temporal = defaultdict(list)
+    starts, speeds = [], defaultdict(list)  # for variety
     for reading, label in pairs:
         n += 1
         readable += reading.readable
@@ -37,6 +38,10 @@ def score(pairs: Iterable[tuple[Reading, dict]]) -> dict:
         all_correct += ok_all
         for k, v in reading.temporal.items():
             temporal[k].append(v)
+        if reading.readable and reading.track.get("center"):
+            starts.append(reading.track["center"][0])
+            if reading.speed and label.get("motion") not in (None, "still"):
+                speeds[label["motion"]].append(reading.speed)
     if n == 0:
         raise ValueError("nothing to score: no clips")
     return {
@@ -46,7 +51,17 @@ def score(pairs: Iterable[tuple[Reading, dict]]) -> dict:
         "accuracy": {a: correct[a] / n for a in ATTRIBUTES},
         "temporal": {k: float(np.mean(v)) for k, v in temporal.items()},
         "confusion": {a: {w: dict(g) for w, g in confusion[a].items()} for a in ATTRIBUTES},
+        "variety": variety(starts, speeds),
     }
+
+
+def variety(starts: list, speeds: dict[str, list]) -> dict:
+    """How varied the clips are, for a model that could score well by always drawing the same
+    clip: start_px, the spread (std, 64-px pixels, mean of x and y) of where objects start;
+    speed_cv, the spread of speeds within a motion (std / mean, averaged over motions)."""
+    start = float(np.std(np.array(starts), axis=0).mean()) if len(starts) > 1 else float("nan")
+    cvs = [np.std(v) / np.mean(v) for v in speeds.values() if len(v) > 1 and np.mean(v) > 0]
+    return {"start_px": start, "speed_cv": float(np.mean(cvs)) if cvs else float("nan")}
 
 
 def read_manifest(folder: str | Path) -> list[dict]:

@@ -251,5 +251,5 @@ class LatentFlow(System):
         c = self.cfg
         text = self.text(captions)
         x = sample_latents(self.prior, text, self.null_text, c.latent, generator, c.sample_steps,
-                           c.guidance if guidance is None else guidance)
+                           c.guidance if guidance is None else guidance, c.temperature)
         return self.decode(x * self.z_std + self.z_mean, frames or c.frames)

@@ -31,6 +31,7 @@ class FlowPriorConfig:
     cfg_drop: float = 0.1     # captions dropped for classifier-free guidance
     guidance: float = 2.0
     sample_steps: int = 10
+    temperature: float = 1.0  # scale of the starting noise when sampling (below 1: fewer outliers)
     ema: float = 0.999
 
 

@@ -1,0 +1,28 @@
+"""The rectified-flow sampler: seeded, guided, and with a temperature on its starting noise."""
+import torch
+
+from tinyt2v.diffusion.flow import sample, sample_latents
+
+
+def net():
+    torch.manual_seed(0)
+    mlp = torch.nn.Sequential(torch.nn.Linear(8 + 1 + 3, 32), torch.nn.Tanh(), torch.nn.Linear(32, 8))
+    return lambda x, t, c: mlp(torch.cat([x, t[:, None], c], 1))
+
+
+def draw(seed, temperature):
+    cond = torch.ones(4, 3)
+    return sample_latents(net(), cond, torch.zeros(3), 8, torch.Generator().manual_seed(seed),
+                          steps=6, guidance=2.0, temperature=temperature)
+
+
+def test_temperature_scales_the_starting_noise():
+    noise = torch.randn(4, 8, generator=torch.Generator().manual_seed(5))
+    want = sample(net(), 0.5 * noise, torch.ones(4, 3), torch.zeros(1, 3), steps=6, guidance=2.0)
+    assert torch.allclose(draw(5, 0.5), want, atol=1e-6)
+
+
+def test_temperature_zero_gives_one_sample_whatever_the_seed():
+    assert torch.allclose(draw(1, 0.0), draw(2, 0.0))
+    assert not torch.allclose(draw(1, 1.0), draw(2, 1.0))
+    assert torch.equal(draw(1, 1.0), draw(1, 1.0))  # a seed is a clip
