@@ -44,6 +44,7 @@ def checkpoint(tmp_path_factory):
     (["--frames", "0"], "frames"),
     (["--frames", "100000"], "frames"),
     (["--guidance", "nan"], "guidance"),
+    (["--temperature", "3"], "temperature"),
     (["--seed", "-1"], "seed"),
     (["-o", "/nonexistent/dir/x.mp4"], "does not exist"),
     (["-o", "x.avi"], "must end in"),

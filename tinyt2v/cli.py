@@ -215,7 +215,10 @@ def generate_cmd(
     checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (default: the shipped one)."),
     seed: int = typer.Option(0, help="Sampling seed: same seed, same video."),
     frames: Optional[int] = typer.Option(None, help="Frames to generate (default: the model's)."),
-    guidance: Optional[float] = typer.Option(None, help="Classifier-free guidance scale (latent-flow)."),
+    guidance: Optional[float] = typer.Option(None, help="Classifier-free guidance scale (flow models; default: the model's)."),
+    temperature: Optional[float] = typer.Option(
+        None, help="Scale of the starting noise, 0-2 (flow models; default: the model's, 0.6 for "
+                   "sprite-flow). Lower: fewer clips that stray from the prompt, less variety."),
     n: int = typer.Option(1, "--n", help="Write N samples (seeds SEED..SEED+N-1) and a contact sheet."),
     fps: int = typer.Option(8, help="Frames per second of the file."),
 ):
@@ -238,14 +241,15 @@ def generate_cmd(
     if not output.parent.is_dir():
         raise UsageError(f"output folder {output.parent} does not exist")
     pipe = _pipeline(checkpoint)
-    ignored = pipe.check(prompt, frames, guidance, seed)
+    ignored = pipe.check(prompt, frames, guidance, seed, temperature)
     if ignored:
         err.print(f"warning: words this model never saw are ignored: {', '.join(ignored)}")
     written, clips = [], []
     for k in range(n):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            video = pipe(prompt, seed=seed + k, frames=frames, guidance=guidance)
+            video = pipe(prompt, seed=seed + k, frames=frames, guidance=guidance,
+                         temperature=temperature)
         video.fps = fps
         path = output if n == 1 else output.with_name(f"{output.stem}_{k}{output.suffix}")
         written.append(video.save(path))

@@ -92,8 +92,9 @@ class System(nn.Module):
             getattr(self, name).compile(**kwargs)
 
     def generate(self, captions: list[str], generator: torch.Generator, frames: int | None = None,
-                 guidance: float | None = None) -> torch.Tensor:
-        """Videos (B, T, 3, H, W) in [-1, 1] for the captions."""
+                 guidance: float | None = None, temperature: float | None = None) -> torch.Tensor:
+        """Videos (B, T, 3, H, W) in [-1, 1] for the captions; guidance and temperature (None:
+        the config's) are for the flow models."""
         raise NotImplementedError
 
     def check_prompt(self, caption: str) -> list[str]:

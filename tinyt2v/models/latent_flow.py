@@ -247,9 +247,10 @@ class LatentFlow(System):
         return rearrange(out, "(b t) c h w -> b t c h w", b=b)
 
     @torch.no_grad()
-    def generate(self, captions, generator, frames=None, guidance=None):
+    def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
         c = self.cfg
         text = self.text(captions)
         x = sample_latents(self.prior, text, self.null_text, c.latent, generator, c.sample_steps,
-                           c.guidance if guidance is None else guidance, c.temperature)
+                           c.guidance if guidance is None else guidance,
+                           c.temperature if temperature is None else temperature)
         return self.decode(x * self.z_std + self.z_mean, frames or c.frames)

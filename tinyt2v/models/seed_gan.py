@@ -120,7 +120,7 @@ class SeedGAN(System):
         return {"loss_D": (d_real + d_fake).item(), "loss_G": g_loss.item()}
 
     @torch.no_grad()
-    def generate(self, captions, generator, frames=None, guidance=None):
+    def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
         frames = frames or self.cfg.frames
         text = self.text(captions)  # (B, 10)
         b = len(captions)

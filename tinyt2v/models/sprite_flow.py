@@ -256,11 +256,12 @@ class SpriteFlow(System):
         return loss, {"loss": loss, "recon": recon, "flow": fl}
 
     @torch.no_grad()
-    def generate(self, captions, generator, frames=None, guidance=None):
+    def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
         c = self.cfg
         e = self.text(captions)
         x = sample_latents(self.prior, self.motion_text(captions), self.null_text, c.latent, generator,
-                           c.sample_steps, c.guidance if guidance is None else guidance, c.temperature)
+                           c.sample_steps, c.guidance if guidance is None else guidance,
+                           c.temperature if temperature is None else temperature)
         track = latent_to_track(x * self.track_std + self.track_mean, c.frames)
         n = frames or c.frames
         if n != c.frames:  # the prior knows c.frames poses: resample the track in time
