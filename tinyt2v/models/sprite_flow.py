@@ -44,9 +44,9 @@ class SpriteFlowConfig(FlowPriorConfig):
     width_dec: int = 32       # sprite net channels
     prior_width: int = 256
     prior_depth: int = 3
-    # The shipped model at temperature 1 spreads start positions wider than real clips (13.3 vs
-    # 12.4 px) and its errors sit in those tails; 0.6 took it from 89.0% to 95.0% all-correct
-    # on `test` with 10.7 px of spread left (benchmarks/README.md).
+    # A small prior errs in the tails of its distribution: the shipped model reads 89.5% on
+    # `test` at temperature 1 and 96.0% at 0.6, with start positions still spread 9.6 px (real
+    # clips 12.4; benchmarks/results/temperature.md).
     temperature: float = 0.6
 
     @property
