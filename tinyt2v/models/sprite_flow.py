@@ -44,8 +44,8 @@ class SpriteFlowConfig(FlowPriorConfig):
     width_dec: int = 32       # sprite net channels
     prior_width: int = 256
     prior_depth: int = 3
-    # A small prior errs in the tails of its distribution: the shipped model reads 89.5% on
-    # `test` at temperature 1 and 96.0% at 0.6, with start positions still spread 9.6 px (real
+    # A small prior errs in the tails of its distribution: the shipped model reads 91.5% on
+    # `test` at temperature 1 and 100% at 0.6, with start positions still spread 11.6 px (real
     # clips 12.4; benchmarks/results/temperature.md).
     temperature: float = 0.6
 
