@@ -67,18 +67,25 @@ PRESETS = {
 }
 
 
+def backgrounds(video: torch.Tensor) -> torch.Tensor:
+    """Each frame's background colour (B, T, 3): the median of every 4th pixel (a median over
+    all of them cost more than the rest of the measurement)."""
+    return video[..., ::4, ::4].flatten(3).median(-1).values
+
+
 @torch.no_grad()
-def measure_track(video: torch.Tensor, ref_radius: float) -> tuple[torch.Tensor, torch.Tensor]:
+def measure_track(video: torch.Tensor, ref_radius: float,
+                  bg: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """video (B, T, 3, H, W) in [-1, 1] -> (track (B, T, 4): centre x, y in [-1, 1] frame
     coordinates (pixel centres as affine_grid places them), log(radius / ref_radius), angle in
     radians (clockwise on screen, 0 in the first frame); and the background colour (B, 3)).
     Coverage is the colour distance from the background relative to the frame's strongest
-    pixel, so anti-aliased edges count fractionally. This runs on every training clip, so it
-    is written for speed (it was half of a training step): the background is the median of
-    every 4th pixel, the distance is summed one colour plane at a time, and the angular
+    pixel, so anti-aliased edges count fractionally. bg: `backgrounds(video)` when the caller
+    has it already. This runs on every training clip, so it is written for speed (it was half
+    of a training step): the distance is summed one colour plane at a time, and the angular
     moments visit only the covered pixels."""
     b, t, _, h, w = video.shape
-    bg = video[..., ::4, ::4].flatten(3).median(-1).values  # (B, T, 3)
+    bg = backgrounds(video) if bg is None else bg  # (B, T, 3)
     dist = (video[:, :, 0] - bg[:, :, 0, None, None]).square_()
     for ch in (1, 2):
         dist.add_((video[:, :, ch] - bg[:, :, ch, None, None]).square_())
@@ -233,13 +240,14 @@ class SpriteFlow(System):
     def losses(self, video, captions, progress, labels):
         c = self.cfg
         b, t = video.shape[:2]
-        track, _ = measure_track(video, c.ref_radius)
+        bgs = backgrounds(video)
+        track, _ = measure_track(video, c.ref_radius, bgs)
         e = self.text(captions)
         fi = torch.stack([torch.randperm(t)[:c.dec_frames] for _ in range(b)]).to(video.device)
         rows = torch.arange(b, device=video.device)[:, None]
         target = video[rows, fi]  # (B, F, 3, H, W)
         frames = self.draw(e, track[rows, fi])
-        bg = target.flatten(3).median(-1).values[..., None, None]
+        bg = bgs[rows, fi][..., None, None]
         weight = 1 + c.fg_weight * (target - bg).abs().sum(2, keepdim=True).clamp(max=1)
         recon = (weight * (frames - target).abs()).mean()
 
