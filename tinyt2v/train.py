@@ -263,8 +263,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, on_step, on_end) -> Path:
         batch = next(stream)
         with autocast:
             logs = system.train_step(to_tensor(batch.video).to(ctx.device), batch.captions, opts,
-                                     progress, batch.labels,
-                                     **({"accumulate": cfg.grad_accum} if cfg.grad_accum > 1 else {}))
+                                     progress, batch.labels, accumulate=cfg.grad_accum)
         if ctx.active:
             distributed.average_buffers(system, ctx)
         if ema:

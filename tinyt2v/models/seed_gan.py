@@ -94,7 +94,8 @@ class SeedGAN(System):
         self.text([caption])  # raises UnknownWordError naming the words
         return []
 
-    def train_step(self, video, captions, opts, progress: float = 0.0, labels=None):
+    def train_step(self, video, captions, opts, progress: float = 0.0, labels=None, accumulate=1):
+        # accumulate is always 1 here: two optimizers stepping in turn (train.py refuses more).
         # The tutorial trains on single frames: one random frame of each clip.
         b, t = video.shape[:2]
         idx = torch.randint(t, (b,))
