@@ -56,6 +56,17 @@ def test_generate_rejects_bad_parameters_by_name(tmp_path, checkpoint, args, wor
     assert not list(tmp_path.glob("*.mp4")), "no partial output"
 
 
+def test_argument_errors_are_one_line_and_a_dash_prompt_is_told_about_double_dash(tmp_path):
+    out = str(tmp_path / "v.mp4")
+    r = run("generate", "-0", "-o", out)
+    assert r.returncode == 2 and r.stderr.startswith("error: No such option: -0"), r.stderr
+    assert '-- "-0"' in r.stderr and "Traceback" not in r.stderr
+    for args in (["generate"], ["generate", "a red circle", "--bogus"]):
+        r = run(*args)
+        assert r.returncode == 2 and r.stderr.startswith("error:") and len(r.stderr.splitlines()) == 1, r.stderr
+    assert not list(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("prompt, words", [("", "empty"), ("   ", "empty"), ("x" * 10000, "characters"),
                                             ("circle \x07 moving", "control"),
                                             ("circle moonwalking", "moonwalking")])

@@ -10,10 +10,33 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-app = typer.Typer(help="tinyt2v: text-to-video trained from scratch on a laptop CPU.",
+# click's UsageError, from whichever click this typer uses (recent typers vendor their own)
+_ClickUsageError = typer.BadParameter.__mro__[1]
+
+
+class _Commands(typer.core.TyperGroup):
+    """Errors click finds in a command's arguments (an unknown option, a missing prompt) as one
+    `error:` line and exit code 2, like every other error of this CLI, instead of a box."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except _ClickUsageError as e:
+            if type(e).__name__ == "NoArgsIsHelpError":
+                raise  # `tinyt2v data` alone: click prints the help
+            hint, name = "", getattr(e, "option_name", None) or ""
+            if name.startswith("-") and not name.startswith("--"):
+                hint = (f' (a prompt that starts with "-" goes last, after --: '
+                        f'tinyt2v generate -o out.mp4 -- "{name}")')
+            err.print(f"[red]error:[/red] {e.format_message()}{hint}", highlight=False)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(help="tinyt2v: text-to-video trained from scratch on a laptop CPU.", cls=_Commands,
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="The procedural world: export clips, list the splits.",
                        no_args_is_help=True)
