@@ -20,7 +20,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from tinyt2v.models import build_model, model_config
 from tinyt2v.text import Vocab, training_words
-from tinyt2v.train import to_tensor
+from tinyt2v.io import to_tensor
 from tinyt2v.world import generate, get_world
 
 

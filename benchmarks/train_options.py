@@ -22,7 +22,7 @@ from common import save
 
 from tinyt2v.models import build_model, model_config
 from tinyt2v.text import Vocab, training_words
-from tinyt2v.train import to_tensor
+from tinyt2v.io import to_tensor
 from tinyt2v.world import generate, get_world
 
 OPTIONS = ("plain", "grad_accum=4", "grad_checkpoint", "compile", "bf16")

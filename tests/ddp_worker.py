@@ -1,5 +1,8 @@
 """Run by tests/test_distributed.py under torchrun: train a tiny model on every rank, then
-check that all ranks hold the same parameters and buffers."""
+check that all ranks hold the same parameters and buffers.
+
+    ddp_worker.py OUT RANKS_JSON STEPS [OVERRIDES_JSON]
+"""
 import json
 import sys
 
@@ -10,6 +13,7 @@ from tinyt2v.train import TrainConfig, train
 
 TINY = dict(width_enc=4, width_dec=8, hidden=32, prior_width=32, prior_depth=1, text_dim=16,
             latent=8, enc_frames=2, dec_frames=1)
+BATCH = 4  # clips per rank
 
 
 def on_end(system):
@@ -24,6 +28,7 @@ def on_end(system):
 
 
 if __name__ == "__main__":
-    train(TrainConfig(model="latent-flow", out=sys.argv[1], steps=int(sys.argv[3]), batch_size=4,
-                      overrides=TINY, log_every=1, sample_every=10**6, ckpt_every=10**6,
-                      threads=1, device="cpu"), on_end=on_end)
+    overrides = json.loads(sys.argv[4]) if len(sys.argv) > 4 else TINY
+    train(TrainConfig(model="latent-flow", out=sys.argv[1], steps=int(sys.argv[3]),
+                      batch_size=BATCH, overrides=overrides, log_every=1, sample_every=None,
+                      ckpt_every=None, threads=1, device="cpu"), on_end=on_end)

@@ -33,7 +33,7 @@ def cli(*args):
 @pytest.fixture(scope="module")
 def small_checkpoint(tmp_path_factory):
     """A latent-flow checkpoint small enough to sample in milliseconds."""
-    from test_pipeline import TINY
+    from conftest import TINY
 
     out = tmp_path_factory.mktemp("lf")
     return train(TrainConfig(model="latent-flow", out=str(out), steps=1, batch_size=2,
@@ -119,6 +119,15 @@ def _assert_same_training_state(a_dir: Path, b_dir: Path):
     assert torch.equal(a["rng"], b["rng"])
 
 
+def _saved_step(folder: Path) -> int:
+    """The step of the checkpoint being written by another process; 0 while there is none yet,
+    or while a save is swapping the folders (the old one renamed away, the new one not yet in)."""
+    try:
+        return json.loads((folder / "train_state.json").read_text())["step"]
+    except FileNotFoundError:
+        return 0
+
+
 def test_sigkill_mid_training_then_resume_matches_an_uninterrupted_run(tmp_path):
     run = tmp_path / "killed"
     base = ["train", "--model", "seed-cgan", "--preset", "seed", "--world", "seed",
@@ -126,9 +135,8 @@ def test_sigkill_mid_training_then_resume_matches_an_uninterrupted_run(tmp_path)
             "--threads", "1"]
     proc = subprocess.Popen([sys.executable, "-m", "tinyt2v", *base, "--steps", "100000"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    state = run / "checkpoint" / "train_state.json"
     deadline = time.time() + 120
-    while time.time() < deadline and not (state.exists() and json.loads(state.read_text())["step"] >= 10):
+    while time.time() < deadline and _saved_step(run / "checkpoint") < 10:
         time.sleep(0.05)
     time.sleep(0.3)  # land the kill anywhere, saves included
     proc.send_signal(signal.SIGKILL)
@@ -252,3 +260,15 @@ def test_pickle_is_refused_even_when_it_is_inside_a_folder(checkpoint_copy):
         Pipeline.from_pretrained(checkpoint_copy)
     r = cli("generate", "a red circle", "--checkpoint", str(checkpoint_copy / "model.pt"))
     assert r.returncode == 2 and "pickled checkpoints are refused" in r.stderr
+
+
+def test_resume_drops_a_torn_last_metrics_line_and_keeps_the_complete_rows(tmp_path):
+    # metrics.jsonl is appended in place, so a kill mid-write leaves a torn last line.
+    from tinyt2v.train import _read_history
+
+    rows = [{"step": 1, "loss": 0.5}, {"step": 2, "loss": 0.25}]
+    complete = "".join(json.dumps(r) + "\n" for r in rows)
+    path = tmp_path / "metrics.jsonl"
+    path.write_text(complete + '{"step": 3, "lo')
+    assert _read_history(path, 3) == rows
+    assert path.read_text() == complete  # appends after the resume start on a whole line

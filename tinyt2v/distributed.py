@@ -4,20 +4,22 @@
 
 Every rank builds the same model from the same seed (and rank 0's weights are broadcast to
 make sure), trains on its own shard of the stream, and averages gradients with one all-reduce
-per optimizer step, in a hook that runs just before `optimizer.step()`. A hook rather than the
-DistributedDataParallel wrapper because a System's train_step drives its own sub-networks and
-optimizers (a GAN steps two); the arithmetic is DDP's: gradients summed across ranks and divided
-by the world size. Buffers (running statistics) are averaged after each step, and rank 0 decides
-when to stop, so no rank waits forever on a collective that another rank skipped.
+per optimizer step: a System's train_step calls `average_gradients` after the backward pass
+and before clipping, so the clip sees the global batch's gradient, as under
+DistributedDataParallel (which a System's own train_step, driving several sub-networks and, for
+a GAN, two optimizers, cannot go through). The arithmetic is DDP's: gradients summed across
+ranks and divided by the world size. Buffers (running statistics) are averaged after each step,
+and rank 0 decides when to stop, so no rank waits forever on a collective that another rank
+skipped.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Iterable
 
 import torch
 import torch.distributed as dist
-from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 
 
 @dataclass
@@ -61,19 +63,18 @@ def _average(tensors: list[torch.Tensor], world_size: int) -> None:
     """In-place mean across ranks, one all-reduce for the whole list."""
     if not tensors:
         return
-    flat = _flatten_dense_tensors(tensors)
+    flat = torch.cat([t.flatten() for t in tensors])
     dist.all_reduce(flat)
     flat /= world_size
-    for t, avg in zip(tensors, _unflatten_dense_tensors(flat, tensors)):
-        t.copy_(avg)
+    for t, avg in zip(tensors, flat.split([t.numel() for t in tensors])):
+        t.copy_(avg.view_as(t))
 
 
-def sync_gradients(optimizer: torch.optim.Optimizer, ctx: Context) -> None:
-    """Average this optimizer's gradients across ranks right before each of its steps."""
-    def hook(opt, args, kwargs):
-        grads = [p.grad for g in opt.param_groups for p in g["params"] if p.grad is not None]
-        _average(grads, ctx.world_size)
-    optimizer.register_step_pre_hook(hook)
+@torch.no_grad()
+def average_gradients(params: Iterable[torch.nn.Parameter], ctx: Context) -> None:
+    """Mean of these parameters' gradients across ranks (nothing to do in one process)."""
+    if ctx.active:
+        _average([p.grad for p in params if p.grad is not None], ctx.world_size)
 
 
 @torch.no_grad()

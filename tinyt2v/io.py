@@ -1,4 +1,5 @@
-"""Files in and out: videos (MP4 / GIF / PNG folder) and JSON, always written atomically.
+"""Files in and out: videos (MP4 / GIF / PNG folder) and JSON, always written atomically, and
+the conversion between the uint8 clips files hold and the float tensors models take.
 
 A crash never leaves a half-written file under the requested name: everything is written to a
 temporary sibling, flushed and fsynced, then renamed over the target.
@@ -12,11 +13,23 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 VIDEO_FORMATS = (".mp4", ".gif", ".png")
 UMASK = os.umask(0)  # read once: os.umask can only be read by setting it
 os.umask(UMASK)
+
+
+def to_tensor(video: np.ndarray) -> torch.Tensor:
+    """(B, T, H, W, 3) uint8 -> (B, T, 3, H, W) float in [-1, 1]."""
+    return torch.from_numpy(video).permute(0, 1, 4, 2, 3).float().div_(127.5).sub_(1.0)
+
+
+def to_uint8(video: torch.Tensor) -> np.ndarray:
+    """(B, T, 3, H, W) in [-1, 1] -> (B, T, H, W, 3) uint8."""
+    x = ((video.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return x.permute(0, 1, 3, 4, 2).cpu().numpy()
 
 
 @contextlib.contextmanager

@@ -15,10 +15,10 @@ import numpy as np
 import torch
 
 from . import checkpoint as ckpt
-from .io import write_video
+from .io import to_uint8, write_video
 from .models import build_model, config_from_dict
 from .text import Vocab
-from .train import to_uint8, world_from_dict
+from .world import WorldConfig
 
 DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default"
 MAX_PROMPT_CHARS = 300
@@ -43,7 +43,7 @@ class Pipeline:
         self.system = system.eval()
         self.config = config
         self.source = source
-        self.world = world_from_dict(config["world"])
+        self.world = WorldConfig.from_dict(config["world"])
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None) -> "Pipeline":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import itertools
 import json
 import os
@@ -19,35 +20,35 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import torch
 
 from . import checkpoint as ckpt
 from . import distributed
-from .models import build_model, config_from_dict, model_config
+from .io import to_tensor, to_uint8
+from .models import System, build_model, config_from_dict, model_config
 from .text import Vocab, training_words
 from .visuals import frame_grid, loss_curve, save_samples
-from .world import WorldConfig, clips, combos, generate, get_world
-from .world.config import Speed
+from .world import WorldConfig, clips, combos, get_world
+from .world import generate as clip_batch
 
 
 @dataclass
 class TrainConfig:
-    model: str = "sprite-flow"
-    preset: str = "tiny"
-    world: str = "default"
-    out: str = "runs/sprite-flow-tiny"
+    model: str = "sprite-flow"     # a name in models.MODELS
+    preset: str = "tiny"           # one of that model's presets
+    world: str | WorldConfig = "default"  # a world preset's name, or a world itself
+    out: str | None = None         # run folder (None: runs/MODEL-PRESET)
     steps: int | None = None       # stop after this many steps ...
     minutes: float | None = None   # ... or this much wall time ...
     cpu_minutes: float | None = None  # ... or this much process CPU time (whichever comes first);
     # CPU time is the fair budget when other work shares the machine
     batch_size: int | None = None  # default: the model preset's
-    seed: int = 0
-    sample_every: int = 500
-    ckpt_every: int = 500
-    log_every: int = 10
-    resume: bool = False
-    threads: int | None = None
+    seed: int = 0                  # weights, training noise and the data stream
+    sample_every: int | None = 500  # write a sample grid every N steps (None: only at the end)
+    ckpt_every: int | None = 500    # save a checkpoint every N steps (None: only at the end)
+    log_every: int = 10            # append a row to metrics.jsonl every N steps
+    resume: bool = False           # continue exactly from OUT/checkpoint when there is one
+    threads: int | None = None     # torch CPU threads (None: torch's default)
     tensorboard: bool = False      # also log metrics and sample grids to OUT/tensorboard
     data: str | None = None        # None: stream the procedural world; "videos:PATH": real clips
     workers: int = 0               # decoding processes for real videos
@@ -58,39 +59,44 @@ class TrainConfig:
     compile: str | None = None     # torch.compile backend for the heavy sub-networks, e.g. inductor
     overrides: dict = field(default_factory=dict)  # model config fields to change
 
+    @property
+    def run_folder(self) -> Path:
+        return Path(self.out) if self.out else Path("runs") / f"{self.model}-{self.preset}"
 
-def to_tensor(video: np.ndarray) -> torch.Tensor:
-    """(B, T, H, W, 3) uint8 -> (B, T, 3, H, W) float in [-1, 1]."""
-    return torch.from_numpy(video).permute(0, 1, 4, 2, 3).float().div_(127.5).sub_(1.0)
+    def validate(self) -> None:
+        """Raise ValueError naming the first argument that cannot work (before any work starts)."""
+        if self.steps is None and self.minutes is None and self.cpu_minutes is None:
+            raise ValueError("say how long to train: --minutes M, --cpu-minutes M or --steps S")
+        for name, value in (("minutes", self.minutes), ("cpu-minutes", self.cpu_minutes)):
+            if value is not None and not value > 0:
+                raise ValueError(f"--{name} must be > 0, got {value}")
+        for name, value, least in (("steps", self.steps, 1), ("workers", self.workers, 0),
+                                   ("grad-accum", self.grad_accum, 1), ("log-every", self.log_every, 1),
+                                   ("sample-every", self.sample_every, 1),
+                                   ("ckpt-every", self.ckpt_every, 1), ("threads", self.threads, 1),
+                                   ("batch-size", self.batch_size, 1)):
+            if value is not None and value < least:
+                raise ValueError(f"--{name} must be >= {least}, got {value}")
+        if self.device not in DEVICES:
+            raise ValueError(f"--device must be {', '.join(DEVICES[:-1])} or {DEVICES[-1]}, got {self.device!r}")
+        if self.amp not in AMP:
+            raise ValueError(f"--amp must be one of {', '.join(AMP)}, got {self.amp!r}")
+        model_config(self.model, self.preset)  # an unknown model or preset names the choices
+        if not isinstance(self.world, WorldConfig):
+            get_world(self.world)
 
 
-def to_uint8(video: torch.Tensor) -> np.ndarray:
-    """(B, T, 3, H, W) in [-1, 1] -> (B, T, H, W, 3) uint8."""
-    x = ((video.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return x.permute(0, 1, 3, 4, 2).cpu().numpy()
-
-
-def world_to_dict(world: WorldConfig) -> dict:
-    return asdict(world)
-
-
-def world_from_dict(d: dict) -> WorldConfig:
-    d = dict(d)
-    if d.get("speed_override"):
-        d["speed_override"] = Speed(**d["speed_override"])
-    for k in ("background", "shapes", "colors", "sizes", "motions", "speeds"):
-        d[k] = tuple(d[k])
-    for k in ("prompts", "heldout_prompts"):
-        d[k] = tuple(tuple(p) for p in d[k])
-    return WorldConfig(**d)
+DEVICES = ("auto", "cpu", "cuda")
+AMP = ("none", "bf16")  # fp16 would need a GradScaler inside every train_step
+RANK_SEED_STRIDE = 7919  # rank r > 0 draws its training noise from seed + r * this + step
 
 
 def sample_prompts(world: WorldConfig, n: int = 6) -> list[str]:
     """Fixed prompts for sample grids: seen and (where the world has them) held-out ones."""
     if not combos(world, "heldout"):
-        return generate(world, "test", n, seed=123).captions
-    return generate(world, "test", n // 2, seed=123).captions + \
-        generate(world, "heldout", n - n // 2, seed=123).captions
+        return clip_batch(world, "test", n, seed=123).captions
+    return clip_batch(world, "test", n // 2, seed=123).captions + \
+        clip_batch(world, "heldout", n - n // 2, seed=123).captions
 
 
 class EMA:
@@ -110,9 +116,30 @@ class EMA:
             e.copy_(b)
 
 
-def build(cfg: TrainConfig):
-    """(world, model config, vocab, system) for a fresh run."""
-    world = get_world(cfg.world)
+@dataclass
+class TrainState:
+    """Everything a run carries from step to step, and what a checkpoint restores."""
+    world: WorldConfig
+    model_config: object
+    vocab: Vocab
+    system: System
+    step: int = 0
+    clips_seen: int = 0           # position in the global data stream, whatever the world size
+    cpu_seconds: float = 0.0      # spent before this process started (a resumed run)
+    wall_seconds: float = 0.0
+    opts: dict = field(default_factory=dict)
+    ema: EMA | None = None
+    resumed_from: dict | None = None  # the checkpoint's training record, until `start` uses it
+
+    @property
+    def sampler(self) -> System:
+        """The weights to sample with: the EMA's when the model keeps one."""
+        return self.ema.model if self.ema else self.system
+
+
+def fresh(cfg: TrainConfig) -> TrainState:
+    """A new run: the world, model config, vocabulary and untrained model of cfg."""
+    world = cfg.world if isinstance(cfg.world, WorldConfig) else get_world(cfg.world)
     mcfg = model_config(cfg.model, cfg.preset, frames=world.frames, height=world.height,
                         width=world.width, **cfg.overrides)
     if cfg.batch_size:
@@ -123,53 +150,39 @@ def build(cfg: TrainConfig):
         vocab = Vocab(vocabulary(cfg.data))
     else:
         vocab = Vocab(training_words(world))
-    return world, mcfg, vocab, build_model(cfg.model, mcfg, vocab)
+    return TrainState(world, mcfg, vocab, build_model(cfg.model, mcfg, vocab))
 
 
-def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None,
-          on_end: Callable[[torch.nn.Module], None] | None = None) -> Path:
-    """Train; returns the checkpoint folder. on_step(step, logs) is called after each step on
-    rank 0; on_end(system) on every rank when training stops (the process group still up).
-    Under torchrun every rank calls this; only rank 0 writes files."""
-    if cfg.steps is None and cfg.minutes is None and cfg.cpu_minutes is None:
-        raise ValueError("say how long to train: --steps, --minutes or --cpu-minutes")
-    if cfg.amp not in AMP:
-        raise ValueError(f"amp must be one of {', '.join(AMP)}, got {cfg.amp!r}")
-    if cfg.grad_accum < 1:
-        raise ValueError(f"grad_accum must be >= 1, got {cfg.grad_accum}")
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    ctx = distributed.setup(cfg.device)
-    try:
-        return _train(cfg, ctx, on_step, on_end)
-    finally:
-        distributed.teardown(ctx)
+def resume(folder: Path, cfg: TrainConfig, ctx: distributed.Context) -> TrainState:
+    """The run saved in folder, as it was after its last step (a fresh run if there is none);
+    optimizers, EMA and RNG are restored by `start`, once they exist."""
+    if not (ckpt.recover(folder) / "train_state.json").exists():
+        if ctx.main:
+            print(f"note: no checkpoint in {folder} to resume from; starting fresh", file=sys.stderr)
+        return fresh(cfg)
+    saved = ckpt.load_config(folder)
+    if saved["model"] != cfg.model:
+        raise ValueError(f"{folder} holds a {saved['model']} run, not {cfg.model}")
+    mcfg = config_from_dict(cfg.model, saved["model_config"])
+    if cfg.batch_size:
+        mcfg.batch_size = cfg.batch_size
+    vocab = Vocab(saved["vocab"])
+    state = TrainState(WorldConfig.from_dict(saved["world"]), mcfg, vocab,
+                       build_model(cfg.model, mcfg, vocab))
+    record = ckpt.load_train_state(folder)
+    ckpt.load_into(state.system, record["raw"], str(folder / "train_state.safetensors"))
+    state.step, state.cpu_seconds, state.wall_seconds = (
+        record["step"], record["cpu_seconds"], record["wall_seconds"])
+    # clips of the stream already used, whatever the batch size and world size were
+    state.clips_seen = record.get("clips_seen", state.step * saved["train"]["batch_size"])
+    state.resumed_from = record
+    return state
 
 
-def _train(cfg: TrainConfig, ctx: distributed.Context, on_step, on_end) -> Path:
-    out = Path(cfg.out)
-    ckdir = out / "checkpoint"
-    torch.manual_seed(cfg.seed)  # the same initial weights on every rank
-    world, mcfg, vocab, system = build(cfg)
-    step, cpu0, wall0, seen = 0, 0.0, 0.0, 0
-    resumed = None
-    if cfg.resume and (ckpt.recover(ckdir) / "train_state.json").exists():
-        saved = ckpt.load_config(ckdir)
-        if saved["model"] != cfg.model:
-            raise ValueError(f"{ckdir} holds a {saved['model']} run, not {cfg.model}")
-        mcfg = config_from_dict(cfg.model, saved["model_config"])
-        if cfg.batch_size:
-            mcfg.batch_size = cfg.batch_size
-        world = world_from_dict(saved["world"])
-        vocab = Vocab(saved["vocab"])
-        system = build_model(cfg.model, mcfg, vocab)
-        resumed = ckpt.load_train_state(ckdir)
-        ckpt.load_into(system, resumed["raw"], str(ckdir / "train_state.safetensors"))
-        step, cpu0, wall0 = resumed["step"], resumed["cpu_seconds"], resumed["wall_seconds"]
-        # clips of the stream already used, whatever the batch size and world size were
-        seen = resumed.get("clips_seen", step * saved["train"]["batch_size"])
-    elif cfg.resume and ctx.main:
-        print(f"note: no checkpoint in {ckdir} to resume from; starting fresh", file=sys.stderr)
+def start(state: TrainState, cfg: TrainConfig, ctx: distributed.Context, folder: Path) -> None:
+    """Check what the model cannot do, put it on the device, make its optimizers and EMA, and
+    restore those (and the RNG) when resuming."""
+    system, mcfg = state.system, state.model_config
     if cfg.grad_accum > 1 and not system.accumulates:
         raise ValueError(f"{cfg.model} steps its own optimizers; gradient accumulation is for "
                          "sprite-flow and latent-flow")
@@ -182,124 +195,150 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, on_step, on_end) -> Path:
         raise ValueError(f"{cfg.model} has no sub-network that supports gradient checkpointing")
     if cfg.compile:
         system.compile(backend=cfg.compile)
-    opts = system.optimizers()
-    ema = EMA(system, mcfg.ema) if system.uses_ema else None
-    if resumed is not None:
-        for name, o in opts.items():
-            o.load_state_dict(resumed["optimizers"][name])
-        if ema:
-            ckpt.load_into(ema.model, ckpt.load_weights(ckdir), str(ckdir / "model.safetensors"))
-        torch.set_rng_state(resumed["rng"])
-    if ctx.active:
-        for o in opts.values():
-            distributed.sync_gradients(o, ctx)
-        # different noise on each rank; rank 0 keeps the stream of a single-process run
-        if ctx.rank:
-            torch.manual_seed(cfg.seed + 7919 * ctx.rank + step)
-    if ctx.main:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "samples").mkdir(exist_ok=True)
+    state.opts = system.optimizers()
+    state.ema = EMA(system, mcfg.ema) if system.uses_ema else None
+    record, state.resumed_from = state.resumed_from, None
+    if record is not None:
+        for name, o in state.opts.items():
+            o.load_state_dict(record["optimizers"][name])
+        if state.ema:
+            ckpt.load_into(state.ema.model, ckpt.load_weights(folder), str(folder / "model.safetensors"))
+        torch.set_rng_state(record["rng"])
+    if ctx.rank:  # different noise on each rank; rank 0 keeps the stream of a single-process run
+        torch.manual_seed(cfg.seed + RANK_SEED_STRIDE * ctx.rank + state.step)
 
-    if cfg.data:
-        from .data import captions_of
 
-        prompts = list(dict.fromkeys(captions_of(cfg.data)))[:6]
-    else:
-        prompts = sample_prompts(world)
-    per_rank = mcfg.batch_size
-    stream = data_stream(cfg, world, per_rank, seen, ctx)
-    metrics_path = out / "metrics.jsonl"
-    history = _read_history(metrics_path, step) if ctx.main else []
-    board = _tensorboard(out) if (cfg.tensorboard and ctx.main) else None
-    t_wall, t_cpu = time.time(), time.process_time()
-    start_step = step
+def save_checkpoint(folder: Path, state: TrainState, cfg: TrainConfig, ctx: distributed.Context,
+                    clock: "Clock") -> None:
+    """Weights to sample with, the config to rebuild them, and all that an exact resume needs."""
+    if not ctx.main:
+        return
+    cpu_seconds, wall_seconds = clock.cpu(), clock.wall()
+    command = " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]])
+    config = dict(model=cfg.model, preset=cfg.preset, model_config=asdict(state.model_config),
+                  world=state.world.to_dict(), vocab=state.vocab.itos[2:],
+                  train=dict(steps=state.step, cpu_seconds=cpu_seconds, wall_seconds=wall_seconds,
+                             threads=torch.get_num_threads(), command=command, seed=cfg.seed,
+                             batch_size=state.model_config.batch_size, world_size=ctx.world_size,
+                             data=cfg.data or "world", device=ctx.device.type, amp=cfg.amp,
+                             grad_accum=cfg.grad_accum))
+    record = dict(raw=state.system.state_dict(),
+                  optimizers={k: o.state_dict() for k, o in state.opts.items()},
+                  rng=torch.get_rng_state(), step=state.step, clips_seen=state.clips_seen,
+                  cpu_seconds=cpu_seconds, wall_seconds=wall_seconds)
+    ckpt.save(folder, config, state.sampler.state_dict(), record)
+
+
+def write_samples(out: Path, state: TrainState, prompts: list[str], board) -> None:
+    """A grid of the sampling weights' clips for fixed prompts and noise, as PNG + GIF."""
+    rng = torch.get_rng_state()  # sampling must not change the training noise
+    model = state.sampler
+    model.eval()
+    videos = to_uint8(model.generate(prompts, torch.Generator().manual_seed(0)))
+    model.train()
+    torch.set_rng_state(rng)
+    save_samples(out / "samples", f"step_{state.step:06d}", videos)
+    if board:
+        board.add_image("samples", frame_grid(videos), state.step, dataformats="HWC")
+
+
+class Clock:
+    """Wall and process CPU seconds of the run, counting those spent before a resume."""
+
+    def __init__(self, state: TrainState):
+        self.wall0, self.cpu0 = state.wall_seconds, state.cpu_seconds
+        self.t_wall, self.t_cpu = time.time(), time.process_time()
+
+    def wall(self) -> float:
+        return self.wall0 + time.time() - self.t_wall
+
+    def cpu(self) -> float:
+        return self.cpu0 + time.process_time() - self.t_cpu
+
+    def progress(self, cfg: TrainConfig, step: int) -> float:
+        """How much of the budget is spent, 0..1+: the largest share of steps, minutes, CPU minutes."""
+        return max(step / cfg.steps if cfg.steps else 0.0,
+                   self.wall() / (cfg.minutes * 60) if cfg.minutes else 0.0,
+                   self.cpu() / (cfg.cpu_minutes * 60) if cfg.cpu_minutes else 0.0)
+
+
+def train(cfg: TrainConfig, on_step: Callable[[int, dict], None] | None = None,
+          on_end: Callable[[torch.nn.Module], None] | None = None) -> Path:
+    """Train; returns the checkpoint folder. on_step(step, logs) is called after each step on
+    rank 0; on_end(system) on every rank when training stops (the process group still up).
+    Under torchrun every rank calls this; only rank 0 writes files."""
+    cfg.validate()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    ctx = distributed.setup(cfg.device)
+    try:
+        return _train(cfg, ctx, on_step, on_end)
+    finally:
+        distributed.teardown(ctx)
+
+
+def _train(cfg: TrainConfig, ctx: distributed.Context, on_step, on_end) -> Path:
+    out = cfg.run_folder
+    folder = out / "checkpoint"
+    # -- the model, its optimizers and EMA: new, or exactly as the checkpoint left them
+    torch.manual_seed(cfg.seed)  # the same initial weights on every rank
+    state = resume(folder, cfg, ctx) if cfg.resume else fresh(cfg)
+    start(state, cfg, ctx, folder)
+    system, opts, ema = state.system, state.opts, state.ema
+    # -- data, logs and the budget
+    stream = data_stream(cfg, state.world, state.model_config.batch_size, state.clips_seen, ctx)
+    metrics = Metrics(out, state.step, cfg.tensorboard) if ctx.main else None
+    prompts = sample_prompts_for(cfg, state.world)
+    sync = functools.partial(distributed.average_gradients, ctx=ctx)
     autocast = _autocast(cfg.amp, ctx.device)
-
-    def elapsed():
-        return wall0 + time.time() - t_wall
-
-    def cpu_elapsed():
-        return cpu0 + time.process_time() - t_cpu
-
-    def save_checkpoint():
-        if not ctx.main:
-            return
-        config = dict(model=cfg.model, preset=cfg.preset, model_config=asdict(mcfg),
-                      world=world_to_dict(world), vocab=vocab.itos[2:],
-                      train=dict(steps=step, cpu_seconds=cpu_elapsed(),
-                                 wall_seconds=elapsed(), threads=torch.get_num_threads(),
-                                 command=" ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]]),
-                                 seed=cfg.seed, batch_size=mcfg.batch_size,
-                                 world_size=ctx.world_size, data=cfg.data or "world",
-                                 device=ctx.device.type, amp=cfg.amp, grad_accum=cfg.grad_accum))
-        weights = (ema.model if ema else system).state_dict()
-        state = dict(raw=system.state_dict(), optimizers={k: o.state_dict() for k, o in opts.items()},
-                     rng=torch.get_rng_state(), step=step, clips_seen=seen,
-                     cpu_seconds=config["train"]["cpu_seconds"], wall_seconds=elapsed())
-        ckpt.save(ckdir, config, weights, state)
-
-    def samples():
-        if not ctx.main:
-            return
-        rng = torch.get_rng_state()  # sampling must not change the training noise
-        g = torch.Generator().manual_seed(0)
-        model = ema.model if ema else system
-        model.eval()
-        videos = to_uint8(model.generate(prompts, g))
-        model.train()
-        torch.set_rng_state(rng)
-        save_samples(out / "samples", f"step_{step:06d}", videos)
-        if board:
-            board.add_image("samples", frame_grid(videos), step, dataformats="HWC")
+    clock, first_step = Clock(state), state.step
 
     system.train()
     while True:
-        budget = max(step / cfg.steps if cfg.steps else 0.0,
-                     elapsed() / (cfg.minutes * 60) if cfg.minutes else 0.0,
-                     cpu_elapsed() / (cfg.cpu_minutes * 60) if cfg.cpu_minutes else 0.0)
-        (progress,) = distributed.agree(ctx, budget)  # rank 0's clock rules every rank
+        (progress,) = distributed.agree(ctx, clock.progress(cfg, state.step))  # rank 0's clock rules
         if progress >= 1.0:
             break
+        # -- one optimisation step on this rank's share of the next global batch
         batch = next(stream)
         with autocast:
             logs = system.train_step(to_tensor(batch.video).to(ctx.device), batch.captions, opts,
-                                     progress, batch.labels, accumulate=cfg.grad_accum)
+                                     progress, batch.labels, accumulate=cfg.grad_accum, sync=sync)
         if ctx.active:
             distributed.average_buffers(system, ctx)
         if ema:
-            ema.update(system, step)
-        step += 1
-        seen += per_rank * ctx.world_size
-        last_step = cfg.steps is not None and step >= cfg.steps
-        if ctx.main and (step % cfg.log_every == 0 or step == 1 or last_step):
-            row = dict(step=step, wall_seconds=round(elapsed(), 2), **logs)
-            if getattr(stream, "report", None):
-                row.update(stream.report())
-            history.append(row)
-            with open(metrics_path, "a") as f:
-                f.write(json.dumps(row) + "\n")
-            if board:
-                for k, v in logs.items():
-                    board.add_scalar(k, v, step)
+            ema.update(system, state.step)
+        state.step += 1
+        state.clips_seen += state.model_config.batch_size * ctx.world_size
+        # -- logs, samples and checkpoints (rank 0 writes)
+        if metrics and (state.step % cfg.log_every == 0 or state.step == 1 or state.step == cfg.steps):
+            metrics.log(state.step, clock.wall(), logs, getattr(stream, "report", None))
         if on_step and ctx.main:
-            on_step(step, logs)
-        if step % cfg.sample_every == 0:
-            samples()
-            if ctx.main:
-                _plot(out, history)
-        if step % cfg.ckpt_every == 0:
-            save_checkpoint()
-    if ctx.main and (step > start_step or not (ckdir / "config.json").exists()):
-        save_checkpoint()
-        samples()
-        _plot(out, history)
-    if board:
-        board.close()
+            on_step(state.step, logs)
+        if metrics and cfg.sample_every and state.step % cfg.sample_every == 0:
+            write_samples(out, state, prompts, metrics.board)
+            metrics.plot()
+        if cfg.ckpt_every and state.step % cfg.ckpt_every == 0:
+            save_checkpoint(folder, state, cfg, ctx, clock)
+    # -- the end: a last checkpoint and samples, unless this process trained no step of its own
+    if metrics and (state.step > first_step or not (folder / "config.json").exists()):
+        save_checkpoint(folder, state, cfg, ctx, clock)
+        write_samples(out, state, prompts, metrics.board)
+        metrics.plot()
+    if metrics:
+        metrics.close()
     if on_end:
         on_end(system)
     if ctx.active:
         torch.distributed.barrier()  # nobody leaves before rank 0 has saved
-    return ckdir
+    return folder
+
+
+def sample_prompts_for(cfg: TrainConfig, world: WorldConfig) -> list[str]:
+    if cfg.data:
+        from .data import captions_of
+
+        return list(dict.fromkeys(captions_of(cfg.data)))[:6]
+    return sample_prompts(world)
 
 
 def data_stream(cfg: TrainConfig, world: WorldConfig, batch_size: int, seen: int,
@@ -316,13 +355,44 @@ def data_stream(cfg: TrainConfig, world: WorldConfig, batch_size: int, seen: int
     return itertools.islice(stream, ctx.rank, None, ctx.world_size)
 
 
-AMP = ("none", "bf16")  # fp16 would need a GradScaler inside every train_step
-
-
 def _autocast(amp: str, device: torch.device):
     if amp == "none":
         return contextlib.nullcontext()
     return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+class Metrics:
+    """Rank 0's record of a run: metrics.jsonl, loss.png and, when asked, TensorBoard.
+    metrics.jsonl is append-only, one JSON line per write; a resume cuts it at the resumed step
+    (the rows after it are redone) and drops a torn last line left by a kill mid-write."""
+
+    def __init__(self, out: Path, step: int, tensorboard: bool):
+        (out / "samples").mkdir(parents=True, exist_ok=True)
+        self.out, self.path = out, out / "metrics.jsonl"
+        self.history = _read_history(self.path, step)
+        self.board = _tensorboard(out) if tensorboard else None
+
+    def log(self, step: int, wall_seconds: float, logs: dict, report: Callable[[], dict] | None):
+        row = dict(step=step, wall_seconds=round(wall_seconds, 2), **logs)
+        if report:  # the real-video loader's skip counts
+            row.update(report())
+        self.history.append(row)
+        with open(self.path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        if self.board:
+            for k, v in logs.items():
+                self.board.add_scalar(k, v, step)
+
+    def plot(self) -> None:
+        if len(self.history) < 2:
+            return
+        keys = [k for k in self.history[-1] if k not in ("step", "wall_seconds")]
+        loss_curve(self.out / "loss.png", [r["step"] for r in self.history],
+                   {k: [r.get(k, float("nan")) for r in self.history] for k in keys})
+
+    def close(self) -> None:
+        if self.board:
+            self.board.close()
 
 
 def _tensorboard(out: Path):
@@ -334,20 +404,18 @@ def _tensorboard(out: Path):
 
 
 def _read_history(path: Path, upto: int) -> list[dict]:
-    """Metrics already logged, cut at the resume step (rows after it are redone)."""
+    """Metrics already logged, cut at the resume step (rows after it are redone). The file is
+    appended a line at a time, so a run killed mid-write leaves a torn last line: it is dropped."""
     if not path.exists():
         return []
-    rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    lines = [x for x in path.read_text().splitlines() if x.strip()]
+    rows = [json.loads(x) for x in lines[:-1]]
+    try:
+        rows += [json.loads(x) for x in lines[-1:]]
+    except json.JSONDecodeError:
+        pass
     rows = [r for r in rows if r["step"] <= upto]
     tmp = path.with_suffix(".tmp")
     tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
     os.replace(tmp, path)
     return rows
-
-
-def _plot(out: Path, history: list[dict]) -> None:
-    if len(history) < 2:
-        return
-    keys = [k for k in history[-1] if k not in ("step", "wall_seconds")]
-    loss_curve(out / "loss.png", [r["step"] for r in history],
-               {k: [r.get(k, float("nan")) for r in history] for k in keys})

@@ -5,8 +5,18 @@ pipeline asks it for videos. Videos are (B, T, 3, H, W) floats in [-1, 1].
 """
 from __future__ import annotations
 
+from typing import Callable, Iterable
+
 import torch
 from torch import nn
+
+# Averages the gradients of the parameters it is given across data-parallel ranks (the training
+# loop passes distributed.average_gradients; one process needs nothing).
+GradientSync = Callable[[Iterable[nn.Parameter]], None]
+
+
+def no_sync(params: Iterable[nn.Parameter]) -> None:
+    pass
 
 
 def check_words(text_encoder: nn.Module, caption: str) -> list[str]:
@@ -38,7 +48,8 @@ class System(nn.Module):
     compile_targets: tuple[str, ...] = ()  # sub-networks torch.compile may take (tensor in, tensor out)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        raise NotImplementedError
+        """Named optimizers; by default one AdamW over every parameter at the config's lr."""
+        return {"all": torch.optim.AdamW(self.parameters(), lr=self.cfg.lr, weight_decay=0.0)}
 
     def losses(self, video: torch.Tensor, captions: list[str], progress: float,
                labels: list[dict] | None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -52,17 +63,19 @@ class System(nn.Module):
         return type(self).losses is not System.losses
 
     def clip_gradients(self) -> None:
-        torch.nn.utils.clip_grad_norm_(self.parameters(), 5.0)
+        torch.nn.utils.clip_grad_norm_(self.parameters(), self.cfg.grad_clip)
 
     def train_step(self, video: torch.Tensor, captions: list[str],
                    opts: dict[str, torch.optim.Optimizer], progress: float = 0.0,
-                   labels: list[dict] | None = None, accumulate: int = 1) -> dict[str, float]:
+                   labels: list[dict] | None = None, accumulate: int = 1,
+                   sync: GradientSync = no_sync) -> dict[str, float]:
         """One optimisation step on a batch; progress in [0, 1] is how far the run is (for
         schedules); labels are the world's per-clip labels when known. Returns losses to log.
 
         accumulate > 1 runs the batch as that many micro-batches and sums their gradients
         before the one optimizer step: the same update (up to float rounding) in less memory.
-        Under torchrun the gradients are all-reduced once, at the step (distributed.py)."""
+        sync averages the summed gradients across ranks before the clip, so that under torchrun
+        the clip acts on the global batch's gradient, as in a single process."""
         opt = opts["all"]
         opt.zero_grad(set_to_none=True)
         logs: dict[str, float] = {}
@@ -72,6 +85,7 @@ class System(nn.Module):
             (share * loss).backward()
             for k, x in terms.items():
                 logs[k] = logs.get(k, 0.0) + share * float(x.detach())
+        sync(self.parameters())
         self.clip_gradients()
         opt.step()
         return logs

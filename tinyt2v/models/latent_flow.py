@@ -22,17 +22,17 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from ..diffusion.flow import flow_loss, sample_latents
 from ..text import Vocab, build_text_encoder
 from ..world.attributes import COLORS, MOTIONS, SHAPES, SIZES, SPEEDS
 from .base import System, check_words
-from .layers import coords, fourier, run
-from .prior import FlowPriorConfig, Prior
+from .flow_prior import FlowPrior, FlowPriorConfig
+from .layers import coords, foreground_weight, fourier, maybe_checkpoint, pick_frames
 
 # Auxiliary targets read from world labels: classes per categorical attribute, and scalars.
 AUX_CLASSES = {"shape": SHAPES, "color": tuple(COLORS), "size": tuple(SIZES), "motion": MOTIONS,
                "speed": tuple(SPEEDS)}
 AUX_SCALARS = ("start_x", "start_y", "radius")
+FRAME_TIME_FREQUENCIES = 8  # fourier features of a frame's time in the clip, beside the latent
 
 
 @dataclass
@@ -80,7 +80,7 @@ class Encoder(nn.Module):
         self.checkpointing = False
 
     def forward(self, video):
-        return run(self, self._encode, video)
+        return maybe_checkpoint(self, self._encode, video)
 
     def _encode(self, video):
         b, t = video.shape[:2]
@@ -108,7 +108,7 @@ class Decoder(nn.Module):
         super().__init__()
         w = c.width_dec
         self.kind = c.decoder
-        self.mlp = nn.Sequential(nn.Linear(c.latent + 17, c.hidden), nn.SiLU(),
+        self.mlp = nn.Sequential(nn.Linear(c.latent + 2 * FRAME_TIME_FREQUENCIES + 1, c.hidden), nn.SiLU(),
                                  nn.Linear(c.hidden, c.hidden))
         if self.kind == "dense":
             self.h0, self.w0 = c.height // 8, c.width // 8
@@ -129,11 +129,11 @@ class Decoder(nn.Module):
         self.checkpointing = False
 
     def forward(self, z, t):
-        return run(self, self._decode, z, t)
+        return maybe_checkpoint(self, self._decode, z, t)
 
     def _decode(self, z, t):
         n = z.shape[0]
-        h = self.mlp(torch.cat([z, fourier(t, 8)], -1))
+        h = self.mlp(torch.cat([z, fourier(t, FRAME_TIME_FREQUENCIES)], -1))
         if self.kind == "dense":
             x = F.silu(self.dense(F.silu(h))).view(n, -1, self.h0, self.w0)
             x = F.silu(self.up1(torch.cat([x, coords(n, *x.shape[2:], x.device)], 1)))
@@ -164,17 +164,11 @@ class LatentFlow(System):
         self.encoder = Encoder(cfg)
         self.decoder = Decoder(cfg)
         self.text = build_text_encoder(cfg.text, vocab, cfg.text_dim)
-        self.prior = Prior(cfg, self.text.dim)
-        self.null_text = nn.Parameter(torch.zeros(self.text.dim))
+        self.prior = FlowPrior(cfg, cfg.latent, self.text.dim)  # p(clip latent | caption)
         # Auxiliary heads: on the procedural world the labels are free, and asking the latent to
         # predict them organises it (where, what, how it moves) long before pixels alone would.
         self.aux = nn.ModuleDict({k: nn.Linear(cfg.latent, len(v)) for k, v in AUX_CLASSES.items()})
         self.aux_scalar = nn.Linear(cfg.latent, len(AUX_SCALARS))
-        self.register_buffer("z_mean", torch.zeros(cfg.latent))
-        self.register_buffer("z_std", torch.ones(cfg.latent))
-
-    def optimizers(self):
-        return {"all": torch.optim.AdamW(self.parameters(), lr=self.cfg.lr, weight_decay=0.0)}
 
     def parts(self) -> tuple[list, list]:
         """(autoencoder parameters, prior + text parameters)."""
@@ -203,27 +197,16 @@ class LatentFlow(System):
         with torch.set_grad_enabled(not frozen):
             mu = self.encoder(video[:, enc_idx])  # (B, latent)
         z = mu + c.latent_noise * torch.randn_like(mu)
-        # A few random frames per clip are enough to train a per-frame decoder.
-        fi = torch.stack([torch.randperm(t)[:c.dec_frames] for _ in range(b)]).to(video.device)
+        fi = pick_frames(b, t, c.dec_frames, video.device)
         target = video[torch.arange(b)[:, None], fi]  # (B, F, 3, H, W)
         frames = self.decoder(z.repeat_interleave(c.dec_frames, 0), (fi.flatten() / (t - 1)).float())
         target = rearrange(target, "b f c h w -> (b f) c h w")
         bg = target.flatten(2).median(-1).values[..., None, None]  # (N, 3, 1, 1)
-        weight = 1 + c.fg_weight * (target - bg).abs().sum(1, keepdim=True).clamp(max=1)
+        weight = foreground_weight(target, bg, c.fg_weight)
         err = (frames - target).abs() if c.loss == "l1" else (frames - target) ** 2
         recon = (weight * err).mean()
-
-        if b > 1:  # running latent statistics, so the prior sees ~N(0, 1) data
-            with torch.no_grad():
-                rate = 0.01 if not frozen else 0.001
-                stats = mu.float()  # bf16 under autocast; the buffers stay float32
-                self.z_mean.lerp_(stats.mean(0), rate)
-                self.z_std.lerp_(stats.std(0) + 1e-3, rate)
-        text = self.text(captions)
-        drop = torch.rand(b, device=video.device) < c.cfg_drop
-        text = torch.where(drop[:, None], self.null_text.expand_as(text), text)
-        data = (mu.detach() - self.z_mean) / self.z_std
-        fl = flow_loss(self.prior, data, text)
+        # Once the encoder is frozen its latents stop moving: let the statistics settle too.
+        fl = self.prior.loss(mu.detach(), self.text(captions), stats_rate=0.001 if frozen else 0.01)
         loss = recon + c.latent_l2 * (mu ** 2).mean() + c.flow_weight * fl
         aux = self.aux_loss(mu, labels) if (labels and c.aux_weight and not frozen) else None
         if aux is not None:
@@ -237,7 +220,7 @@ class LatentFlow(System):
         # Clip the autoencoder and the prior apart: the prior's early gradients are large, and one
         # global clip would shrink the autoencoder's updates with them.
         for part in self.parts():
-            torch.nn.utils.clip_grad_norm_(part, 5.0)
+            torch.nn.utils.clip_grad_norm_(part, self.cfg.grad_clip)
 
     def decode(self, z: torch.Tensor, frames: int) -> torch.Tensor:
         """latents (B, latent) -> videos (B, T, 3, H, W) in [-1, 1]."""
@@ -248,9 +231,5 @@ class LatentFlow(System):
 
     @torch.no_grad()
     def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
-        c = self.cfg
-        text = self.text(captions)
-        x = sample_latents(self.prior, text, self.null_text, c.latent, generator, c.sample_steps,
-                           c.guidance if guidance is None else guidance,
-                           c.temperature if temperature is None else temperature)
-        return self.decode(x * self.z_std + self.z_mean, frames or c.frames)
+        z = self.prior.sample(self.text(captions), generator, guidance=guidance, temperature=temperature)
+        return self.decode(z, frames or self.cfg.frames)

@@ -20,9 +20,22 @@ def fourier(t: torch.Tensor, n: int) -> torch.Tensor:
     return torch.cat([t[:, None], torch.sin(t[:, None] * k), torch.cos(t[:, None] * k)], -1)
 
 
-def run(module: torch.nn.Module, fn, *args):
+def maybe_checkpoint(module: torch.nn.Module, fn, *args):
     """fn(*args), recomputed in the backward pass when `module.checkpointing` is on (gradient
     checkpointing: activations are not kept, which is what limits batch size on a GPU)."""
     if module.checkpointing and module.training and torch.is_grad_enabled():
         return checkpoint(fn, *args, use_reentrant=False)
     return fn(*args)
+
+
+def pick_frames(batch: int, frames: int, n: int, device) -> torch.Tensor:
+    """(batch, n) distinct random frame indices per clip: a per-frame decoder learns as much
+    from a few frames of many clips as from every frame of a few, for a fraction of the cost."""
+    return torch.stack([torch.randperm(frames)[:n] for _ in range(batch)]).to(device)
+
+
+def foreground_weight(target: torch.Tensor, background: torch.Tensor, fg_weight: float) -> torch.Tensor:
+    """Per-pixel loss weight (..., 1, H, W) for frames (..., 3, H, W) over their background
+    colours (..., 3, 1, 1): 1 on the background, up to 1 + fg_weight on the object, so that an
+    object covering ~2% of the pixels is not drawn away as background."""
+    return 1 + fg_weight * (target - background).abs().sum(-3, keepdim=True).clamp(max=1)

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..text import MeanWordEmbedding, Vocab
-from .base import System
+from .base import System, no_sync
 
 
 @dataclass
@@ -94,7 +94,8 @@ class SeedGAN(System):
         self.text([caption])  # raises UnknownWordError naming the words
         return []
 
-    def train_step(self, video, captions, opts, progress: float = 0.0, labels=None, accumulate=1):
+    def train_step(self, video, captions, opts, progress: float = 0.0, labels=None, accumulate=1,
+                   sync=no_sync):
         # accumulate is always 1 here: two optimizers stepping in turn (train.py refuses more).
         # The tutorial trains on single frames: one random frame of each clip.
         b, t = video.shape[:2]
@@ -110,12 +111,14 @@ class SeedGAN(System):
         fake = self.netG(torch.randn(b, self.cfg.noise_dim), text)
         d_fake = self.criterion(self.netD(fake.detach(), text.detach() if cond else None), zeros)
         d_fake.backward()
+        sync(self.netD.parameters())
         opts["D"].step()
 
         opts["G"].zero_grad()
         self.text.embed.weight.grad = None
         g_loss = self.criterion(self.netD(fake, text if cond else None), ones)
         g_loss.backward()
+        sync(p for g in opts["G"].param_groups for p in g["params"])
         opts["G"].step()
         self.netD.zero_grad(set_to_none=True)  # D's grads from the G step are not used
         return {"loss_D": (d_real + d_fake).item(), "loss_G": g_loss.item()}

@@ -30,11 +30,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..diffusion.flow import flow_loss, sample_latents
 from ..text import Vocab, build_text_encoder
 from .base import System, check_words
-from .layers import coords, run
-from .prior import FlowPriorConfig, Prior
+from .flow_prior import FlowPrior, FlowPriorConfig
+from .layers import coords, foreground_weight, maybe_checkpoint, pick_frames
 
 
 @dataclass
@@ -44,9 +43,8 @@ class SpriteFlowConfig(FlowPriorConfig):
     width_dec: int = 32       # sprite net channels
     prior_width: int = 256
     prior_depth: int = 3
-    # A small prior errs in the tails of its distribution: the shipped model reads 91.5% on
-    # `test` at temperature 1 and 100% at 0.6, with start positions still spread 11.6 px (real
-    # clips 12.4; benchmarks/results/temperature.md).
+    # A small prior errs in the tails of its distribution; 0.6 keeps most of the real spread of
+    # start positions (benchmarks/results/temperature.md).
     temperature: float = 0.6
 
     @property
@@ -68,8 +66,8 @@ PRESETS = {
 
 
 def backgrounds(video: torch.Tensor) -> torch.Tensor:
-    """Each frame's background colour (B, T, 3): the median of every 4th pixel (a median over
-    all of them cost more than the rest of the measurement)."""
+    """Each frame's background colour (B, T, 3): the median of every 4th pixel in each direction
+    (a median over all of them is the slowest part of a training step)."""
     return video[..., ::4, ::4].flatten(3).median(-1).values
 
 
@@ -81,9 +79,9 @@ def measure_track(video: torch.Tensor, ref_radius: float,
     radians (clockwise on screen, 0 in the first frame); and the background colour (B, 3)).
     Coverage is the colour distance from the background relative to the frame's strongest
     pixel, so anti-aliased edges count fractionally. bg: `backgrounds(video)` when the caller
-    has it already. This runs on every training clip, so it is written for speed (it was half
-    of a training step): the distance is summed one colour plane at a time, and the angular
-    moments visit only the covered pixels."""
+    has it already. This runs on every training clip, so it is written for speed: the distance
+    is summed one colour plane at a time, and the angular moments visit only the covered
+    pixels."""
     b, t, _, h, w = video.shape
     bg = backgrounds(video) if bg is None else bg  # (B, T, 3)
     dist = (video[:, :, 0] - bg[:, :, 0, None, None]).square_()
@@ -102,13 +100,13 @@ def measure_track(video: torch.Tensor, ref_radius: float,
     return torch.stack([cx, cy, log_scale, angle], -1), bg[:, 0]
 
 
-HARMONICS = (2, 3, 4, 5)
+TURN_HARMONICS = (2, 3, 4, 5)
 
 
 def angular_moments(alpha: torch.Tensor, cx: torch.Tensor, cy: torch.Tensor, xs: torch.Tensor,
                     ys: torch.Tensor) -> torch.Tensor:
     """Complex angular moments (B, T, K) of coverage (B, T, H, W) about centres (B, T), for
-    k in HARMONICS, weighted by alpha * r^2 (the outline says more about orientation than the
+    k in TURN_HARMONICS, weighted by alpha * r^2 (the outline says more about orientation than the
     middle) and normalised. Only covered pixels (a few percent of a frame) are visited."""
     b, t, h, w = alpha.shape
     flat = alpha.reshape(b * t, h * w)
@@ -116,11 +114,11 @@ def angular_moments(alpha: torch.Tensor, cx: torch.Tensor, cy: torch.Tensor, xs:
     dx = xs[pix % w] - cx.flatten()[row]
     dy = ys[pix // w] - cy.flatten()[row]
     weight = flat[row, pix] * (dx * dx + dy * dy)
-    kt = torch.atan2(dy, dx)[:, None] * torch.tensor(HARMONICS, dtype=alpha.dtype, device=alpha.device)
-    sums = alpha.new_zeros(b * t, 2 * len(HARMONICS) + 1).index_add_(
+    kt = torch.atan2(dy, dx)[:, None] * torch.tensor(TURN_HARMONICS, dtype=alpha.dtype, device=alpha.device)
+    sums = alpha.new_zeros(b * t, 2 * len(TURN_HARMONICS) + 1).index_add_(
         0, row, torch.cat([weight[:, None] * torch.cos(kt), weight[:, None] * torch.sin(kt),
                            weight[:, None]], 1))
-    k = len(HARMONICS)
+    k = len(TURN_HARMONICS)
     moments = torch.complex(sums[:, :k], sums[:, k:2 * k]) / sums[:, -1:].clamp(min=1e-6)
     return moments.view(b, t, k)
 
@@ -134,7 +132,7 @@ def measure_turn(moments: torch.Tensor, round_below: float = 0.05) -> torch.Tens
     `round_below` (a disc) does not turn."""
     strength = moments.abs().mean(1)  # (B, K)
     best = strength.argmax(-1)  # (B,)
-    k = torch.tensor(HARMONICS, device=moments.device, dtype=strength.dtype)[best][:, None]
+    k = torch.tensor(TURN_HARMONICS, device=moments.device, dtype=strength.dtype)[best][:, None]
     phase = torch.gather(moments, 2, best[:, None, None].expand(-1, moments.shape[1], 1))[..., 0].angle()
     period = 2 * math.pi / k
     step = torch.remainder(phase.diff(dim=1) / k + period / 2, period) - period / 2
@@ -211,22 +209,16 @@ class SpriteFlow(System):
         self.background = nn.Linear(d, 3)
         nn.init.zeros_(self.background.weight)
         nn.init.constant_(self.background.bias, 2.0)  # tanh(2) ~ white
-        self.prior = Prior(cfg, d)
-        self.null_text = nn.Parameter(torch.zeros(d))
-        self.register_buffer("track_mean", torch.zeros(cfg.latent))
-        self.register_buffer("track_std", torch.ones(cfg.latent))
+        self.prior = FlowPrior(cfg, cfg.latent, d)  # p(pose track | motion words)
         self.extent = (cfg.sprite / 2) / (cfg.width / 2)  # sprite half side, frame coordinates
         self.checkpointing = False  # recompute draw() in backward: the frames are most of the memory
-
-    def optimizers(self):
-        return {"all": torch.optim.AdamW(self.parameters(), lr=self.cfg.lr, weight_decay=0.0)}
 
     def check_prompt(self, caption):
         return check_words(self.text, caption)
 
     def draw(self, e: torch.Tensor, track: torch.Tensor) -> torch.Tensor:
         """Caption embeddings (B, D), poses (B, F, 4) -> frames (B, F, 3, H, W)."""
-        return run(self, self._draw, e, track)
+        return maybe_checkpoint(self, self._draw, e, track)
 
     def _draw(self, e, track):
         c = self.cfg
@@ -242,37 +234,24 @@ class SpriteFlow(System):
         b, t = video.shape[:2]
         bgs = backgrounds(video)
         track, _ = measure_track(video, c.ref_radius, bgs)
-        e = self.text(captions)
-        fi = torch.stack([torch.randperm(t)[:c.dec_frames] for _ in range(b)]).to(video.device)
+        fi = pick_frames(b, t, c.dec_frames, video.device)
         rows = torch.arange(b, device=video.device)[:, None]
         target = video[rows, fi]  # (B, F, 3, H, W)
-        frames = self.draw(e, track[rows, fi])
-        bg = bgs[rows, fi][..., None, None]
-        weight = 1 + c.fg_weight * (target - bg).abs().sum(2, keepdim=True).clamp(max=1)
+        frames = self.draw(self.text(captions), track[rows, fi])
+        weight = foreground_weight(target, bgs[rows, fi][..., None, None], c.fg_weight)
         recon = (weight * (frames - target).abs()).mean()
-
-        flat = track_to_latent(track)
-        if b > 1:  # running statistics, so the prior sees ~N(0, 1) data (a 1-clip micro-batch has no std)
-            with torch.no_grad():
-                self.track_mean.lerp_(flat.mean(0), 0.01)
-                self.track_std.lerp_(flat.std(0) + 1e-3, 0.01)
-        drop = torch.rand(b, device=video.device) < c.cfg_drop
-        m = self.motion_text(captions)
-        cond = torch.where(drop[:, None], self.null_text.expand_as(m), m)
-        fl = flow_loss(self.prior, (flat - self.track_mean) / self.track_std, cond)
-        loss = recon + c.flow_weight * fl
-        return loss, {"loss": loss, "recon": recon, "flow": fl}
+        flow = self.prior.loss(track_to_latent(track), self.motion_text(captions))
+        loss = recon + c.flow_weight * flow
+        return loss, {"loss": loss, "recon": recon, "flow": flow}
 
     @torch.no_grad()
     def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
         c = self.cfg
-        e = self.text(captions)
-        x = sample_latents(self.prior, self.motion_text(captions), self.null_text, c.latent, generator,
-                           c.sample_steps, c.guidance if guidance is None else guidance,
-                           c.temperature if temperature is None else temperature)
-        track = latent_to_track(x * self.track_std + self.track_mean, c.frames)
+        z = self.prior.sample(self.motion_text(captions), generator, guidance=guidance,
+                              temperature=temperature)
+        track = latent_to_track(z, c.frames)
         n = frames or c.frames
         if n != c.frames:  # the prior knows c.frames poses: resample the track in time
             track = F.interpolate(track.transpose(1, 2), size=n, mode="linear",
                                   align_corners=True).transpose(1, 2)
-        return self.draw(e, track).clamp(-1, 1)
+        return self.draw(self.text(captions), track).clamp(-1, 1)

@@ -1,7 +1,7 @@
 """World configuration as data, with named presets (`default`, `seed`)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from .attributes import COLORS, MOTIONS, SHAPES, SIZES, SPEEDS, Speed
 
@@ -28,6 +28,22 @@ class WorldConfig:
     radius: float | None = None  # fixed equal-area radius in px instead of drawing from `sizes`
     speed_override: Speed | None = None  # one speed for every clip (the `seed` preset)
     heldout_fraction: float = 0.12  # share of (shape, motion) and (colour, shape) pairs held out
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able data (for checkpoints)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "WorldConfig":
+        """Inverse of to_dict, from JSON (where tuples came back as lists)."""
+        d = dict(d)
+        if d.get("speed_override"):
+            d["speed_override"] = Speed(**d["speed_override"])
+        for k in ("background", "shapes", "colors", "sizes", "motions", "speeds"):
+            d[k] = tuple(d[k])
+        for k in ("prompts", "heldout_prompts"):
+            d[k] = tuple(tuple(p) for p in d[k])
+        return cls(**d)
 
     @property
     def px(self) -> float:
