@@ -48,7 +48,7 @@ def train_and_eval(model: str, preset: str, world: str, minutes: list[float], sp
     rows = []
     for m in minutes:
         ck = train(TrainConfig(model=model, preset=preset, world=world, out=str(out), cpu_minutes=m,
-                               resume=True, seed=seed, sample_every=10**9, ckpt_every=10**9))
+                               resume=True, seed=seed, sample_every=None, ckpt_every=None))
         pipe = Pipeline.from_pretrained(ck)
         record = pipe.config["train"]
         for split in splits:

@@ -29,8 +29,7 @@ def main():
     variety = score((read_clip(v), lab) for v, lab in zip(real.video, real.labels))["variety"]
     rows = []
     for tau in (float(t) for t in args.temperatures.split(",")):
-        pipe.system.cfg.temperature = tau
-        rep = evaluate(pipe, "test", args.n, seed=1)
+        rep = evaluate(pipe, "test", args.n, seed=1, temperature=tau)
         rows.append(dict(temperature=tau, n=rep["n"], all_correct=rep["all_correct"],
                          **rep["accuracy"], start_px=rep["variety"]["start_px"],
                          real_start_px=variety["start_px"], speed_cv=rep["variety"]["speed_cv"],

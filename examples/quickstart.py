@@ -27,7 +27,7 @@ print(describe_verdict(*judge_prompt(video.frames, prompt)))
 
 # 3. Train a tiny model of your own on the streamed procedural world.
 cfg = TrainConfig(model="latent-flow", preset="tiny", out=args.out, steps=args.steps,
-                  minutes=None if args.steps else 2.0, sample_every=10**9)
+                  minutes=None if args.steps else 2.0, sample_every=None)
 checkpoint = train(cfg)
 print("checkpoint:", checkpoint, "- samples in", f"{args.out}/samples/")
 

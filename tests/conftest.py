@@ -55,16 +55,11 @@ def overfit_bar(world) -> float:
 def overfit_rate(tmp_path, world, model: str, n: int, **train_kw) -> float:
     """Train `model` (tiny preset) on a small custom world, then judge n generated clips of its
     own prompts: the all-correct rate."""
-    import tinyt2v.world.config as wc
     from tinyt2v.pipeline import Pipeline
     from tinyt2v.train import TrainConfig, train
     from tinyt2v.world import generate
 
-    wc.PRESETS[world.name] = world
-    try:
-        ck = train(TrainConfig(model=model, preset="tiny", world=world.name, out=str(tmp_path / "run"),
-                               sample_every=10**9, ckpt_every=10**9, **train_kw))
-    finally:
-        del wc.PRESETS[world.name]
+    ck = train(TrainConfig(model=model, preset="tiny", world=world, out=str(tmp_path / "run"),
+                           sample_every=None, ckpt_every=None, **train_kw))
     batch = generate(world, "train", n, seed=7)
     return all_correct_rate(Pipeline.from_pretrained(ck).generate(batch.captions, seed=1), batch.labels)

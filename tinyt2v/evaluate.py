@@ -8,10 +8,13 @@ from .judge import Reading, read_clip, score
 from .pipeline import Pipeline
 from .world import clips
 
+BATCH_SEED_STRIDE = 100003  # batch i of a run with seed s samples with seed s * this + i
+
 
 def evaluate(pipe: Pipeline, split: str, n: int, seed: int = 0, batch_size: int = 32,
-             progress: Callable[[int], None] | None = None) -> dict:
-    """Judge report (as `tinyt2v judge --json`) plus seconds_per_clip of generation."""
+             progress: Callable[[int], None] | None = None, temperature: float | None = None) -> dict:
+    """Judge report (as `tinyt2v judge --json`) plus seconds_per_clip of generation; temperature
+    as for Pipeline.generate (None: the model's own)."""
     pairs, gen_seconds = [], 0.0
     for i, batch in enumerate(clips(pipe.world, split, n, seed=seed, batch_size=batch_size)):
         # A prompt the model refuses (the tutorial's encoder and unknown words) is a failure,
@@ -24,7 +27,8 @@ def evaluate(pipe: Pipeline, split: str, n: int, seed: int = 0, batch_size: int 
                 refused[k] = Reading(False, why=f"prompt refused: {e}")
         ok = [k for k in range(len(batch)) if k not in refused]
         t = time.perf_counter()
-        videos = pipe.generate([batch.captions[k] for k in ok], seed=seed * 100003 + i) if ok else []
+        videos = pipe.generate([batch.captions[k] for k in ok], seed=seed * BATCH_SEED_STRIDE + i,
+                               temperature=temperature) if ok else []
         gen_seconds += time.perf_counter() - t
         readings = dict(refused) | {k: read_clip(v) for k, v in zip(ok, videos)}
         pairs += [(readings[k], lab) for k, lab in enumerate(batch.labels)]
