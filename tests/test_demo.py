@@ -37,16 +37,39 @@ def test_examples_show_seen_heldout_and_paraphrased_prompts(pipe):
     assert kinds == {"seen", "heldout", "paraphrase"}
 
 
-def test_generate_returns_mp4_gif_and_the_judges_verdict(pipe, tmp_path):
+def test_generate_returns_mp4_gif_and_a_tick_when_the_clip_matches(pipe, tmp_path):
     from tinyt2v.io import read_video
-    from tinyt2v.judge import describe_verdict, judge_prompt
 
-    prompt = "a small red circle moving up-right"
+    # A combination the shipped model trained on: it draws it right, and the page says so.
+    prompt = "a medium red square moving right"
     mp4, gif, text = Generator(pipe, str(tmp_path))(prompt, 0, 2.0, 8)
     assert Path(mp4).name == "clip.mp4" and read_video(mp4).shape == (8, 64, 64, 3)
     assert Path(gif).name == "clip.gif" and read_video(gif).shape == (8, 64, 64, 3)
-    same = pipe(prompt, seed=0, frames=8, guidance=2.0).frames
-    assert describe_verdict(*judge_prompt(same, prompt)) in text
+    assert text == "✔ the judge sees: medium red square right (matches the prompt)"
+
+
+class DrawsAnotherPrompt:
+    """The shipped pipeline, except that it draws `other` whatever it is asked for."""
+
+    def __init__(self, pipe, other: str):
+        self.pipe, self.other = pipe, other
+
+    def check(self, *args):
+        return self.pipe.check(*args)
+
+    def __call__(self, prompt, **knobs):
+        return self.pipe(self.other, **knobs)
+
+
+def test_a_clip_that_does_not_match_shows_a_cross(pipe, tmp_path):
+    wrong = DrawsAnotherPrompt(pipe, "a large blue star moving left")
+    _, _, text = Generator(wrong, str(tmp_path))("a medium red square moving right", 0, 2.0, 8)
+    assert text.startswith("✘ the judge sees: ") and text.endswith("(does not match the prompt)")
+
+
+def test_a_prompt_outside_the_grammar_shows_a_question_mark(pipe, tmp_path):
+    _, _, text = Generator(pipe, str(tmp_path))("a medium red square moonwalking", 0, 2.0, 8)
+    assert text.startswith("? the judge sees: ") and "match" not in text.splitlines()[0]
 
 
 @pytest.mark.parametrize("prompt, seed, guidance, frames, says", [
@@ -126,6 +149,9 @@ def test_the_page_in_a_real_browser(server):
         assert page.locator("#video video").get_attribute("src").endswith("clip.mp4")
         page.wait_for_function(
             "document.querySelector('#verdict').innerText.includes('the judge sees')", timeout=60_000)
+        # the shipped model draws this trained combination right, and the page shows the tick
+        verdict = page.locator("#verdict").inner_text()
+        assert "✔ the judge sees: large blue square rotate cw (matches the prompt)" in verdict, verdict
         # a bad input shows a message instead of a clip
         page.locator("#prompt textarea").fill("   ")
         page.locator("#generate").click()

@@ -1,15 +1,28 @@
 """The judge: reads shape, colour, size and motion from pixels, or says it cannot."""
+import ast
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import degrade
 
+import tinyt2v.judge
 from tinyt2v.io import read_video, write_video
-from tinyt2v.judge import read_clip, score
-from tinyt2v.world import MOTIONS, SHAPES, generate, get_world
+from tinyt2v.judge import describe_verdict, judge_prompt, read_clip, score
+from tinyt2v.judge.definitions import SIZE_SPLITS
+from tinyt2v.judge.read import classify_size
+from tinyt2v.world import COLORS, MOTIONS, SHAPES, SIZES, generate, get_world
+from tinyt2v.world.attributes import DIRECTIONS
 
 ATTRS = ("shape", "color", "size", "motion")
+
+
+def clip_of(shape, color, size, motion, seed=0):
+    """A clean clip (T, H, W, 3) showing exactly these attributes, sampled and drawn by the world."""
+    only = get_world("default", shapes=(shape,), colors=(color,), sizes=(size,), motions=(motion,),
+                     heldout_fraction=0.0)
+    return generate(only, "train", 1, seed=seed).video[0]
 
 
 def all_correct(batch, transform=lambda v: v):
@@ -99,3 +112,83 @@ def test_variety_tells_one_repeated_clip_from_varied_clips(world):
     same = score((read_clip(batch.video[0]), lab) for lab in batch.labels)["variety"]
     assert varied["start_px"] > 5 and same["start_px"] < 1e-9
     assert varied["speed_cv"] > 0.05 and same["speed_cv"] < 1e-9
+
+
+# The judge's answer key is its own: a world that draws the wrong thing must be caught, not
+# followed. Each check below renders with the world and reads with the judge.
+
+def test_judge_takes_only_the_prompt_grammar_from_the_world():
+    borrowed = set()
+    for path in Path(tinyt2v.judge.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and "world" in (node.module or ""):
+                borrowed |= {(node.module, alias.name) for alias in node.names}
+            if isinstance(node, ast.Import):
+                assert not any("world" in alias.name for alias in node.names), path
+    assert {name for _, name in borrowed} <= {"parse_prompt", "PromptError"}, borrowed
+
+
+def test_judge_does_not_follow_a_change_to_the_worlds_palette(monkeypatch):
+    monkeypatch.setitem(COLORS, "red", COLORS["blue"])
+    assert read_clip(clip_of("square", "red", "large", "still")).color == "blue"
+
+
+@pytest.mark.parametrize("color", list(COLORS))
+def test_judge_reads_every_colour_the_world_draws(color):
+    assert read_clip(clip_of("square", color, "medium", "still")).color == color
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_judge_reads_every_size_the_world_draws(size):
+    smallest, largest = SIZES[size]
+    assert classify_size(smallest) == classify_size(largest) == size
+    seen = [read_clip(clip_of("circle", "black", size, "still", seed)).size for seed in range(3)]
+    assert seen == [size] * 3  # radii drawn anywhere in the range
+
+
+def test_judge_splits_sizes_midway_between_the_worlds_ranges():
+    ranges = sorted(SIZES.values())
+    assert SIZE_SPLITS == tuple((below[1] + above[0]) / 2 for below, above in zip(ranges, ranges[1:]))
+
+
+@pytest.mark.parametrize("direction", list(DIRECTIONS))
+def test_judge_reads_every_direction_the_world_moves_in(direction):
+    assert read_clip(clip_of("square", "black", "small", direction)).motion == direction
+
+
+# The verdict: every attribute a prompt names must be seen in the clip.
+PROMPT = "a medium red square moving right"
+ASKED = dict(shape="square", color="red", size="medium", motion="right")
+INSTEAD = dict(shape="star", color="blue", size="large", motion="left")
+
+
+def test_verdict_is_match_for_real_clips_of_their_prompts(world):
+    reading, ok = judge_prompt(clip_of(**ASKED), PROMPT)
+    assert ok is True and reading.describe() == "medium red square right"
+    batch = generate(world, "test", 12, seed=4)  # the world's own wordings
+    assert [judge_prompt(v, c)[1] for v, c in zip(batch.video, batch.captions)] == [True] * 12
+
+
+@pytest.mark.parametrize("attribute", ATTRS)
+def test_verdict_is_no_match_when_the_clip_differs_in_one_attribute(attribute):
+    reading, ok = judge_prompt(clip_of(**{**ASKED, attribute: INSTEAD[attribute]}), PROMPT)
+    assert getattr(reading, attribute) == INSTEAD[attribute]  # the judge saw the difference
+    assert ok is False
+
+
+def test_verdict_checks_only_what_the_prompt_names():
+    clip = clip_of(**ASKED)
+    assert judge_prompt(clip, "a red square")[1] is True
+    assert judge_prompt(clip, "a blue square")[1] is False
+
+
+def test_verdict_is_none_for_a_prompt_outside_the_grammar():
+    reading, ok = judge_prompt(clip_of(**ASKED), "a medium red square moonwalking gracefully")
+    assert ok is None and reading.readable  # nothing exact to compare with, but still a reading
+    assert describe_verdict(reading, ok) == "the judge sees: medium red square right"
+
+
+def test_an_unreadable_clip_never_matches():
+    reading, ok = judge_prompt(np.full((16, 64, 64, 3), 255, np.uint8), PROMPT)
+    assert not reading.readable and ok is False
+    assert describe_verdict(reading, ok).endswith("(does not match the prompt)")

@@ -1,4 +1,5 @@
 """The world: what clips look like, how they are captioned and split."""
+import colorsys
 import re
 
 import numpy as np
@@ -17,6 +18,39 @@ def test_world_has_the_promised_variety():
     rgb = np.array(list(COLORS.values()), float)
     d = np.linalg.norm(rgb[:, None] - rgb[None], axis=-1) + np.eye(len(rgb)) * 1e9
     assert d.min() > 80, "two colours are too close to tell apart"
+
+
+# Where each chromatic colour name sits on the HSV colour wheel, in degrees (0 red, 60 yellow,
+# 120 green, 180 cyan, 240 blue, 300 magenta; purple between violet 270 and magenta), from colour
+# science rather than from the world's table: so red's red channel dominates, yellow is red +
+# green with little blue, and a palette that draws "red" in blue fails here. Black has no hue.
+HUES = {"red": 0, "orange": 30, "yellow": 60, "green": 120, "cyan": 180, "blue": 240, "purple": 285}
+HUE_TOLERANCE = 15  # degrees: half the gap between the closest names, orange and yellow
+
+
+def _drawn_rgb(video: np.ndarray) -> np.ndarray:
+    """The colour a clip's object is drawn in: its most common non-background pixel, which is the
+    fully covered interior (edges blend into the white background)."""
+    pixels = video.reshape(-1, 3)
+    drawn = pixels[(pixels != 255).any(-1)]
+    values, counts = np.unique(drawn, axis=0, return_counts=True)
+    return values[counts.argmax()]
+
+
+@pytest.mark.parametrize("name", list(COLORS))
+def test_each_colour_name_is_drawn_in_its_hue(name):
+    only = get_world("default", shapes=("square",), colors=(name,), sizes=("large",),
+                     motions=("still",), heldout_fraction=0.0)
+    batch = generate(only, "train", 1)
+    assert batch.labels[0]["color"] == name
+    hue, saturation, value = colorsys.rgb_to_hsv(*_drawn_rgb(batch.video[0]) / 255)
+    if name == "black":
+        assert value < 0.2
+        return
+    assert name in HUES, f"say where {name!r} sits on the colour wheel"
+    off = (hue * 360 - HUES[name] + 180) % 360 - 180  # signed, so red at 357 is 3 off
+    assert abs(off) < HUE_TOLERANCE, f"{name} is drawn {off:.0f} degrees off its hue"
+    assert saturation > 0.6 and value > 0.5, f"{name} is drawn greyish or dark"
 
 
 def test_default_clip_is_16_frames_of_64x64_on_white(world):

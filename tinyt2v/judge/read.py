@@ -2,20 +2,24 @@
 
 Every rule is geometry, with thresholds set halfway between what clean and degraded
 (noise sigma 0.1 + 3x3 blur) world clips measure; `benchmarks/judge_accuracy.py` checks them.
-Lengths are in 64-px-frame pixels whatever the clip's size.
+What colour, size and direction words mean is in `definitions.py`, the judge's own, not the
+world's. Lengths are in 64-px-frame pixels whatever the clip's size.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..world.attributes import COLORS, DIRECTIONS, SIZE_THRESHOLDS
+from .definitions import COLORS, DIRECTIONS, SIZE_RADII, SIZE_SPLITS, STAYS_PUT_PX
 from .track import HARMONICS, Track, track
 
 # Symmetry order whose angular moment identifies each non-circle shape.
 ORDER = {"diamond": 2, "triangle": 3, "square": 4, "cross": 4, "star": 5}
 _PALETTE = np.array(list(COLORS.values()), float) / 255.0
+_SIZES = tuple(SIZE_RADII)
+_HEADING = {d: np.arctan2(dy, dx) for d, (dx, dy) in DIRECTIONS.items()}  # radians, y down
 
 
 @dataclass
@@ -66,8 +70,7 @@ def classify_color(rgb: np.ndarray) -> str:
 
 
 def classify_size(radius64: float) -> str:
-    lo, hi = SIZE_THRESHOLDS
-    return "small" if radius64 < lo else "medium" if radius64 < hi else "large"
+    return _SIZES[bisect.bisect_right(SIZE_SPLITS, radius64)]
 
 
 def _reversals(x: np.ndarray, hysteresis: float) -> int:
@@ -97,28 +100,29 @@ def classify_motion(center: np.ndarray, radius: np.ndarray, turn: float | None, 
     t = np.arange(frames)
     growth = np.exp(np.polyfit(t, np.log(radius), 1)[0] * (frames - 1))
     extent = center.max(0) - center.min(0)  # (2,) range of x and y
-    if growth > 1.3 and extent.max() < 4:
+    stays_put = extent.max() < STAYS_PUT_PX
+    if growth > 1.3 and stays_put:
         return "grow", float(growth)
-    if growth < 1 / 1.3 and extent.max() < 4:
+    if growth < 1 / 1.3 and stays_put:
         return "shrink", float(1 / growth)
-    if turn is not None and abs(turn) > 30 and extent.max() < 4:
+    if turn is not None and abs(turn) > 30 and stays_put:
         return ("rotate_cw" if turn > 0 else "rotate_ccw"), abs(turn) / (frames - 1)
     rev_x, rev_y = (_reversals(center[:, a], 1.5) for a in (0, 1))
     net = center[-1] - center[0]
     if rev_y and not rev_x:
-        if extent[0] < 4:
+        if extent[0] < STAYS_PUT_PX:
             return "bounce_vertical", float(np.abs(np.diff(center[:, 1])).mean())
         return "zigzag_horizontal", float(abs(net[0]) / (frames - 1))
     if rev_x and not rev_y:
-        if extent[1] < 4:
+        if extent[1] < STAYS_PUT_PX:
             return "bounce_horizontal", float(np.abs(np.diff(center[:, 0])).mean())
         return "zigzag_vertical", float(abs(net[1]) / (frames - 1))
     if rev_x or rev_y:
         return "erratic", 0.0
-    if np.hypot(*net) < 4:
+    if np.hypot(*net) < STAYS_PUT_PX:
         return "still", 0.0
     angle = np.arctan2(net[1], net[0])
-    best = max(DIRECTIONS, key=lambda d: np.cos(angle - np.arctan2(DIRECTIONS[d][1], DIRECTIONS[d][0])))
+    best = max(_HEADING, key=lambda d: np.cos(angle - _HEADING[d]))
     return best, float(np.abs(net).max() / (frames - 1))
 
 

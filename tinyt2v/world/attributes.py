@@ -1,7 +1,9 @@
 """The world's vocabulary: shapes, colours, sizes, motions and speeds.
 
-Everything here is public knowledge about the world (the judge reads the colour palette and
-size thresholds too); how a clip is drawn lives in `render.py` and `motion.py`.
+Everything here is public knowledge about the world; how a clip is drawn lives in `render.py`
+and `motion.py`. The judge keeps its own copy of what the colour, size and direction words mean
+(`judge/definitions.py`), so that a change here shows up as misread clips, not as a judge that
+silently moves along.
 """
 from __future__ import annotations
 
@@ -23,13 +25,12 @@ COLORS: dict[str, tuple[int, int, int]] = {
 }
 
 # Equal-area radius in pixels at 64 px frames (scaled with the frame). Ranges do not overlap,
-# so size is a fact of the pixels: the judge splits at the midpoints 6.0 and 8.0.
+# so size is a fact of the pixels: the judge splits in the middle of each gap.
 SIZES: dict[str, tuple[float, float]] = {
     "small": (4.5, 5.5),
     "medium": (6.5, 7.5),
     "large": (8.5, 9.5),
 }
-SIZE_THRESHOLDS: tuple[float, float] = (6.0, 8.0)
 
 MOTIONS: tuple[str, ...] = (
     "still",
