@@ -113,6 +113,34 @@ def test_loader_counts_skips_per_epoch(dataset, workers):
     assert "skipped files: too short 1, unreadable 1" in logs[0]
 
 
+@pytest.fixture(scope="module")
+def seven_files(dataset, tmp_path_factory):
+    """5 good clips, one unreadable, one too short: 2 workers get unequal shares (4 and 3)."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("seven")
+    for name in ["clip0.mp4", "clip1.webm", "clip2.gif", "clip3.mp4", "clip4.webm", "corrupt.mp4",
+                 "short.mp4"]:
+        for f in (dataset[0] / name, (dataset[0] / name).with_suffix(".txt")):
+            shutil.copy(f, root / f.name)
+    return root
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_each_epoch_counts_its_own_skips_when_workers_get_unequal_shares(seven_files, workers):
+    # With unequal shares one worker starts epoch e+1 while the other still reads epoch e;
+    # the shuffled order moves the bad files between workers, so some epochs would swap counts.
+    logs = []
+    batches = video_batches(f"videos:{seven_files}", get_world("default"), 5, workers=workers)
+    batches.log = logs.append
+    while batches.epochs_done < 6:
+        next(batches)
+    assert logs[:6] == [f"data: epoch {e} done; skipped files: too short 1, unreadable 1"
+                        for e in range(1, 7)]
+    assert batches.report()["data_skipped_unreadable"] == batches.epochs_done
+    assert batches.report()["data_skipped_too_short"] == batches.epochs_done
+
+
 def test_training_on_real_clips_reports_skips_in_metrics(dataset, tmp_path, capsys):
     ck = train(TrainConfig(model="latent-flow", out=str(tmp_path / "run"), steps=6, batch_size=4,
                            overrides=TINY, data=f"videos:{dataset[0]}", log_every=1,

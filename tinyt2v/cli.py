@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 import typer.core
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 # click's UsageError, from whichever click this typer uses (recent typers vendor their own)
@@ -32,7 +33,7 @@ class _Commands(typer.core.TyperGroup):
             if name.startswith("-") and not name.startswith("--"):
                 hint = (f' (a prompt that starts with "-" goes last, after --: '
                         f'tinyt2v generate -o out.mp4 -- "{name}")')
-            err.print(f"[red]error:[/red] {e.format_message()}{hint}", highlight=False)
+            err.print(f"[red]error:[/red] {escape(e.format_message() + hint)}", highlight=False)
             raise typer.Exit(2) from None
 
 
@@ -56,11 +57,12 @@ def friendly(fn):
         try:
             return fn(*args, **kwargs)
         except (UsageError, ValueError, ImportError) as e:
-            err.print(f"[red]error:[/red] {e}", highlight=False)
+            # escaped: a message such as pip install "tinyt2v[demo]" is not markup
+            err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
             raise typer.Exit(2)
         except OSError as e:  # missing or read-only folder, disk full, ...
             msg = f"{e.strerror}: {e.filename}" if e.strerror and e.filename else str(e)
-            err.print(f"[red]error:[/red] {msg}", highlight=False)
+            err.print(f"[red]error:[/red] {escape(msg)}", highlight=False)
             raise typer.Exit(2)
         except KeyboardInterrupt:
             err.print("interrupted")
@@ -70,7 +72,13 @@ def friendly(fn):
 
 def progress_bar() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=err, transient=True)
+                    TimeRemainingColumn(), console=err, transient=True, disable=_no_bar())
+
+
+def _no_bar() -> bool:
+    """On a pipe or in a log rich draws nothing while running, but prints a blank line (and a
+    kept bar's last frame) when it stops, so an error would no longer be one line."""
+    return not err.is_interactive
 
 
 @data_app.command("export")
@@ -184,8 +192,11 @@ def train_cmd(
 
     if minutes is None and steps is None and cpu_minutes is None:
         raise UsageError("say how long to train: --minutes M, --cpu-minutes M or --steps S")
-    if any(m is not None and not m > 0 for m in (minutes, cpu_minutes)) or (steps is not None and steps < 1):
-        raise UsageError("--minutes and --cpu-minutes must be > 0 and --steps >= 1")
+    for name, budget in (("--minutes", minutes), ("--cpu-minutes", cpu_minutes)):
+        if budget is not None and not budget > 0:  # `not >` also refuses nan
+            raise UsageError(f"{name} must be > 0, got {budget}")
+    if steps is not None and steps < 1:
+        raise UsageError(f"--steps must be >= 1, got {steps}")
     cfg = TrainConfig(model=model, preset=preset, world=world, minutes=minutes, steps=steps,
                       cpu_minutes=cpu_minutes,
                       out=str(out_dir or Path("runs") / f"{model}-{preset}"), resume=resume,
@@ -203,7 +214,7 @@ def train_cmd(
         train(cfg)
         return
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
-                  TimeRemainingColumn(), console=err) as bar:
+                  TimeRemainingColumn(), console=err, disable=_no_bar()) as bar:
         # the bar follows whichever budget was given, in its own unit
         total = steps if steps is not None else (minutes or cpu_minutes) * 60
         task = bar.add_task(f"train {model}", total=total, info="")
@@ -220,7 +231,11 @@ def train_cmd(
                     else time.process_time() - cpu_start)
             bar.update(task, completed=done, info=info)
         start, cpu_start = time.time(), time.process_time()
-        folder = train(cfg, on_step)
+        try:
+            folder = train(cfg, on_step)
+        except BaseException:
+            bar.live.transient = True  # a terminal clears the bar: an error or Ctrl-C is one line
+            raise
     out.print(f"checkpoint: {folder}")
 
 

@@ -146,8 +146,10 @@ def _fit(img: Image.Image, height: int, width: int) -> np.ndarray:
 
 class VideoClips(torch.utils.data.IterableDataset):
     """Endless epochs over the items in a fixed shuffled order per epoch; this rank (and, inside
-    it, this DataLoader worker) takes its share. Yields ("clip", video, text), ("skip", reason,
-    where) and ("epoch_end", epoch, None) records, so that counts survive worker processes."""
+    it, this DataLoader worker) takes its share. Yields ("clip", epoch, video, text),
+    ("skip", epoch, reason, where) and ("epoch_end", epoch, worker, None) records, so that
+    counts survive worker processes. Every record names its epoch: with unequal shares one
+    worker is already in epoch e+1 while another still reads epoch e."""
 
     def __init__(self, items: list[Item], frames: int, height: int, width: int, seed: int = 0,
                  start: int = 0, rank: int = 0, world_size: int = 1, stride: int = 1,
@@ -155,6 +157,10 @@ class VideoClips(torch.utils.data.IterableDataset):
         self.items, self.seed, self.start = items, seed, start
         self.shape = (frames, height, width)
         self.rank, self.world_size, self.stride, self.fps = rank, world_size, stride, fps
+
+    @property
+    def first_epoch(self) -> int:
+        return self.start // len(self.items)
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -168,10 +174,12 @@ class VideoClips(torch.utils.data.IterableDataset):
                     continue
                 item = self.items[order[pos]]
                 try:
-                    yield "clip", load_clip(item.path, *self.shape, self.stride, self.fps), item.text
+                    video = load_clip(item.path, *self.shape, self.stride, self.fps)
                 except SkipClip as why:
-                    yield "skip", str(why), item.where
-            yield "epoch_end", epoch, None
+                    yield "skip", epoch, str(why), item.where
+                else:
+                    yield "clip", epoch, video, item.text
+            yield "epoch_end", epoch, wid, None
             epoch, offset = epoch + 1, 0
 
 
@@ -183,11 +191,13 @@ class VideoBatches:
         self.batch_size, self.workers, self.log = batch_size, max(workers, 0), log
         self.loader = iter(torch.utils.data.DataLoader(dataset, batch_size=None,
                                                        num_workers=self.workers))
-        self.skipped: Counter = Counter()
+        # Per epoch until every worker has ended it; a worker may run epochs ahead.
+        self.skipped: dict[int, Counter] = {}
+        self.clips: Counter = Counter()
+        self.last_ended: dict[int, int] = {}  # worker -> the last epoch it finished
+        self.open_epoch = dataset.first_epoch
         self.total_skipped: Counter = Counter()
-        self.epoch_ends = 0
         self.epochs_done = 0
-        self.clips_this_epoch = 0
         self.missing = listing.missing
         for line in listing.missing + listing.uncaptioned:
             log(f"data: skipped {line}")
@@ -198,28 +208,30 @@ class VideoBatches:
     def __next__(self) -> Batch:
         videos, texts = [], []
         while len(videos) < self.batch_size:
-            kind, a, b = next(self.loader)
+            kind, epoch, a, b = next(self.loader)
             if kind == "clip":
                 videos.append(a)
                 texts.append(b)
-                self.clips_this_epoch += 1
+                self.clips[epoch] += 1
             elif kind == "skip":
-                self.skipped[a] += 1
-            else:  # each worker ends its share of the epoch
-                self.epoch_ends += 1
-                if self.epoch_ends % max(self.workers, 1) == 0:
-                    self._end_epoch()
+                self.skipped.setdefault(epoch, Counter())[a] += 1
+            else:  # worker `a` has read its whole share of `epoch`
+                self.last_ended[a] = epoch
+                if len(self.last_ended) == max(self.workers, 1):
+                    while self.open_epoch <= min(self.last_ended.values()):
+                        self._end_epoch(self.open_epoch)
+                        self.open_epoch += 1
         return Batch(np.stack(videos), texts, None)
 
-    def _end_epoch(self) -> None:
+    def _end_epoch(self, epoch: int) -> None:
         self.epochs_done += 1
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(self.skipped.items())) or "none"
+        skipped, clips = self.skipped.pop(epoch, Counter()), self.clips.pop(epoch, 0)
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())) or "none"
         self.log(f"data: epoch {self.epochs_done} done; skipped files: {counts}"
                  + (f"; {len(self.missing)} manifest rows name missing files" if self.missing else ""))
-        self.total_skipped.update(self.skipped)
-        if self.clips_this_epoch == 0:
+        self.total_skipped.update(skipped)
+        if clips == 0:
             raise DataError(f"a whole epoch gave no usable clip (skipped: {counts})")
-        self.skipped, self.clips_this_epoch = Counter(), 0
 
     def report(self) -> dict:
         """For metrics.jsonl: skip counts of finished epochs."""
