@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from .train import TrainConfig
+
 # click's UsageError, from whichever click this typer uses (recent typers vendor their own)
 _ClickUsageError = typer.BadParameter.__mro__[1]
 
@@ -153,12 +155,15 @@ def judge_cmd(
         out.print(format_report(report))
 
 
+TRAIN = TrainConfig()  # the defaults the train command shows are the config's own
+
+
 @app.command("train")
 @friendly
 def train_cmd(
-    model: str = typer.Option("sprite-flow", help="sprite-flow (main) | latent-flow (general, any footage) | seed-gan | seed-cgan"),
-    preset: str = typer.Option("tiny", help="Model preset: sprite-flow and latent-flow tiny|default|large; seed-gan and seed-cgan seed|default."),
-    world: str = typer.Option("default", help="World preset to stream: default | seed"),
+    model: str = typer.Option(TRAIN.model, help="sprite-flow (main) | latent-flow (general, any footage) | seed-gan | seed-cgan"),
+    preset: str = typer.Option(TRAIN.preset, help="Model preset: sprite-flow and latent-flow tiny|default|large; seed-gan and seed-cgan seed|default."),
+    world: str = typer.Option(TRAIN.world, help="World preset to stream: default | seed"),
     minutes: Optional[float] = typer.Option(None, help="Stop after this many minutes of training."),
     cpu_minutes: Optional[float] = typer.Option(
         None, help="Stop after this many minutes of process CPU time (all threads; fair when the machine is shared)."),
@@ -166,19 +171,19 @@ def train_cmd(
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Run folder (default runs/MODEL-PRESET)."),
     resume: bool = typer.Option(False, help="Continue exactly from OUT/checkpoint."),
     batch_size: Optional[int] = typer.Option(None, help="Clips per step (default: the preset's)."),
-    seed: int = typer.Option(0, help="Seed for weights, noise and the data stream."),
-    sample_every: int = typer.Option(500, help="Write a sample grid (PNG + GIF) every N steps."),
-    ckpt_every: int = typer.Option(500, help="Save a checkpoint every N steps."),
+    seed: int = typer.Option(TRAIN.seed, help="Seed for weights, noise and the data stream."),
+    sample_every: int = typer.Option(TRAIN.sample_every, help="Write a sample grid (PNG + GIF) every N steps."),
+    ckpt_every: int = typer.Option(TRAIN.ckpt_every, help="Save a checkpoint every N steps."),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads (default: torch's)."),
     tensorboard: bool = typer.Option(False, help="Also log metrics and sample grids to OUT/tensorboard."),
     data: Optional[str] = typer.Option(
         None, help="Train on real clips: videos:FOLDER (videos + sidecar .txt captions) or "
                    "videos:MANIFEST.csv|.jsonl (path,text). Default: the procedural world."),
-    workers: int = typer.Option(0, help="Processes decoding real videos (--data)."),
-    device: str = typer.Option("auto", help="auto (CUDA when visible) | cpu | cuda"),
-    amp: str = typer.Option("none", help="Mixed precision for training steps: none | bf16"),
+    workers: int = typer.Option(TRAIN.workers, help="Processes decoding real videos (--data)."),
+    device: str = typer.Option(TRAIN.device, help="auto (CUDA when visible) | cpu | cuda"),
+    amp: str = typer.Option(TRAIN.amp, help="Mixed precision for training steps: none | bf16"),
     grad_accum: int = typer.Option(
-        1, help="Split each batch into N micro-batches and sum their gradients: the same update in "
+        TRAIN.grad_accum, help="Split each batch into N micro-batches and sum their gradients: the same update in "
                 "about 1/N the activation memory (sprite-flow, latent-flow)."),
     grad_checkpoint: bool = typer.Option(
         False, help="Recompute activations in the backward pass instead of storing them (less "
@@ -188,28 +193,15 @@ def train_cmd(
 ):
     """Train a model on the streamed world (or real clips, --data); writes checkpoint/, samples/,
     loss.png, metrics.jsonl. Many processes: torchrun --nproc_per_node N -m tinyt2v train ..."""
-    from .train import TrainConfig, train
+    from .train import train
 
-    if minutes is None and steps is None and cpu_minutes is None:
-        raise UsageError("say how long to train: --minutes M, --cpu-minutes M or --steps S")
-    for name, budget in (("--minutes", minutes), ("--cpu-minutes", cpu_minutes)):
-        if budget is not None and not budget > 0:  # `not >` also refuses nan
-            raise UsageError(f"{name} must be > 0, got {budget}")
-    if steps is not None and steps < 1:
-        raise UsageError(f"--steps must be >= 1, got {steps}")
     cfg = TrainConfig(model=model, preset=preset, world=world, minutes=minutes, steps=steps,
-                      cpu_minutes=cpu_minutes,
-                      out=str(out_dir or Path("runs") / f"{model}-{preset}"), resume=resume,
+                      cpu_minutes=cpu_minutes, out=str(out_dir) if out_dir else None, resume=resume,
                       batch_size=batch_size, seed=seed, sample_every=sample_every,
                       ckpt_every=ckpt_every, threads=threads, tensorboard=tensorboard,
                       data=data, workers=workers, device=device, amp=amp, grad_accum=grad_accum,
                       grad_checkpoint=grad_checkpoint, compile="inductor" if compile else None)
-    if workers < 0:
-        raise UsageError(f"--workers must be >= 0, got {workers}")
-    if grad_accum < 1:
-        raise UsageError(f"--grad-accum must be >= 1, got {grad_accum}")
-    if device not in ("auto", "cpu", "cuda"):
-        raise UsageError(f"--device must be auto, cpu or cuda, got {device!r}")
+    cfg.validate()  # every argument check lives with the config, before a bar is drawn
     if int(os.environ.get("RANK", "0")) > 0:  # torchrun: rank 0 alone talks
         train(cfg)
         return
