@@ -16,7 +16,7 @@ from common import save
 from tinyt2v.evaluate import evaluate
 from tinyt2v.judge import read_clip, score
 from tinyt2v.pipeline import DEFAULT_CHECKPOINT, Pipeline
-from tinyt2v.world import generate
+from tinyt2v.world import clip_batch
 
 
 def main():
@@ -26,7 +26,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(2)
     pipe = Pipeline.from_pretrained(args.checkpoint)
-    real = generate(pipe.world, "test", args.n, seed=1)
+    real = clip_batch(pipe.world, "test", args.n, seed=1)
     real_report = score((read_clip(v), lab) for v, lab in zip(real.video, real.labels))
     real_temporal = real_report["temporal"]["overall"]
     one = []

@@ -21,7 +21,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from tinyt2v.models import build_model, model_config
 from tinyt2v.text import Vocab, training_words
 from tinyt2v.io import to_tensor
-from tinyt2v.world import generate, get_world
+from tinyt2v.world import clip_batch, get_world
 
 
 def main():
@@ -41,7 +41,7 @@ def main():
                            width=world.width)
         system = build_model("latent-flow", cfg, Vocab(training_words(world)))
         opts = system.optimizers()
-        batch = generate(world, "train", args.batch, seed=0)
+        batch = clip_batch(world, "train", args.batch, seed=0)
         video = to_tensor(batch.video)
         with FlopCounterMode(display=False) as counter:
             system.train_step(video, batch.captions, opts, 0.0, batch.labels)

@@ -14,7 +14,7 @@ from common import save
 from tinyt2v.evaluate import evaluate
 from tinyt2v.judge import read_clip, score
 from tinyt2v.pipeline import DEFAULT_CHECKPOINT, Pipeline
-from tinyt2v.world import generate
+from tinyt2v.world import clip_batch
 
 
 def main():
@@ -25,7 +25,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(2)
     pipe = Pipeline.from_pretrained(args.checkpoint)
-    real = generate(pipe.world, "test", args.n, seed=1)  # the clips evaluate(seed=1) prompts with
+    real = clip_batch(pipe.world, "test", args.n, seed=1)  # the clips evaluate(seed=1) prompts with
     variety = score((read_clip(v), lab) for v, lab in zip(real.video, real.labels))["variety"]
     rows = []
     for tau in (float(t) for t in args.temperatures.split(",")):

@@ -23,7 +23,7 @@ from common import save
 from tinyt2v.models import build_model, model_config
 from tinyt2v.text import Vocab, training_words
 from tinyt2v.io import to_tensor
-from tinyt2v.world import generate, get_world
+from tinyt2v.world import clip_batch, get_world
 
 OPTIONS = ("plain", "grad_accum=4", "grad_checkpoint", "compile", "bf16")
 
@@ -86,7 +86,7 @@ def main():
     ap.add_argument("--options", default=",".join(OPTIONS))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    batch = generate(get_world("default"), "train", args.batch, seed=0)
+    batch = clip_batch(get_world("default"), "train", args.batch, seed=0)
     rows = []
     for spec in args.models.split(","):
         name, preset = spec.split(":")

@@ -17,11 +17,11 @@ from common import save
 
 from tinyt2v.data import video_batches
 from tinyt2v.io import write_video
-from tinyt2v.world import generate, get_world
+from tinyt2v.world import clip_batch, get_world
 
 
 def make_dataset(root: Path, n: int) -> None:
-    batch = generate(get_world("default"), "test", n, seed=0)
+    batch = clip_batch(get_world("default"), "test", n, seed=0)
     for i, (video, caption) in enumerate(zip(batch.video, batch.captions)):
         big = video.repeat(2, axis=1).repeat(2, axis=2)  # 128x128
         write_video(root / f"clip{i:04d}.mp4", big)

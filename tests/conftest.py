@@ -57,9 +57,9 @@ def overfit_rate(tmp_path, world, model: str, n: int, **train_kw) -> float:
     own prompts: the all-correct rate."""
     from tinyt2v.pipeline import Pipeline
     from tinyt2v.train import TrainConfig, train
-    from tinyt2v.world import generate
+    from tinyt2v.world import clip_batch
 
     ck = train(TrainConfig(model=model, preset="tiny", world=world, out=str(tmp_path / "run"),
                            sample_every=None, ckpt_every=None, **train_kw))
-    batch = generate(world, "train", n, seed=7)
+    batch = clip_batch(world, "train", n, seed=7)
     return all_correct_rate(Pipeline.from_pretrained(ck).generate(batch.captions, seed=1), batch.labels)

@@ -10,7 +10,7 @@ import pytest
 from tinyt2v.data import DataError, SkipClip, list_items, load_clip, parse_source, video_batches
 from tinyt2v.io import write_video
 from tinyt2v.train import TrainConfig, train
-from tinyt2v.world import generate, get_world
+from tinyt2v.world import clip_batch, get_world
 
 TINY = dict(width_enc=4, width_dec=8, hidden=32, prior_width=32, prior_depth=1, text_dim=16,
             latent=8, enc_frames=2, dec_frames=1)
@@ -29,7 +29,7 @@ def write_webm(path: Path, video: np.ndarray, fps: int = 8) -> None:
 def dataset(tmp_path_factory):
     """6 good clips (mp4, webm, gif), one corrupt, one too short, one without a caption."""
     root = tmp_path_factory.mktemp("videos")
-    batch = generate(get_world("default"), "test", 6, seed=5)
+    batch = clip_batch(get_world("default"), "test", 6, seed=5)
     for i, (video, caption) in enumerate(zip(batch.video, batch.captions)):
         ext = [".mp4", ".webm", ".gif"][i % 3]
         (write_webm if ext == ".webm" else write_video)(root / f"clip{i}{ext}", video)

@@ -12,7 +12,7 @@ from tinyt2v.io import read_video, write_video
 from tinyt2v.judge import describe_verdict, judge_prompt, read_clip, score
 from tinyt2v.judge.definitions import SIZE_SPLITS
 from tinyt2v.judge.read import classify_size
-from tinyt2v.world import COLORS, MOTIONS, SHAPES, SIZES, generate, get_world
+from tinyt2v.world import COLORS, MOTIONS, SHAPES, SIZES, clip_batch, get_world
 from tinyt2v.world.attributes import DIRECTIONS
 
 ATTRS = ("shape", "color", "size", "motion")
@@ -22,7 +22,7 @@ def clip_of(shape, color, size, motion, seed=0):
     """A clean clip (T, H, W, 3) showing exactly these attributes, sampled and drawn by the world."""
     only = get_world("default", shapes=(shape,), colors=(color,), sizes=(size,), motions=(motion,),
                      heldout_fraction=0.0)
-    return generate(only, "train", 1, seed=seed).video[0]
+    return clip_batch(only, "train", 1, seed=seed).video[0]
 
 
 def all_correct(batch, transform=lambda v: v):
@@ -32,22 +32,22 @@ def all_correct(batch, transform=lambda v: v):
 
 @pytest.mark.parametrize("split", ["train", "test", "heldout", "paraphrase"])
 def test_judge_reads_world_clips_exactly(world, split):
-    assert all_correct(generate(world, split, 200, seed=11)) >= 0.99
+    assert all_correct(clip_batch(world, split, 200, seed=11)) >= 0.99
 
 
 def test_judge_reads_the_seed_world(world):
     seed = get_world("seed")
-    assert all_correct(generate(seed, "train", 100)) >= 0.99
-    assert all_correct(generate(seed, "heldout", 20)) == 1.0
+    assert all_correct(clip_batch(seed, "train", 100)) >= 0.99
+    assert all_correct(clip_batch(seed, "heldout", 20)) == 1.0
 
 
 def test_judge_survives_noise_and_blur(world):
-    batch = generate(world, "test", 200, seed=12)
+    batch = clip_batch(world, "test", 200, seed=12)
     assert all_correct(batch, degrade) >= 0.97
 
 
 def test_judge_reads_each_motion_and_shape(world):
-    batch = generate(world, "train", 600, seed=5)
+    batch = clip_batch(world, "train", 600, seed=5)
     seen = {}
     for v, lab in zip(batch.video, batch.labels):
         r = read_clip(v)
@@ -58,12 +58,12 @@ def test_judge_reads_each_motion_and_shape(world):
 
 
 def test_a_still_circle_reads_as_still():
-    batch = generate(get_world("default", shapes=("circle",), motions=("still",)), "train", 5)
+    batch = clip_batch(get_world("default", shapes=("circle",), motions=("still",)), "train", 5)
     assert {read_clip(v).motion for v in batch.video} == {"still"}
 
 
 def test_frames_with_nothing_drawn_are_unreadable(world):
-    v = generate(world, "train", 1).video[0].copy()
+    v = clip_batch(world, "train", 1).video[0].copy()
     assert read_clip(v).readable
     v[3] = 255  # the tutorial's bug: a frame with no circle
     r = read_clip(v)
@@ -72,14 +72,14 @@ def test_frames_with_nothing_drawn_are_unreadable(world):
 
 
 def test_two_objects_are_unreadable(world):
-    a, b = generate(world, "train", 2, seed=3).video
+    a, b = clip_batch(world, "train", 2, seed=3).video
     both = np.minimum(a, np.roll(b, 32, axis=2))  # a second object half a frame away
     r = read_clip(both)
     assert not r.readable and "more than one" in r.why
 
 
 def test_per_frame_noise_is_caught_by_temporal_consistency(world):
-    batch = generate(world, "train", 16, seed=6)
+    batch = clip_batch(world, "train", 16, seed=6)
     real = read_clip(batch.video[0]).temporal["overall"]
     shuffled = batch.video[np.arange(16), np.arange(16) % 16]  # each frame from another clip
     fake = read_clip(shuffled).temporal["overall"]
@@ -87,7 +87,7 @@ def test_per_frame_noise_is_caught_by_temporal_consistency(world):
 
 
 def test_judge_reads_mp4_and_gif_files(tmp_path, world):
-    batch = generate(world, "test", 20, seed=9)
+    batch = clip_batch(world, "test", 20, seed=9)
     for ext in ("mp4", "gif"):
         paths = [write_video(tmp_path / f"c{i}.{ext}", v) for i, v in enumerate(batch.video)]
         assert np.mean([all(getattr(read_clip(read_video(p)), k) == lab[k] for k in ATTRS)
@@ -95,7 +95,7 @@ def test_judge_reads_mp4_and_gif_files(tmp_path, world):
 
 
 def test_score_reports_accuracy_confusion_and_temporal(world):
-    batch = generate(world, "test", 20, seed=2)
+    batch = clip_batch(world, "test", 20, seed=2)
     readings = [read_clip(v) for v in batch.video]
     labels = [dict(lab) for lab in batch.labels]
     labels[0]["shape"] = "triangle" if labels[0]["shape"] != "triangle" else "star"
@@ -107,7 +107,7 @@ def test_score_reports_accuracy_confusion_and_temporal(world):
 
 
 def test_variety_tells_one_repeated_clip_from_varied_clips(world):
-    batch = generate(world, "test", 40, seed=3)
+    batch = clip_batch(world, "test", 40, seed=3)
     varied = score((read_clip(v), lab) for v, lab in zip(batch.video, batch.labels))["variety"]
     same = score((read_clip(batch.video[0]), lab) for lab in batch.labels)["variety"]
     assert varied["start_px"] > 5 and same["start_px"] < 1e-9
@@ -165,7 +165,7 @@ INSTEAD = dict(shape="star", color="blue", size="large", motion="left")
 def test_verdict_is_match_for_real_clips_of_their_prompts(world):
     reading, ok = judge_prompt(clip_of(**ASKED), PROMPT)
     assert ok is True and reading.describe() == "medium red square right"
-    batch = generate(world, "test", 12, seed=4)  # the world's own wordings
+    batch = clip_batch(world, "test", 12, seed=4)  # the world's own wordings
     assert [judge_prompt(v, c)[1] for v, c in zip(batch.video, batch.captions)] == [True] * 12
 
 

@@ -13,7 +13,7 @@ from tinyt2v.models import MODELS, build_model, model_config
 from tinyt2v.pipeline import Pipeline
 from tinyt2v.text import Vocab, training_words
 from tinyt2v.train import TrainConfig, train
-from tinyt2v.world import generate, get_world
+from tinyt2v.world import clip_batch, get_world
 
 
 def test_every_registered_model_has_a_small_config_for_these_tests():
@@ -33,7 +33,7 @@ def test_a_training_step_logs_finite_numbers_and_changes_the_weights(name):
     torch.manual_seed(0)
     world, model = small_model(name)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    batch = generate(world, "train", 4, seed=0)
+    batch = clip_batch(world, "train", 4, seed=0)
     logs = model.train().train_step(to_tensor(batch.video), batch.captions, model.optimizers(),
                                     0.0, batch.labels)
     assert logs and all(isinstance(v, float) and math.isfinite(v) for v in logs.values()), logs
@@ -43,7 +43,7 @@ def test_a_training_step_logs_finite_numbers_and_changes_the_weights(name):
 @pytest.mark.parametrize("name", list(MODELS))
 def test_generate_gives_clips_of_the_asked_shape_in_range(name):
     world, model = small_model(name)
-    captions = generate(world, "test", 3, seed=0).captions
+    captions = clip_batch(world, "test", 3, seed=0).captions
     out = model.eval().generate(captions, torch.Generator().manual_seed(0))
     assert out.shape == (3, world.frames, 3, world.height, world.width)
     assert out.min() >= -1 and out.max() <= 1 and torch.isfinite(out).all()
@@ -58,7 +58,7 @@ def test_a_checkpoint_brings_back_the_model_that_was_saved(tmp_path, name):
                            ckpt_every=None, **kw), on_end=lambda system: seen.update(system=system))
     pipe = Pipeline.from_pretrained(ck)
     assert pipe.config["model"] == name
-    prompts = generate(pipe.world, "test", 2, seed=0).captions
+    prompts = clip_batch(pipe.world, "test", 2, seed=0).captions
     loaded = pipe.generate(prompts, seed=3)
     if not seen["system"].uses_ema:  # an EMA model's checkpoint holds its average, not these
         from tinyt2v.io import to_uint8

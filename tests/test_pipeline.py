@@ -139,10 +139,10 @@ def test_cli_train_resume_generate_mp4_eval_json(tmp_path):
     # 3-step GAN draws nothing readable and the shipped model draws what it is asked, so a
     # score stuck at any one number cannot pass both.
     from conftest import all_correct_rate
-    from tinyt2v.world import generate
+    from tinyt2v.world import clip_batch
 
     def judged_here(pipe, n):
-        batch = generate(pipe.world, "test", n, seed=0)
+        batch = clip_batch(pipe.world, "test", n, seed=0)
         return all_correct_rate(pipe.generate(batch.captions, seed=0), batch.labels)
 
     r = cli("eval", "--checkpoint", ck, "--split", "test", "-n", "4", "--json")

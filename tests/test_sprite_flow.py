@@ -11,12 +11,12 @@ from tinyt2v.models import build_model, model_config
 from tinyt2v.models.sprite_flow import latent_to_track, measure_track, render, track_to_latent
 from tinyt2v.text import Vocab, training_words
 from tinyt2v.io import to_tensor
-from tinyt2v.world import generate, get_world
+from tinyt2v.world import clip_batch, get_world
 from tinyt2v.world.attributes import SPEEDS
 
 
 def test_track_measured_from_pixels_matches_the_world_labels():
-    batch = generate(get_world("default"), "test", 64, seed=3)
+    batch = clip_batch(get_world("default"), "test", 64, seed=3)
     track, bg = measure_track(to_tensor(batch.video), ref_radius=8.0)
     x_px = (track[:, 0, 0] + 1) * 32
     y_px = (track[:, 0, 1] + 1) * 32
@@ -30,7 +30,7 @@ def test_track_measured_from_pixels_matches_the_world_labels():
 
 def test_turn_measured_from_pixels_matches_the_world_spin():
     world = replace(get_world("default"), motions=("rotate_cw", "rotate_ccw", "up_left", "grow"))
-    batch = generate(world, "test", 64, seed=4)
+    batch = clip_batch(world, "test", 64, seed=4)
     track, _ = measure_track(to_tensor(batch.video), ref_radius=8.0)
     direction = {"rotate_cw": 1, "rotate_ccw": -1, "up_left": 0, "grow": 0}
     expected = [direction[lab["motion"]] * SPEEDS[lab["speed"]].spin * 15 for lab in batch.labels]

@@ -17,7 +17,7 @@ from tinyt2v.pipeline import Pipeline
 from tinyt2v.text import Vocab, training_words
 from tinyt2v.io import to_tensor
 from tinyt2v.train import TrainConfig, train
-from tinyt2v.world import generate, get_world
+from tinyt2v.world import clip_batch, get_world
 
 
 class Linear(System):
@@ -56,7 +56,7 @@ def test_accumulation_steps_the_optimizer_once_per_batch_down_to_one_clip_parts(
     opts = model.optimizers()
     steps = []
     opts["all"].register_step_pre_hook(lambda *a: steps.append(1))
-    batch = generate(world, "train", 4, seed=0)
+    batch = clip_batch(world, "train", 4, seed=0)
     logs = model.train_step(to_tensor(batch.video), batch.captions, opts, 0.0, batch.labels, accumulate=4)
     assert len(steps) == 1 and {"loss", "recon", "flow"} <= set(logs)
     assert all(torch.isfinite(torch.tensor(v)) for v in logs.values())
@@ -87,7 +87,7 @@ def test_gradient_checkpointing_keeps_less_for_the_same_gradients(name):
     world = get_world("default")
     torch.manual_seed(0)
     model = build_model(name, model_config(name, "tiny"), Vocab(training_words(world))).train()
-    batch = generate(world, "train", 4, seed=0)
+    batch = clip_batch(world, "train", 4, seed=0)
     video = to_tensor(batch.video)
     twin = copy.deepcopy(model)  # a loss updates running statistics: each copy computes one
     kept, grads = saved_bytes_and_grads(model, video, batch.captions)

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from tinyt2v.world import (COLORS, MOTIONS, SHAPES, SIZES, PromptError, clips, combos, generate,
+from tinyt2v.world import (COLORS, MOTIONS, SHAPES, SIZES, PromptError, clips, combos, clip_batch,
                            get_world, heldout_pairs, parse_prompt)
 from tinyt2v.world.captions import TEMPLATES
 from tinyt2v.world.export import export
@@ -41,7 +41,7 @@ def _drawn_rgb(video: np.ndarray) -> np.ndarray:
 def test_each_colour_name_is_drawn_in_its_hue(name):
     only = get_world("default", shapes=("square",), colors=(name,), sizes=("large",),
                      motions=("still",), heldout_fraction=0.0)
-    batch = generate(only, "train", 1)
+    batch = clip_batch(only, "train", 1)
     assert batch.labels[0]["color"] == name
     hue, saturation, value = colorsys.rgb_to_hsv(*_drawn_rgb(batch.video[0]) / 255)
     if name == "black":
@@ -54,40 +54,40 @@ def test_each_colour_name_is_drawn_in_its_hue(name):
 
 
 def test_default_clip_is_16_frames_of_64x64_on_white(world):
-    b = generate(world, "train", 8, seed=0)
+    b = clip_batch(world, "train", 8, seed=0)
     assert b.video.shape == (8, 16, 64, 64, 3) and b.video.dtype == np.uint8
     corners = b.video[:, :, [0, 0, -1, -1], [0, -1, 0, -1]]
     assert (corners == 255).all()
 
 
 def test_same_seed_same_bytes_whatever_the_batch_size(world):
-    a = generate(world, "train", 100, seed=7)
+    a = clip_batch(world, "train", 100, seed=7)
     b = np.concatenate([x.video for x in clips(world, "train", 100, seed=7, batch_size=13)])
     c = np.concatenate([x.video for x in clips(world, "train", 100, seed=7, batch_size=50, workers=2)])
     assert np.array_equal(a.video, b) and np.array_equal(a.video, c)
-    assert not np.array_equal(a.video, generate(world, "train", 100, seed=8).video)
+    assert not np.array_equal(a.video, clip_batch(world, "train", 100, seed=8).video)
 
 
 def test_stream_can_start_mid_way(world):
-    full = generate(world, "test", 150, seed=3)
+    full = clip_batch(world, "test", 150, seed=3)
     tail = np.concatenate([x.video for x in clips(world, "test", 50, seed=3, start=100)])
     assert np.array_equal(full.video[100:], tail)
 
 
 def test_object_stays_wholly_in_frame_by_default(world):
-    v = generate(world, "train", 300, seed=1).video
+    v = clip_batch(world, "train", 300, seed=1).video
     border = np.concatenate([v[:, :, 0], v[:, :, -1], v[:, :, :, 0], v[:, :, :, -1]], axis=2)
     assert (border == 255).all()
 
 
 def test_partly_out_of_frame_is_an_option():
-    v = generate(get_world("default", in_frame=False), "train", 300, seed=1).video
+    v = clip_batch(get_world("default", in_frame=False), "train", 300, seed=1).video
     border = np.concatenate([v[:, :, 0], v[:, :, -1], v[:, :, :, 0], v[:, :, :, -1]], axis=2)
     assert (border != 255).any()
 
 
 def test_edges_are_anti_aliased(world):
-    v = generate(world, "train", 20, seed=0).video
+    v = clip_batch(world, "train", 20, seed=0).video
     # pixels part-way between white and the object's colour exist along every edge
     frame = v[0, 0].astype(int)
     colour = np.array(list(COLORS.values()))
@@ -97,10 +97,10 @@ def test_edges_are_anti_aliased(world):
 
 def test_background_and_frames_are_configurable():
     cfg = get_world("default", frames=8, height=32, width=48, background=(200, 220, 255))
-    v = generate(cfg, "train", 4).video
+    v = clip_batch(cfg, "train", 4).video
     assert v.shape == (4, 8, 32, 48, 3)
     assert (v[:, :, 0, 0] == (200, 220, 255)).all()
-    textured = generate(get_world("default", texture=0.05), "train", 2).video
+    textured = clip_batch(get_world("default", texture=0.05), "train", 2).video
     assert len(np.unique(textured[0, 0, :8, :8].reshape(-1, 3), axis=0)) > 5
 
 
@@ -111,7 +111,7 @@ def test_a_circle_is_never_asked_to_rotate(world):
 
 def test_seed_preset_is_the_tutorials_world_drawn_every_frame():
     seed = get_world("seed")
-    b = generate(seed, "train", 64)
+    b = clip_batch(seed, "train", 64)
     assert b.video.shape[1:] == (10, 64, 64, 3)
     assert set(b.captions) <= {p for p, _ in seed.prompts} and len(seed.prompts) == 18
     assert "circle moving up-right" not in b.captions
@@ -119,13 +119,13 @@ def test_seed_preset_is_the_tutorials_world_drawn_every_frame():
     assert (drawn > 20).all(), "every frame shows the circle"
     blue = np.array(COLORS["blue"])
     assert (np.abs(b.video.reshape(-1, 3) - blue).sum(-1) == 0).any()
-    held = generate(seed, "heldout", 4)
+    held = clip_batch(seed, "heldout", 4)
     assert set(held.captions) == {"circle moving up-right"}
 
 
 @pytest.mark.parametrize("split", ["train", "test", "heldout", "paraphrase"])
 def test_every_caption_parses_back_to_its_label(world, split):
-    b = generate(world, split, 300, seed=2)
+    b = clip_batch(world, split, 300, seed=2)
     for caption, label in zip(b.captions, b.labels):
         parsed = parse_prompt(caption)
         for key in ("shape", "color", "size", "motion"):
@@ -179,9 +179,9 @@ def _grammar(style):
 
 def test_paraphrase_captions_use_only_paraphrase_templates_and_words(world):
     train, para = _grammar("train"), _grammar("paraphrase")
-    for caption in generate(world, "paraphrase", 300, seed=4).captions:
+    for caption in clip_batch(world, "paraphrase", 300, seed=4).captions:
         assert para.match(caption) and not train.match(caption), caption
-    for caption in generate(world, "train", 300, seed=4).captions:
+    for caption in clip_batch(world, "train", 300, seed=4).captions:
         assert train.match(caption) and not para.match(caption), caption
 
 

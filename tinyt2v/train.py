@@ -29,7 +29,7 @@ from .models import System, build_model, config_from_dict, model_config
 from .text import Vocab, training_words
 from .visuals import frame_grid, loss_curve, save_samples
 from .world import WorldConfig, clips, combos, get_world
-from .world import generate as clip_batch
+from .world import clip_batch
 
 
 @dataclass

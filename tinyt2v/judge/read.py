@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .definitions import COLORS, DIRECTIONS, SIZE_RADII, SIZE_SPLITS, STAYS_PUT_PX
-from .track import HARMONICS, Track, track
+from .track import SHAPE_HARMONICS, Track, track
 
 # Symmetry order whose angular moment identifies each non-circle shape.
 ORDER = {"diamond": 2, "triangle": 3, "square": 4, "cross": 4, "star": 5}
@@ -53,7 +53,7 @@ def classify_shape(moments: np.ndarray, spread: float) -> str:
     strong harmonic names it; square and cross share 4-fold symmetry, and the cross is the
     one whose mass lies farther out (spread).
     """
-    m = dict(zip(HARMONICS, np.abs(moments)))
+    m = dict(zip(SHAPE_HARMONICS, np.abs(moments)))
     if m[2] > 0.2:
         return "diamond"
     if m[3] > 0.25:
@@ -89,7 +89,7 @@ def _reversals(x: np.ndarray, hysteresis: float) -> int:
 
 def _rotation(tr: Track, k: int) -> float:
     """Total turn in degrees (positive = clockwise on screen) from the k-th moment's phase."""
-    phase = np.angle(tr.moments[:, HARMONICS.index(k)]) / k
+    phase = np.angle(tr.moments[:, SHAPE_HARMONICS.index(k)]) / k
     period = 2 * np.pi / k
     step = (np.diff(phase) + period / 2) % period - period / 2
     return float(np.rad2deg(step.sum()))
@@ -166,7 +166,7 @@ def read_clip(video: np.ndarray) -> Reading:
     turn = _rotation(tr, ORDER[shape]) if shape in ORDER else None
     motion, speed = classify_motion(center, radius, turn, len(tr.present))
     agree = np.mean([s == shape and c == color for s, c in zip(shapes, colors)])
-    angle = (np.angle(tr.moments[:, HARMONICS.index(ORDER[shape])]) / ORDER[shape]
+    angle = (np.angle(tr.moments[:, SHAPE_HARMONICS.index(ORDER[shape])]) / ORDER[shape]
              if shape in ORDER else np.zeros(len(radius)))
     return Reading(True, shape, color, classify_size(float(np.median(radius))), motion,
                    round(speed, 3), float(agree), temporal=temporal,

@@ -13,7 +13,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
-HARMONICS = (2, 3, 4, 5, 6)
+SHAPE_HARMONICS = (2, 3, 4, 5, 6)
 _STRUCT = np.ones((3, 3), bool)
 
 
@@ -27,7 +27,7 @@ class Track:
     center: np.ndarray      # (T, 2) centroid (x, y)
     color: np.ndarray       # (T, 3) object colour in [0, 1]
     background: np.ndarray  # (T, 3) background colour in [0, 1]
-    moments: np.ndarray     # (T, len(HARMONICS)) complex normalised angular moments
+    moments: np.ndarray     # (T, len(SHAPE_HARMONICS)) complex normalised angular moments
     spread: np.ndarray      # (T,) second radial moment / a same-area disc's (1 for a disc)
     solidity: np.ndarray    # (T,) blob pixels / area of their convex hull (a cross is hollow)
 
@@ -61,7 +61,7 @@ def _frame(x: np.ndarray, bg: np.ndarray, ys: np.ndarray, xs: np.ndarray):
     cx, cy = float(alpha @ px) / area, float(alpha @ py) / area
     z = (px - cx) + 1j * (py - cy)
     rho = np.abs(z)
-    moments = np.array([(alpha @ z ** k) / max(alpha @ rho ** k, 1e-9) for k in HARMONICS])
+    moments = np.array([(alpha @ z ** k) / max(alpha @ rho ** k, 1e-9) for k in SHAPE_HARMONICS])
     # On the alpha > 0.5 mask, which blur leaves nearly unchanged (soft alpha would spread).
     hard = alpha > 0.5
     nh = max(int(hard.sum()), 1)
@@ -89,7 +89,7 @@ def track(video: np.ndarray) -> Track:
     bg = np.median(x.reshape(t, -1, 3), axis=1)  # (T, 3): the object covers well under half
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
     out = Track(np.zeros(t, bool), np.zeros(t, int), np.zeros(t), np.full((t, 2), np.nan),
-                np.full((t, 3), np.nan), bg, np.zeros((t, len(HARMONICS)), complex), np.zeros(t),
+                np.full((t, 3), np.nan), bg, np.zeros((t, len(SHAPE_HARMONICS)), complex), np.zeros(t),
                 np.ones(t))
     for i in range(t):
         m = _frame(x[i], bg[i], ys, xs)

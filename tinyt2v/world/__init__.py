@@ -2,9 +2,9 @@
 from .attributes import COLORS, MOTIONS, SHAPES, SIZES, SPEEDS
 from .captions import PromptError, make_caption, parse_prompt
 from .config import PRESETS, WorldConfig, get_world
-from .sample import Batch, clips, generate
+from .sample import Batch, clips, clip_batch
 from .splits import SPLITS, combos, heldout_pairs
 
 __all__ = ["COLORS", "MOTIONS", "SHAPES", "SIZES", "SPEEDS", "PromptError", "make_caption",
-           "parse_prompt", "PRESETS", "WorldConfig", "get_world", "Batch", "clips", "generate",
+           "parse_prompt", "PRESETS", "WorldConfig", "get_world", "Batch", "clips", "clip_batch",
            "SPLITS", "combos", "heldout_pairs"]

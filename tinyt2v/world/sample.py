@@ -146,6 +146,6 @@ def clips(world: WorldConfig, split: str, n: int | None = None, seed: int = 0,
                 return
 
 
-def generate(world: WorldConfig, split: str, n: int, seed: int = 0) -> Batch:
+def clip_batch(world: WorldConfig, split: str, n: int, seed: int = 0) -> Batch:
     """The first n clips of a split's stream, in memory."""
     return Batch.concat(list(clips(world, split, n, seed, batch_size=max(n, 1))))
