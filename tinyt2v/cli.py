@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from .models import MODELS
 from .train import TrainConfig
 
 # click's UsageError, from whichever click this typer uses (recent typers vendor their own)
@@ -161,8 +162,10 @@ TRAIN = TrainConfig()  # the defaults the train command shows are the config's o
 @app.command("train")
 @friendly
 def train_cmd(
-    model: str = typer.Option(TRAIN.model, help="sprite-flow (main) | latent-flow (general, any footage) | seed-gan | seed-cgan"),
-    preset: str = typer.Option(TRAIN.preset, help="Model preset: sprite-flow and latent-flow tiny|default|large; seed-gan and seed-cgan seed|default."),
+    model: str = typer.Option(TRAIN.model, help="Model family: " + " | ".join(MODELS)
+                              + " (sprite-flow is the main one; latent-flow the general one, for any footage)."),
+    preset: str = typer.Option(TRAIN.preset, help="Model preset: " + "; ".join(
+        f"{name} {'|'.join(entry[2])}" for name, entry in MODELS.items()) + "."),
     world: str = typer.Option(TRAIN.world, help="World preset to stream: default | seed"),
     minutes: Optional[float] = typer.Option(None, help="Stop after this many minutes of training."),
     cpu_minutes: Optional[float] = typer.Option(

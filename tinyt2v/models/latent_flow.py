@@ -86,7 +86,7 @@ class Encoder(nn.Module):
         b, t = video.shape[:2]
         x = rearrange(video, "b t c h w -> (b t) c h w")
         # Subtract each frame's median colour: the background becomes ~0 and the object stands
-        # out. Measured: the label heads learn ~2x faster than on raw pixels (benchmarks/README).
+        # out, and the label heads learn faster than on raw pixels (benchmarks/README.md).
         x = x - x.flatten(2).median(-1).values[..., None, None]
         x = torch.cat([x, coords(x.shape[0], *x.shape[2:], x.device)], 1)
         for conv in self.convs:
