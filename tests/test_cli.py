@@ -114,9 +114,13 @@ NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is visible
     (["train"], "say how long to train: --minutes M, --cpu-minutes M or --steps S"),
     (["train", "--steps", "1", "--workers", "-1"], "--workers must be >= 0, got -1"),
     (["train", "--steps", "1", "--grad-accum", "0"], "--grad-accum must be >= 1, got 0"),
-    (["train", "--steps", "1", "--device", "tpu"], "--device must be auto, cpu or cuda, got 'tpu'"),
-    pytest.param(["train", "--steps", "1", "--device", "cuda"], "--device cuda: no CUDA GPU",
+    (["train", "--steps", "1", "--device", "tpu"], "device must be auto, cpu, cuda or cuda:N, got 'tpu'"),
+    pytest.param(["train", "--steps", "1", "--device", "cuda"], "device cuda: no CUDA GPU",
                  marks=NO_CUDA),
+    (["generate", "a red circle", "--device", "tpu"], "device must be auto, cpu, cuda or cuda:N, got 'tpu'"),
+    pytest.param(["generate", "a red circle", "--device", "cuda"], "device cuda: no CUDA GPU", marks=NO_CUDA),
+    pytest.param(["eval", "--device", "cuda:0"], "device cuda:0: no CUDA GPU", marks=NO_CUDA),
+    pytest.param(["demo", "--device", "cuda"], "device cuda: no CUDA GPU", marks=NO_CUDA),
     (["train", "--steps", "1", "--amp", "fp8"], "got 'fp8'"),
     (["train", "--steps", "1", "--model", "nope"], "unknown model 'nope'; choose from"),
     (["train", "--steps", "1", "--preset", "nope"], "no preset 'nope'; choose from tiny"),
@@ -158,7 +162,9 @@ def test_ctrl_c_during_training_exits_130_with_one_interrupted_line(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "tinyt2v", "train", "--model", "seed-cgan", "--preset", "seed",
          "--world", "seed", "--batch-size", "4", "--steps", "100000", "--out", str(tmp_path),
-         "--threads", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "--threads", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a suite started in the background of a shell ignores SIGINT, and children inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     metrics = tmp_path / "metrics.jsonl"
     deadline = time.time() + 120
     try:
