@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .vocab import Vocab
+from .vocab import UNK_ID, Vocab
 
 
 class GRUTextEncoder(nn.Module):
@@ -23,7 +23,7 @@ class GRUTextEncoder(nn.Module):
         self.out = nn.Linear(2 * dim, dim)
 
     def forward(self, captions: list[str]) -> torch.Tensor:
-        ids = [self.vocab.encode(c) or [1] for c in captions]
+        ids = [self.vocab.encode(c) or [UNK_ID] for c in captions]
         n = max(len(i) for i in ids)
         dev = self.embed.weight.device
         tokens = torch.tensor([i + [0] * (n - len(i)) for i in ids], device=dev)  # (B, L)

@@ -19,6 +19,8 @@ class MiniLMEncoder(nn.Module):
         self.dim = DIM
         self._model = None
         self._cache: dict[str, torch.Tensor] = {}
+        # no weights of its own: this empty buffer follows .to(device), so embeddings can too
+        self.register_buffer("where", torch.zeros(0), persistent=False)
 
     def _load(self):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -40,7 +42,7 @@ class MiniLMEncoder(nn.Module):
             if len(self._cache) > 200_000:
                 self._cache.clear()
             self._cache.update(zip(todo, emb.float().cpu()))
-        return torch.stack([self._cache[c] for c in captions])
+        return torch.stack([self._cache[c] for c in captions]).to(self.where.device)
 
     # Frozen and shipped by its own package: nothing of it goes into a checkpoint.
     def state_dict(self, *args, **kwargs):

@@ -9,6 +9,7 @@ from ..world.captions import (COLOR_WORDS, MOTION_WORDS, SHAPE_WORDS, SIZE_WORDS
 from ..world.config import WorldConfig
 
 PAD, UNK = "<pad>", "<unk>"
+PAD_ID, UNK_ID = 0, 1  # their ids in every Vocab
 
 
 def words(text: str) -> list[str]:
@@ -51,4 +52,4 @@ class Vocab:
         return list(dict.fromkeys(w for w in words(text) if w not in self.stoi))
 
     def encode(self, text: str) -> list[int]:
-        return [self.stoi.get(w, 1) for w in words(text)]
+        return [self.stoi.get(w, UNK_ID) for w in words(text)]
