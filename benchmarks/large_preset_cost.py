@@ -21,6 +21,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from tinyt2v.models import build_model, model_config
 from tinyt2v.text import Vocab, training_words
 from tinyt2v.io import to_tensor
+from tinyt2v.train import shaped_by, targets_of
 from tinyt2v.world import clip_batch, get_world
 
 
@@ -37,19 +38,19 @@ def main():
     world = get_world("default")
     rows = []
     for preset in ("tiny", "default", "large"):
-        cfg = model_config("latent-flow", preset, frames=world.frames, height=world.height,
-                           width=world.width)
+        cfg = model_config("latent-flow", preset, **shaped_by(world, "latent-flow"))
         system = build_model("latent-flow", cfg, Vocab(training_words(world)))
         opts = system.optimizers()
         batch = clip_batch(world, "train", args.batch, seed=0)
         video = to_tensor(batch.video)
+        targets = targets_of(batch, cfg, world)
         with FlopCounterMode(display=False) as counter:
-            system.train_step(video, batch.captions, opts, 0.0, batch.labels)
+            system.train_step(video, batch.captions, opts, 0.0, targets)
         flops = counter.get_total_flops() / args.batch
         times = []
         for _ in range(args.steps):
             t = time.perf_counter()
-            system.train_step(video, batch.captions, opts, 0.0, batch.labels)
+            system.train_step(video, batch.captions, opts, 0.0, targets)
             times.append((time.perf_counter() - t) / args.batch)
         sec = statistics.median(times)
         gpu_hours = flops * args.clips / (args.gpus * args.gpu_tflops * 1e12) / 3600

@@ -23,12 +23,13 @@ from common import save
 from tinyt2v.models import build_model, model_config
 from tinyt2v.text import Vocab, training_words
 from tinyt2v.io import to_tensor
+from tinyt2v.train import shaped_by, targets_of
 from tinyt2v.world import clip_batch, get_world
 
 OPTIONS = ("plain", "grad_accum=4", "grad_checkpoint", "compile", "bf16")
 
 
-def saved_mb(system, video, captions, labels) -> float:
+def saved_mb(system, video, captions, targets) -> float:
     total = [0]
     weights = {p.data_ptr() for p in system.parameters()}
 
@@ -38,7 +39,7 @@ def saved_mb(system, video, captions, labels) -> float:
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        loss, _ = system.losses(video, captions, 0.0, labels)
+        loss, _ = system.losses(video, captions, 0.0, targets)
     loss.backward()
     system.zero_grad(set_to_none=True)
     return total[0] / 2 ** 20
@@ -47,7 +48,9 @@ def saved_mb(system, video, captions, labels) -> float:
 def measure(name: str, preset: str, option: str, batch, steps: int) -> dict:
     world = get_world("default")
     torch.manual_seed(0)
-    system = build_model(name, model_config(name, preset), Vocab(training_words(world))).train()
+    cfg = model_config(name, preset, **shaped_by(world, name))
+    system = build_model(name, cfg, Vocab(training_words(world))).train()
+    targets = targets_of(batch, cfg, world)
     opts = system.optimizers()
     video = to_tensor(batch.video)
     accumulate = 4 if option == "grad_accum=4" else 1
@@ -59,18 +62,18 @@ def measure(name: str, preset: str, option: str, batch, steps: int) -> dict:
     if option != "compile":
         with autocast:
             memory = saved_mb(copy.deepcopy(system), video[:micro], batch.captions[:micro],
-                              batch.labels[:micro])
+                              targets and {k: t[:micro] for k, t in targets.items()})
     t0 = time.perf_counter()
     if option == "compile":
         system.compile(backend="inductor")
     with autocast:  # the first step compiles (when asked) and warms up
-        system.train_step(video, batch.captions, opts, 0.0, batch.labels, accumulate=accumulate)
+        system.train_step(video, batch.captions, opts, 0.0, targets, accumulate=accumulate)
     first = time.perf_counter() - t0
     times = []
     for _ in range(steps):
         t = time.perf_counter()
         with autocast:
-            system.train_step(video, batch.captions, opts, 0.0, batch.labels, accumulate=accumulate)
+            system.train_step(video, batch.captions, opts, 0.0, targets, accumulate=accumulate)
         times.append(time.perf_counter() - t)
     return dict(model=f"{name}:{preset}", option=option, batch=len(video),
                 sec_per_step=statistics.median(times), first_step_sec=first,

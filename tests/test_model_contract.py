@@ -12,7 +12,7 @@ from tinyt2v.io import to_tensor
 from tinyt2v.models import MODELS, build_model, model_config
 from tinyt2v.pipeline import Pipeline
 from tinyt2v.text import Vocab, training_words
-from tinyt2v.train import TrainConfig, train
+from tinyt2v.train import TrainConfig, shaped_by, targets_of, train
 from tinyt2v.world import clip_batch, get_world
 
 
@@ -23,8 +23,7 @@ def test_every_registered_model_has_a_small_config_for_these_tests():
 def small_model(name):
     kw = SMALL[name]
     world = get_world(kw.get("world", "default"))
-    cfg = model_config(name, kw.get("preset", "tiny"), frames=world.frames, height=world.height,
-                       width=world.width, **kw["overrides"])
+    cfg = model_config(name, kw.get("preset", "tiny"), **shaped_by(world, name), **kw["overrides"])
     return world, build_model(name, cfg, Vocab(training_words(world)))
 
 
@@ -35,7 +34,7 @@ def test_a_training_step_logs_finite_numbers_and_changes_the_weights(name):
     before = {k: v.clone() for k, v in model.state_dict().items()}
     batch = clip_batch(world, "train", 4, seed=0)
     logs = model.train().train_step(to_tensor(batch.video), batch.captions, model.optimizers(),
-                                    0.0, batch.labels)
+                                    0.0, targets_of(batch, model.cfg, world))
     assert logs and all(isinstance(v, float) and math.isfinite(v) for v in logs.values()), logs
     assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
 

@@ -16,7 +16,7 @@ from tinyt2v.models.base import System
 from tinyt2v.pipeline import Pipeline
 from tinyt2v.text import Vocab, training_words
 from tinyt2v.io import to_tensor
-from tinyt2v.train import TrainConfig, train
+from tinyt2v.train import TrainConfig, shaped_by, targets_of, train
 from tinyt2v.world import clip_batch, get_world
 
 
@@ -31,7 +31,7 @@ class Linear(System):
     def optimizers(self):
         return {"all": torch.optim.SGD(self.parameters(), lr=0.1)}
 
-    def losses(self, video, captions, progress, labels):
+    def losses(self, video, captions, progress, targets):
         loss = ((self.net(video) - 1) ** 2).mean()
         return loss, {"loss": loss}
 
@@ -52,12 +52,14 @@ def test_accumulated_micro_batches_make_the_full_batch_update(n):
 @pytest.mark.parametrize("name", ["sprite-flow", "latent-flow"])
 def test_accumulation_steps_the_optimizer_once_per_batch_down_to_one_clip_parts(name):
     world = get_world("default")
-    model = build_model(name, model_config(name, "tiny"), Vocab(training_words(world)))
+    cfg = model_config(name, "tiny", **shaped_by(world, name))
+    model = build_model(name, cfg, Vocab(training_words(world)))
     opts = model.optimizers()
     steps = []
     opts["all"].register_step_pre_hook(lambda *a: steps.append(1))
     batch = clip_batch(world, "train", 4, seed=0)
-    logs = model.train_step(to_tensor(batch.video), batch.captions, opts, 0.0, batch.labels, accumulate=4)
+    logs = model.train_step(to_tensor(batch.video), batch.captions, opts, 0.0,
+                            targets_of(batch, cfg, world), accumulate=4)
     assert len(steps) == 1 and {"loss", "recon", "flow"} <= set(logs)
     assert all(torch.isfinite(torch.tensor(v)) for v in logs.values())
     # a one-clip part has no spread: running statistics must not turn to NaN

@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 import pytest
+import torch
 
 from tinyt2v.world import (COLORS, MOTIONS, SHAPES, SIZES, PromptError, clips, combos, clip_batch,
                            get_world, heldout_pairs, parse_prompt)
@@ -66,6 +67,17 @@ def test_same_seed_same_bytes_whatever_the_batch_size(world):
     c = np.concatenate([x.video for x in clips(world, "train", 100, seed=7, batch_size=50, workers=2)])
     assert np.array_equal(a.video, b) and np.array_equal(a.video, c)
     assert not np.array_equal(a.video, clip_batch(world, "train", 100, seed=8).video)
+
+
+def test_clips_drawn_with_torch_on_a_device_match_numpy_within_one_level(world):
+    """The renderer a GPU uses gives today's clips (same layout, float rounding apart)."""
+    a = clip_batch(world, "train", 64, seed=5)
+    b = next(clips(world, "train", 64, seed=5, batch_size=64, device=torch.device("cpu")))
+    assert isinstance(b.video, torch.Tensor) and b.video.dtype == torch.uint8
+    assert {lab["shape"] for lab in a.labels} == set(SHAPES)  # every SDF is compared
+    diff = np.abs(a.video.astype(int) - b.video.numpy().astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-4
+    assert b.captions == a.captions and b.labels == a.labels
 
 
 def test_stream_can_start_mid_way(world):

@@ -122,6 +122,8 @@ def data_splits(world: str = typer.Option("default", help="World preset.")):
         out.print(f"{split}: {len(combos(cfg, split))} combinations")
 
 
+DEVICE_HELP = "cpu | cuda | cuda:N | auto (a GPU when one is visible)"
+
 @app.command("judge")
 @friendly
 def judge_cmd(
@@ -182,8 +184,8 @@ def train_cmd(
     data: Optional[str] = typer.Option(
         None, help="Train on real clips: videos:FOLDER (videos + sidecar .txt captions) or "
                    "videos:MANIFEST.csv|.jsonl (path,text). Default: the procedural world."),
-    workers: int = typer.Option(TRAIN.workers, help="Processes decoding real videos (--data)."),
-    device: str = typer.Option(TRAIN.device, help="auto (CUDA when visible) | cpu | cuda"),
+    workers: int = typer.Option(TRAIN.workers, help="Data processes: decoding real videos (--data), or laying out world clips drawn on a GPU."),
+    device: str = typer.Option(TRAIN.device, help=DEVICE_HELP),
     amp: str = typer.Option(TRAIN.amp, help="Mixed precision for training steps: none | bf16"),
     grad_accum: int = typer.Option(
         TRAIN.grad_accum, help="Split each batch into N micro-batches and sum their gradients: the same update in "
@@ -234,10 +236,11 @@ def train_cmd(
     out.print(f"checkpoint: {folder}")
 
 
-def _pipeline(checkpoint: Optional[Path]):
+def _pipeline(checkpoint: Optional[Path], device: str):
     from .pipeline import Pipeline
 
-    return Pipeline.from_pretrained(checkpoint)
+    return Pipeline.from_pretrained(checkpoint, device)
+
 
 
 @app.command("generate")
@@ -254,6 +257,7 @@ def generate_cmd(
                    "sprite-flow). Lower: fewer clips that stray from the prompt, less variety."),
     n: int = typer.Option(1, "--n", help="Write N samples (seeds SEED..SEED+N-1) and a contact sheet."),
     fps: int = typer.Option(8, help="Frames per second of the file."),
+    device: str = typer.Option("cpu", help=DEVICE_HELP),
 ):
     """Generate a video from a text prompt (MP4, GIF or PNG frames, chosen by the extension)."""
     import warnings
@@ -273,7 +277,7 @@ def generate_cmd(
         raise UsageError(f"output must end in .mp4, .gif or .png (or be a folder), got {output.name}")
     if not output.parent.is_dir():
         raise UsageError(f"output folder {output.parent} does not exist")
-    pipe = _pipeline(checkpoint)
+    pipe = _pipeline(checkpoint, device)
     ignored = pipe.check(prompt, frames, guidance, seed, temperature)
     if ignored:
         err.print(f"warning: words this model never saw are ignored: {', '.join(ignored)}")
@@ -305,6 +309,7 @@ def eval_cmd(
     n: int = typer.Option(200, "-n", "--n", help="Clips (one per prompt of the split)."),
     seed: int = typer.Option(0, help="Seed of the prompts and of the sampling noise."),
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON report."),
+    device: str = typer.Option("cpu", help=DEVICE_HELP),
 ):
     """Generate one clip per prompt of a split and score it with the judge."""
     from .evaluate import evaluate
@@ -312,7 +317,7 @@ def eval_cmd(
 
     if n < 1:
         raise UsageError(f"-n must be at least 1, got {n}")
-    pipe = _pipeline(checkpoint)
+    pipe = _pipeline(checkpoint, device)
     with progress_bar() as bar:
         task = bar.add_task(f"eval {split}", total=n)
         report = evaluate(pipe, split, n, seed, progress=lambda k: bar.advance(task, k))
@@ -328,18 +333,21 @@ def demo_cmd(
     checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (default: the shipped one)."),
     port: int = typer.Option(7860, help="Port to serve on."),
     host: str = typer.Option("127.0.0.1", help="Address to bind; 127.0.0.1 keeps the demo on this machine."),
+    device: str = typer.Option("cpu", help=DEVICE_HELP),
 ):
     """Serve the web demo (Gradio): prompt, seed, guidance, frames -> MP4, GIF and the judge's verdict."""
     if not 1 <= port <= 65535:
         raise UsageError(f"--port must be from 1 to 65535, got {port}")
+    from .devices import resolve_device
+
+    resolve_device(device)  # a missing GPU is one line before the server starts
     try:
         import gradio  # noqa: F401
     except ImportError:
         raise UsageError('the demo needs gradio: pip install "tinyt2v[demo]"') from None
     from .demo import launch
-
     out.print(f"tinyt2v demo on http://{host}:{port} (Ctrl+C stops it)")
-    launch(checkpoint, host, port)
+    launch(checkpoint, host, port, device=device)
 
 
 def main():

@@ -95,9 +95,9 @@ def build_demo(pipe: Pipeline, workdir: str | None = None):
 
 
 def launch(checkpoint: str | Path | None = None, host: str = "127.0.0.1", port: int = 7860,
-           block: bool = True):
+           block: bool = True, device: str = "cpu"):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home
-    demo = build_demo(Pipeline.from_pretrained(checkpoint))
+    demo = build_demo(Pipeline.from_pretrained(checkpoint, device))
     demo.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block,
                 show_error=True)
     return demo

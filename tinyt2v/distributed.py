@@ -21,6 +21,8 @@ from typing import Iterable
 import torch
 import torch.distributed as dist
 
+from .devices import resolve_device
+
 
 @dataclass
 class Context:
@@ -39,12 +41,11 @@ class Context:
 
 def setup(device: str = "auto") -> Context:
     """Join the process group when launched by torchrun (WORLD_SIZE > 1); pick the device."""
-    use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA GPU is visible to torch")
+    chosen = resolve_device(device)
+    use_cuda = chosen.type == "cuda"
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:
-        return Context(device=torch.device("cuda" if use_cuda else "cpu"))
+        return Context(device=chosen)
     local = int(os.environ.get("LOCAL_RANK", "0"))
     if use_cuda:
         torch.cuda.set_device(local)

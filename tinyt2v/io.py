@@ -21,9 +21,10 @@ UMASK = os.umask(0)  # read once: os.umask can only be read by setting it
 os.umask(UMASK)
 
 
-def to_tensor(video: np.ndarray) -> torch.Tensor:
-    """(B, T, H, W, 3) uint8 -> (B, T, 3, H, W) float in [-1, 1]."""
-    return torch.from_numpy(video).permute(0, 1, 4, 2, 3).float().div_(127.5).sub_(1.0)
+def to_tensor(video: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """(B, T, H, W, 3) uint8 -> (B, T, 3, H, W) float in [-1, 1], on the tensor's device."""
+    x = video if isinstance(video, torch.Tensor) else torch.from_numpy(video)
+    return x.permute(0, 1, 4, 2, 3).float().div_(127.5).sub_(1.0)
 
 
 def to_uint8(video: torch.Tensor) -> np.ndarray:

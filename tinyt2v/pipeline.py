@@ -1,9 +1,13 @@
 """Text -> video for users: load a checkpoint, check the prompt, sample, return frames.
 
     from tinyt2v import Pipeline
-    pipe = Pipeline.from_pretrained()            # the shipped default checkpoint
+    pipe = Pipeline.from_pretrained()            # the shipped default checkpoint, on the CPU
     video = pipe("a small red circle moving up-right", seed=0)
     video.save("circle.mp4")                     # .mp4, .gif or a PNG folder
+    pipe.to("cuda")                              # or from_pretrained(device="auto"): a GPU if any
+
+Sampling noise is drawn on the CPU from the seed, so a seed gives the same clip on any device
+(up to the device's float rounding).
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import numpy as np
 import torch
 
 from . import checkpoint as ckpt
+from .devices import resolve_device
 from .io import to_uint8, write_video
 from .models import build_model, config_from_dict
 from .text import Vocab
@@ -46,8 +51,10 @@ class Pipeline:
         self.world = WorldConfig.from_dict(config["world"])
 
     @classmethod
-    def from_pretrained(cls, path: str | Path | None = None) -> "Pipeline":
-        """Load a checkpoint folder (default: the one shipped with tinyt2v)."""
+    def from_pretrained(cls, path: str | Path | None = None, device: str | torch.device = "cpu") -> "Pipeline":
+        """Load a checkpoint folder (default: the one shipped with tinyt2v) onto `device`:
+        cpu, cuda, cuda:N or auto (a GPU when one is visible)."""
+        device = resolve_device(device)  # a bad device fails before any loading
         folder = Path(path) if path is not None else DEFAULT_CHECKPOINT
         config = ckpt.load_config(folder)
         try:
@@ -56,7 +63,16 @@ class Pipeline:
         except (TypeError, ValueError) as e:
             raise ckpt.CheckpointError(f"{folder / 'config.json'}: {e}") from e
         ckpt.load_into(system, ckpt.load_weights(folder), str(folder / "model.safetensors"))
-        return cls(system, config, str(folder))
+        return cls(system, config, str(folder)).to(device)
+
+    def to(self, device: str | torch.device) -> "Pipeline":
+        """Move the model to `device` (as from_pretrained takes it); returns the pipeline."""
+        self.system.to(resolve_device(device))
+        return self
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.system.parameters()).device
 
     @property
     def frames(self) -> int:

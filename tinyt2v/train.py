@@ -24,11 +24,12 @@ import torch
 
 from . import checkpoint as ckpt
 from . import distributed
+from .devices import check_device
 from .io import to_tensor, to_uint8
-from .models import System, build_model, config_from_dict, model_config
+from .models import System, build_model, config_fields, config_from_dict, model_config
 from .text import Vocab, training_words
 from .visuals import frame_grid, loss_curve, save_samples
-from .world import WorldConfig, clips, combos, get_world
+from .world import WorldConfig, clips, combos, get_world, label_heads, label_targets
 from .world import clip_batch
 
 
@@ -51,7 +52,8 @@ class TrainConfig:
     threads: int | None = None     # torch CPU threads (None: torch's default)
     tensorboard: bool = False      # also log metrics and sample grids to OUT/tensorboard
     data: str | None = None        # None: stream the procedural world; "videos:PATH": real clips
-    workers: int = 0               # decoding processes for real videos
+    workers: int = 0               # data processes: decoding real videos, or laying out world
+                                   # clips that a GPU draws (0: in the training process)
     device: str = "auto"           # auto (CUDA when visible) | cpu | cuda
     amp: str = "none"              # mixed precision for the training step: none | bf16
     grad_accum: int = 1            # micro-batches per step: the same update in 1/N the memory
@@ -77,8 +79,7 @@ class TrainConfig:
                                    ("batch-size", self.batch_size, 1)):
             if value is not None and value < least:
                 raise ValueError(f"--{name} must be >= {least}, got {value}")
-        if self.device not in DEVICES:
-            raise ValueError(f"--device must be {', '.join(DEVICES[:-1])} or {DEVICES[-1]}, got {self.device!r}")
+        check_device(self.device)
         if self.amp not in AMP:
             raise ValueError(f"--amp must be one of {', '.join(AMP)}, got {self.amp!r}")
         model_config(self.model, self.preset)  # an unknown model or preset names the choices
@@ -86,7 +87,6 @@ class TrainConfig:
             get_world(self.world)
 
 
-DEVICES = ("auto", "cpu", "cuda")
 AMP = ("none", "bf16")  # fp16 would need a GradScaler inside every train_step
 RANK_SEED_STRIDE = 7919  # rank r > 0 draws its training noise from seed + r * this + step
 
@@ -137,13 +137,25 @@ class TrainState:
         return self.ema.model if self.ema else self.system
 
 
-def fresh(cfg: TrainConfig) -> TrainState:
-    """A new run: the world, model config, vocabulary and untrained model of cfg."""
+def shaped_by(world: WorldConfig, model: str, labelled: bool = True) -> dict:
+    """The model config fields that come from the data: clip size, and label heads for a model
+    that has them when the clips are the world's (which come with labels)."""
+    fields = dict(frames=world.frames, height=world.height, width=world.width)
+    if labelled and "label_heads" in config_fields(model):
+        fields["label_heads"] = label_heads()
+    return fields
+
+
+def fresh(cfg: TrainConfig, device: torch.device = torch.device("cpu")) -> TrainState:
+    """A new run: the world, model config, vocabulary and untrained model of cfg (the batch
+    size: cfg's, else the preset's GPU batch size on a GPU, else the preset's)."""
     world = cfg.world if isinstance(cfg.world, WorldConfig) else get_world(cfg.world)
-    mcfg = model_config(cfg.model, cfg.preset, frames=world.frames, height=world.height,
-                        width=world.width, **cfg.overrides)
+    mcfg = model_config(cfg.model, cfg.preset, **shaped_by(world, cfg.model, labelled=not cfg.data),
+                        **cfg.overrides)
     if cfg.batch_size:
         mcfg.batch_size = cfg.batch_size
+    elif device.type == "cuda" and getattr(mcfg, "gpu_batch_size", None):
+        mcfg.batch_size = mcfg.gpu_batch_size
     if cfg.data:
         from .data import vocabulary
 
@@ -153,13 +165,20 @@ def fresh(cfg: TrainConfig) -> TrainState:
     return TrainState(world, mcfg, vocab, build_model(cfg.model, mcfg, vocab))
 
 
+def targets_of(batch, model_config, world: WorldConfig, device="cpu") -> dict[str, torch.Tensor] | None:
+    """The batch's label targets on the device, for a model with label heads; else None."""
+    if not batch.labels or not getattr(model_config, "label_heads", None):
+        return None
+    return {k: torch.from_numpy(a).to(device) for k, a in label_targets(batch.labels, world).items()}
+
+
 def resume(folder: Path, cfg: TrainConfig, ctx: distributed.Context) -> TrainState:
     """The run saved in folder, as it was after its last step (a fresh run if there is none);
     optimizers, EMA and RNG are restored by `start`, once they exist."""
     if not (ckpt.recover(folder) / "train_state.json").exists():
         if ctx.main:
             print(f"note: no checkpoint in {folder} to resume from; starting fresh", file=sys.stderr)
-        return fresh(cfg)
+        return fresh(cfg, ctx.device)
     saved = ckpt.load_config(folder)
     if saved["model"] != cfg.model:
         raise ValueError(f"{folder} holds a {saved['model']} run, not {cfg.model}")
@@ -282,7 +301,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, on_step, on_end) -> Path:
     folder = out / "checkpoint"
     # -- the model, its optimizers and EMA: new, or exactly as the checkpoint left them
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank
-    state = resume(folder, cfg, ctx) if cfg.resume else fresh(cfg)
+    state = resume(folder, cfg, ctx) if cfg.resume else fresh(cfg, ctx.device)
     start(state, cfg, ctx, folder)
     system, opts, ema = state.system, state.opts, state.ema
     # -- data, logs and the budget
@@ -302,7 +321,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, on_step, on_end) -> Path:
         batch = next(stream)
         with autocast:
             logs = system.train_step(to_tensor(batch.video).to(ctx.device), batch.captions, opts,
-                                     progress, batch.labels, accumulate=cfg.grad_accum, sync=sync)
+                                     progress, targets_of(batch, state.model_config, state.world, ctx.device),
+                                     accumulate=cfg.grad_accum, sync=sync)
         if ctx.active:
             distributed.average_buffers(system, ctx)
         if ema:
@@ -351,7 +371,10 @@ def data_stream(cfg: TrainConfig, world: WorldConfig, batch_size: int, seen: int
 
         return video_batches(cfg.data, world, batch_size, seed=cfg.seed, start=seen,
                              rank=ctx.rank, world_size=ctx.world_size, workers=cfg.workers)
-    stream = clips(world, "train", None, seed=cfg.seed, batch_size=batch_size, start=seen)
+    # On a GPU the clips are drawn there (the CPU only lays them out, in `workers` processes).
+    on_gpu = ctx.device.type == "cuda"
+    stream = clips(world, "train", None, seed=cfg.seed, batch_size=batch_size, start=seen,
+                   device=ctx.device if on_gpu else None, workers=cfg.workers if on_gpu else 1)
     return itertools.islice(stream, ctx.rank, None, ctx.world_size)
 
 

@@ -31,18 +31,23 @@ def model_config(name: str, preset: str, **overrides):
     return replace(presets[preset], **fixed, **overrides)
 
 
+def config_fields(name: str) -> set[str]:
+    """The field names of a model's config."""
+    return {f.name for f in fields(MODELS[name][0])}
+
+
 def build_model(name: str, cfg, vocab: Vocab) -> System:
     return MODELS[name][1](cfg, vocab)
 
 
 def config_from_dict(name: str, d: dict):
     cfg_cls = MODELS[name][0]
-    known = {f.name for f in fields(cfg_cls)}
-    unknown = set(d) - known
+    unknown = set(d) - config_fields(name)
     if unknown:
         raise ValueError(f"config has fields model {name} does not know: {sorted(unknown)}")
     d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
     return cfg_cls(**d)
 
 
-__all__ = ["MODELS", "System", "model_config", "build_model", "config_from_dict", "asdict"]
+__all__ = ["MODELS", "System", "model_config", "config_fields", "build_model", "config_from_dict",
+           "asdict"]

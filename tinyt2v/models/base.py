@@ -33,13 +33,17 @@ def check_words(text_encoder: nn.Module, caption: str) -> list[str]:
     return vocab.unknown(caption)
 
 
-def micro_batches(video: torch.Tensor, captions: list[str], labels: list[dict] | None, n: int):
-    """Split a batch into n nearly equal consecutive parts: (video, captions, labels) each."""
+Targets = dict[str, torch.Tensor]  # per-clip label targets by head name (world/labels.py)
+
+
+def micro_batches(video: torch.Tensor, captions: list[str], targets: Targets | None, n: int):
+    """Split a batch into n nearly equal consecutive parts: (video, captions, targets) each."""
     if not 1 <= n <= len(video):
         raise ValueError(f"cannot split a batch of {len(video)} clips into {n} micro-batches")
     edges = [round(i * len(video) / n) for i in range(n + 1)]
     for a, b in zip(edges, edges[1:]):
-        yield video[a:b], captions[a:b], (labels[a:b] if labels else labels)
+        yield video[a:b], captions[a:b], ({k: t[a:b] for k, t in targets.items()}
+                                          if targets is not None else None)
 
 
 class System(nn.Module):
@@ -52,7 +56,7 @@ class System(nn.Module):
         return {"all": torch.optim.AdamW(self.parameters(), lr=self.cfg.lr, weight_decay=0.0)}
 
     def losses(self, video: torch.Tensor, captions: list[str], progress: float,
-               labels: list[dict] | None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+               targets: Targets | None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """For models with one optimizer ("all"): the batch's mean loss and the terms to log.
         Such models get train_step, with gradient accumulation, from this class."""
         raise NotImplementedError
@@ -67,10 +71,11 @@ class System(nn.Module):
 
     def train_step(self, video: torch.Tensor, captions: list[str],
                    opts: dict[str, torch.optim.Optimizer], progress: float = 0.0,
-                   labels: list[dict] | None = None, accumulate: int = 1,
+                   targets: Targets | None = None, accumulate: int = 1,
                    sync: GradientSync = no_sync) -> dict[str, float]:
         """One optimisation step on a batch; progress in [0, 1] is how far the run is (for
-        schedules); labels are the world's per-clip labels when known. Returns losses to log.
+        schedules); targets are the clips' label targets when the data has labels. Returns the
+        losses to log.
 
         accumulate > 1 runs the batch as that many micro-batches and sums their gradients
         before the one optimizer step: the same update (up to float rounding) in less memory.
@@ -79,9 +84,9 @@ class System(nn.Module):
         opt = opts["all"]
         opt.zero_grad(set_to_none=True)
         logs: dict[str, float] = {}
-        for v, c, lab in micro_batches(video, captions, labels, accumulate):
+        for v, c, tg in micro_batches(video, captions, targets, accumulate):
             share = len(v) / len(video)  # weights make the sum the whole batch's mean loss
-            loss, terms = self.losses(v, c, progress, lab)
+            loss, terms = self.losses(v, c, progress, tg)
             (share * loss).backward()
             for k, x in terms.items():
                 logs[k] = logs.get(k, 0.0) + share * float(x.detach())

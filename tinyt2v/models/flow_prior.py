@@ -29,10 +29,12 @@ class FlowPriorConfig:
     width: int = 64
     prior_width: int = 384    # the velocity MLP's width ...
     prior_depth: int = 4      # ... and number of residual blocks
-    text: str = "gru"         # gru | minilm
+    text: str = "gru"         # gru | mean | bag | minilm (tinyt2v.text)
     text_dim: int = 128
     lr: float = 2e-3
     batch_size: int = 32
+    gpu_batch_size: int | None = None  # clips per step when training on a GPU and no batch size
+                                       # is given (None: batch_size); a GPU is idle at 32
     hidden: int = 256         # MLP width of the model's own networks
     width_dec: int = 32       # decoder / sprite-net channels
     dec_frames: int = 4       # frames rendered per clip per training step

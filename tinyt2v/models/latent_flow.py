@@ -23,20 +23,17 @@ from einops import rearrange
 from torch import nn
 
 from ..text import Vocab, build_text_encoder
-from ..world.attributes import COLORS, MOTIONS, SHAPES, SIZES, SPEEDS
 from .base import System, check_words
 from .flow_prior import FlowPrior, FlowPriorConfig
 from .layers import coords, foreground_weight, fourier, maybe_checkpoint, pick_frames
 
-# Auxiliary targets read from world labels: classes per categorical attribute, and scalars.
-AUX_CLASSES = {"shape": SHAPES, "color": tuple(COLORS), "size": tuple(SIZES), "motion": MOTIONS,
-               "speed": tuple(SPEEDS)}
-AUX_SCALARS = ("start_x", "start_y", "radius")
 FRAME_TIME_FREQUENCIES = 8  # fourier features of a frame's time in the clip, beside the latent
 
 
 @dataclass
 class LatentFlowConfig(FlowPriorConfig):
+    text: str = "mean"        # word embeddings learn text -> latent reliably where a GRU
+                              # may not (benchmarks/results/latent_overfit_seeds.md)
     latent: int = 24          # numbers per clip
     width_enc: int = 16       # encoder base channels
     width_dec: int = 32       # decoder channels at 16x16 (halved at each 2x upsample)
@@ -48,8 +45,10 @@ class LatentFlowConfig(FlowPriorConfig):
     compose: bool = False     # frame = background + alpha * (colour - background): one mask
                               # channel to learn, colours read off the code (False: free RGB)
     loss: str = "l1"          # l1 | l2 pixel loss (l1 keeps edges sharper)
-    aux_weight: float = 0.3   # world labels -> auxiliary heads on the latent (0: off; real
-                              # video datasets have no labels and train without them)
+    aux_weight: float = 0.3   # weight of the auxiliary heads' loss (0: off)
+    label_heads: dict | None = None  # label name -> outputs ("scalars": regression): auxiliary
+                              # heads on the latent, filled in by training on a labelled world;
+                              # None for footage without labels
     freeze_encoder_at: float = 0.7  # fraction of the run after which the encoder is frozen,
                                     # so the prior's targets stop moving and it can converge
 
@@ -61,7 +60,7 @@ PRESETS = {
     "default": LatentFlowConfig(width_dec=48),
     "large": LatentFlowConfig(latent=64, width_enc=64, width_dec=128, hidden=1024,
                               prior_width=1024, prior_depth=8, enc_frames=16, dec_frames=8,
-                              batch_size=128),
+                              batch_size=128, gpu_batch_size=512),
 }
 
 
@@ -167,38 +166,41 @@ class LatentFlow(System):
         self.prior = FlowPrior(cfg, cfg.latent, self.text.dim)  # p(clip latent | caption)
         # Auxiliary heads: on the procedural world the labels are free, and asking the latent to
         # predict them organises it (where, what, how it moves) long before pixels alone would.
-        self.aux = nn.ModuleDict({k: nn.Linear(cfg.latent, len(v)) for k, v in AUX_CLASSES.items()})
-        self.aux_scalar = nn.Linear(cfg.latent, len(AUX_SCALARS))
+        heads = dict(cfg.label_heads or {})
+        scalars = heads.pop("scalars", 0)
+        self.aux = nn.ModuleDict({k: nn.Linear(cfg.latent, n) for k, n in heads.items()})
+        self.aux_scalar = nn.Linear(cfg.latent, scalars) if scalars else None
 
     def parts(self) -> tuple[list, list]:
         """(autoencoder parameters, prior + text parameters)."""
-        ae = [p for m in (self.encoder, self.decoder, self.aux, self.aux_scalar) for p in m.parameters()]
+        ae = [p for m in (self.encoder, self.decoder, self.aux, self.aux_scalar) if m is not None
+              for p in m.parameters()]
         ids = {id(p) for p in ae}
         return ae, [p for p in self.parameters() if id(p) not in ids]
 
     def check_prompt(self, caption):
         return check_words(self.text, caption)
 
-    def aux_loss(self, mu: torch.Tensor, labels: list[dict]) -> torch.Tensor:
+    def aux_loss(self, mu: torch.Tensor, targets: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Cross-entropy per categorical head plus the scalars' squared error."""
         loss = mu.new_zeros(())
-        for k, names in AUX_CLASSES.items():
-            target = torch.tensor([names.index(lab[k]) for lab in labels], device=mu.device)
-            loss = loss + F.cross_entropy(self.aux[k](mu), target)
-        scale = torch.tensor([self.cfg.width, self.cfg.height, 10.0], device=mu.device)
-        target = torch.tensor([[lab[k] for k in AUX_SCALARS] for lab in labels], device=mu.device) / scale
-        return loss + F.mse_loss(self.aux_scalar(mu), target.float())
+        for k, head in self.aux.items():
+            loss = loss + F.cross_entropy(head(mu), targets[k])
+        if self.aux_scalar is not None:
+            loss = loss + F.mse_loss(self.aux_scalar(mu), targets["scalars"])
+        return loss
 
-    def losses(self, video, captions, progress, labels):
+    def losses(self, video, captions, progress, targets):
         c = self.cfg
         b, t = video.shape[:2]
-        enc_idx = torch.linspace(0, t - 1, c.enc_frames).round().long()
+        enc_idx = torch.linspace(0, t - 1, c.enc_frames, device=video.device).round().long()
         frozen = progress >= c.freeze_encoder_at
         self.encoder.requires_grad_(not frozen)
         with torch.set_grad_enabled(not frozen):
             mu = self.encoder(video[:, enc_idx])  # (B, latent)
         z = mu + c.latent_noise * torch.randn_like(mu)
         fi = pick_frames(b, t, c.dec_frames, video.device)
-        target = video[torch.arange(b)[:, None], fi]  # (B, F, 3, H, W)
+        target = video[torch.arange(b, device=video.device)[:, None], fi]  # (B, F, 3, H, W)
         frames = self.decoder(z.repeat_interleave(c.dec_frames, 0), (fi.flatten() / (t - 1)).float())
         target = rearrange(target, "b f c h w -> (b f) c h w")
         bg = target.flatten(2).median(-1).values[..., None, None]  # (N, 3, 1, 1)
@@ -208,7 +210,8 @@ class LatentFlow(System):
         # Once the encoder is frozen its latents stop moving: let the statistics settle too.
         fl = self.prior.loss(mu.detach(), self.text(captions), stats_rate=0.001 if frozen else 0.01)
         loss = recon + c.latent_l2 * (mu ** 2).mean() + c.flow_weight * fl
-        aux = self.aux_loss(mu, labels) if (labels and c.aux_weight and not frozen) else None
+        use_aux = targets is not None and c.label_heads and c.aux_weight and not frozen
+        aux = self.aux_loss(mu, targets) if use_aux else None
         if aux is not None:
             loss = loss + c.aux_weight * aux
         logs = {"loss": loss, "recon": recon, "flow": fl}

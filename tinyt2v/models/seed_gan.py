@@ -81,7 +81,7 @@ class SeedGAN(System):
         self.text = MeanWordEmbedding(vocab, cfg.text_dim)
         self.netG = Generator(cfg.noise_dim, cfg.text_dim)
         self.netD = Discriminator(cfg.text_dim if cfg.conditional else 0)
-        self.criterion = nn.BCELoss()
+        self.bce = nn.BCELoss()
 
     def optimizers(self):
         g_params = list(self.netG.parameters())
@@ -94,21 +94,36 @@ class SeedGAN(System):
         self.text([caption])  # raises UnknownWordError naming the words
         return []
 
-    def train_step(self, video, captions, opts, progress: float = 0.0, labels=None, accumulate=1,
+    def criterion(self, prob: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        # The tutorial's D ends in a sigmoid and BCE on its probability, which autocast refuses
+        # in bf16 (log of a rounded probability): the loss is taken in float32.
+        kind = prob.device.type
+        if not torch.amp.is_autocast_available(kind):  # e.g. the meta device of the tests
+            return self.bce(prob.float(), target)
+        with torch.autocast(kind, enabled=False):
+            return self.bce(prob.float(), target)
+
+    def train_step(self, video, captions, opts, progress: float = 0.0, targets=None, accumulate=1,
                    sync=no_sync):
         # accumulate is always 1 here: two optimizers stepping in turn (train.py refuses more).
+        losses = self.adversarial_step(video, captions, opts, sync)
+        return {k: v.item() for k, v in losses.items()}
+
+    def adversarial_step(self, video, captions, opts, sync=no_sync) -> dict[str, torch.Tensor]:
+        """One D step, then one G step; their losses as tensors on the device."""
         # The tutorial trains on single frames: one random frame of each clip.
         b, t = video.shape[:2]
-        idx = torch.randint(t, (b,))
-        real = video[torch.arange(b), idx]  # (B, 3, H, W)
+        dev = video.device
+        idx = torch.randint(t, (b,), device=dev)
+        real = video[torch.arange(b, device=dev), idx]  # (B, 3, H, W)
         cond = self.cfg.conditional
         text = self.text(captions)
-        ones, zeros = torch.ones(b, 1), torch.zeros(b, 1)
+        ones, zeros = torch.ones(b, 1, device=dev), torch.zeros(b, 1, device=dev)
 
         opts["D"].zero_grad()
         d_real = self.criterion(self.netD(real, text.detach() if cond else None), ones)
         d_real.backward()
-        fake = self.netG(torch.randn(b, self.cfg.noise_dim), text)
+        fake = self.netG(torch.randn(b, self.cfg.noise_dim, device=dev), text)
         d_fake = self.criterion(self.netD(fake.detach(), text.detach() if cond else None), zeros)
         d_fake.backward()
         sync(self.netD.parameters())
@@ -121,7 +136,7 @@ class SeedGAN(System):
         sync(p for g in opts["G"].param_groups for p in g["params"])
         opts["G"].step()
         self.netD.zero_grad(set_to_none=True)  # D's grads from the G step are not used
-        return {"loss_D": (d_real + d_fake).item(), "loss_G": g_loss.item()}
+        return {"loss_D": (d_real + d_fake).detach(), "loss_G": g_loss.detach()}
 
     @torch.no_grad()
     def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
@@ -129,6 +144,7 @@ class SeedGAN(System):
         text = self.text(captions)  # (B, 10)
         b = len(captions)
         # Every frame from independent noise: the tutorial has no motion model.
-        noise = torch.randn(b * frames, self.cfg.noise_dim, generator=generator)
+        # drawn on the CPU generator, so a seed gives the same clips on every device
+        noise = torch.randn(b * frames, self.cfg.noise_dim, generator=generator).to(text.device)
         out = self.netG(noise, text.repeat_interleave(frames, 0))
         return out.view(b, frames, 3, 64, 64)

@@ -59,9 +59,9 @@ PRESETS = {
     "tiny": SpriteFlowConfig(),
     # The shipped model: tiny's renderer, a wider and deeper prior (the track is what a short
     # run gets wrong last), trained longer.
-    "default": SpriteFlowConfig(prior_width=384, prior_depth=4),
+    "default": SpriteFlowConfig(prior_width=384, prior_depth=4, gpu_batch_size=512),
     "large": SpriteFlowConfig(width_dec=128, hidden=1024, prior_width=1024, prior_depth=8,
-                              text_dim=512, batch_size=128, dec_frames=8),
+                              text_dim=512, batch_size=128, dec_frames=8, gpu_batch_size=512),
 }
 
 
@@ -229,7 +229,7 @@ class SpriteFlow(System):
         frames = render(sprite, pose[:, :3], pose[:, 3], bg, c.height, c.width, self.extent)
         return frames.view(b, f, 3, c.height, c.width)
 
-    def losses(self, video, captions, progress, labels):
+    def losses(self, video, captions, progress, targets):
         c = self.cfg
         b, t = video.shape[:2]
         bgs = backgrounds(video)

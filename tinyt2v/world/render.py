@@ -1,8 +1,9 @@
 """Anti-aliased rendering of one object per frame, vectorised over clips and frames.
 
-Each shape is a signed distance function (SDF) in unit coordinates; a pixel's coverage is
-0.5 minus its distance to the edge in pixels, clipped to [0, 1], which is exact for straight
-edges and a good approximation for curves. Shapes are scaled to the same area, so "size" means
+Each shape is a signed distance function (SDF) in unit coordinates, written once for numpy
+and torch (`xp` is the array module; `render_torch.py` draws on the training device with the
+same SDFs); a pixel's coverage is 0.5 minus its distance to the edge in pixels, clipped to
+[0, 1], which is exact for straight edges and a good approximation for curves. Shapes are scaled to the same area, so "size" means
 the same thing for a star and a square. Only a small patch around each object is evaluated.
 """
 from __future__ import annotations
@@ -14,64 +15,64 @@ import numpy as np
 from .attributes import SHAPES
 
 
-def _length(x, y):
-    return np.sqrt(x * x + y * y)
+def _length(x, y, xp=np):
+    return xp.sqrt(x * x + y * y)
 
 
-def _circle(x, y):
-    return _length(x, y) - 1.0
+def _circle(x, y, xp=np):
+    return _length(x, y, xp) - 1.0
 
 
-def _square(x, y, b=1.0):
-    dx, dy = np.abs(x) - b, np.abs(y) - b
-    return _length(np.maximum(dx, 0), np.maximum(dy, 0)) + np.minimum(np.maximum(dx, dy), 0)
+def _square(x, y, xp=np, b=1.0):
+    dx, dy = abs(x) - b, abs(y) - b
+    return _length(dx.clip(min=0), dy.clip(min=0), xp) + xp.maximum(dx, dy).clip(max=0)
 
 
-def _rhombus(x, y, bx=0.62, by=1.0):
+def _rhombus(x, y, xp=np, bx=0.62, by=1.0):
     # Taller than wide, so a diamond is never a square turned by 45 degrees.
-    x, y = np.abs(x), np.abs(y)
-    h = np.clip(((bx - 2 * x) * bx - (by - 2 * y) * by) / (bx * bx + by * by), -1.0, 1.0)
-    d = _length(x - 0.5 * bx * (1 - h), y - 0.5 * by * (1 + h))
-    return d * np.sign(x * by + y * bx - bx * by)
+    x, y = abs(x), abs(y)
+    h = (((bx - 2 * x) * bx - (by - 2 * y) * by) / (bx * bx + by * by)).clip(-1.0, 1.0)
+    d = _length(x - 0.5 * bx * (1 - h), y - 0.5 * by * (1 + h), xp)
+    return d * xp.sign(x * by + y * bx - bx * by)
 
 
-def _triangle(x, y):
+def _triangle(x, y, xp=np):
     # Equilateral, apex up on screen (image y points down, so flip it).
-    k = np.sqrt(3.0)
+    k = np.sqrt(3.0)  # a float64 scalar: numpy computes this shape in float64
     y = -y
-    x = np.abs(x) - 1.0
+    x = abs(x) - 1.0
     y = y + 1.0 / k
     fold = x + k * y > 0
-    x, y = np.where(fold, (x - k * y) / 2, x), np.where(fold, (-k * x - y) / 2, y)
-    x = x - np.clip(x, -2.0, 0.0)
-    return -_length(x, y) * np.sign(y)
+    x, y = xp.where(fold, (x - k * y) / 2, x), xp.where(fold, (-k * x - y) / 2, y)
+    x = x - x.clip(-2.0, 0.0)
+    return -_length(x, y, xp) * xp.sign(y)
 
 
-def _star(x, y, inner=0.5):
+def _star(x, y, xp=np, inner=0.5):
     # Five points, one up on screen.
     k1x, k1y = 0.809016994375, -0.587785252292
     y = -y
-    x = np.abs(x)
-    d = np.maximum(k1x * x + k1y * y, 0) * 2
+    x = abs(x)
+    d = (k1x * x + k1y * y).clip(min=0) * 2
     x, y = x - d * k1x, y - d * k1y
-    d = np.maximum(-k1x * x + k1y * y, 0) * 2
+    d = (-k1x * x + k1y * y).clip(min=0) * 2
     x, y = x + d * k1x, y - d * k1y
-    x = np.abs(x)
+    x = abs(x)
     y = y - 1.0
     bax, bay = inner * -k1y, inner * k1x - 1.0
-    h = np.clip((x * bax + y * bay) / (bax * bax + bay * bay), 0.0, 1.0)
-    return _length(x - bax * h, y - bay * h) * np.sign(y * bax - x * bay)
+    h = ((x * bax + y * bay) / (bax * bax + bay * bay)).clip(0.0, 1.0)
+    return _length(x - bax * h, y - bay * h, xp) * xp.sign(y * bax - x * bay)
 
 
-def _cross(x, y, bx=1.0, by=0.36):
-    x, y = np.abs(x), np.abs(y)
+def _cross(x, y, xp=np, bx=1.0, by=0.36):
+    x, y = abs(x), abs(y)
     swap = y > x
-    x, y = np.where(swap, y, x), np.where(swap, x, y)
+    x, y = xp.where(swap, y, x), xp.where(swap, x, y)
     qx, qy = x - bx, y - by
-    k = np.maximum(qx, qy)
-    wx = np.where(k > 0, qx, by - x)
-    wy = np.where(k > 0, qy, -k)
-    return np.sign(k) * _length(np.maximum(wx, 0), np.maximum(wy, 0))
+    k = xp.maximum(qx, qy)
+    wx = xp.where(k > 0, qx, by - x)
+    wy = xp.where(k > 0, qy, -k)
+    return xp.sign(k) * _length(wx.clip(min=0), wy.clip(min=0), xp)
 
 
 SDF = {"circle": _circle, "square": _square, "triangle": _triangle,
@@ -98,17 +99,17 @@ def extent(shape_ids: np.ndarray) -> np.ndarray:
     return table[shape_ids]
 
 
-def coverage(shape: str, px: np.ndarray, py: np.ndarray, cx, cy, radius, angle) -> np.ndarray:
+def coverage(shape: str, px, py, cx, cy, radius, angle, xp=np):
     """Coverage in [0, 1] of pixels whose centres are (px, py) by `shape` centred at (cx, cy)
     with equal-area radius `radius` px, turned clockwise on screen by `angle` rad.
-    All arguments broadcast together."""
+    All arguments broadcast together; they are numpy arrays, or torch tensors with xp=torch."""
     k, _ = unit_geometry(shape)
-    c, s = np.cos(angle), np.sin(angle)
+    c, s = xp.cos(angle), xp.sin(angle)
     dx, dy = px - cx, py - cy
     unit = radius * k  # px per unit coordinate
     u = (c * dx + s * dy) / unit
     v = (-s * dx + c * dy) / unit
-    return np.clip(0.5 - SDF[shape](u, v) * unit, 0.0, 1.0)
+    return (0.5 - SDF[shape](u, v, xp) * unit).clip(0.0, 1.0)
 
 
 def render(shape: np.ndarray, rgb: np.ndarray, radius: np.ndarray, center: np.ndarray,

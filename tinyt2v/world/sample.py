@@ -1,14 +1,16 @@
-"""Streams of labelled clips: sample labels, lay out trajectories, render, caption.
+"""Streams of labelled clips: sample labels, lay out trajectories, caption, render.
 
 Clips come in blocks of BLOCK, each from its own random stream seeded by (seed, split, block),
 so the same seed gives the same bytes whatever the batch size, and memory stays flat however
-many clips are drawn.
+many clips are drawn. A block's random draws make a `Layout` (what to draw where, and what it
+shows); drawing it is deterministic, with numpy on the CPU or with torch on a training device.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Iterator
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -22,29 +24,76 @@ from .splits import SPLITS, combos
 BLOCK = 64
 
 
-@dataclass
-class Batch:
-    """Clips and what they show. video (B, T, H, W, 3) uint8; one caption and label per clip."""
-
-    video: np.ndarray
-    captions: list[str]
-    labels: list[dict]
+class PerClip:
+    """A dataclass whose every field holds one entry per clip (arrays along axis 0, or lists)."""
 
     def __len__(self) -> int:
         return len(self.captions)
 
-    @staticmethod
-    def concat(batches: list["Batch"]) -> "Batch":
-        return Batch(np.concatenate([b.video for b in batches]),
-                     [c for b in batches for c in b.captions],
-                     [lab for b in batches for lab in b.labels])
+    @classmethod
+    def concat(cls, parts: list) -> Any:
+        def join(xs):
+            if xs[0] is None:  # e.g. real clips, which have no labels
+                return None
+            if isinstance(xs[0], list):
+                return [x for part in xs for x in part]
+            if isinstance(xs[0], np.ndarray):
+                return np.concatenate(xs)
+            import torch  # a batch drawn on a training device
 
-    def slice(self, start: int, stop: int) -> "Batch":
-        return Batch(self.video[start:stop], self.captions[start:stop], self.labels[start:stop])
+            return torch.cat(xs)
+
+        return cls(**{f.name: join([getattr(p, f.name) for p in parts]) for f in fields(cls)})
+
+    def slice(self, start: int, stop: int) -> Any:
+        part = {f.name: getattr(self, f.name) for f in fields(self)}
+        return type(self)(**{k: v if v is None else v[start:stop] for k, v in part.items()})
+
+
+@dataclass
+class Batch(PerClip):
+    """Clips and what they show. video (B, T, H, W, 3) uint8 (a numpy array, or a torch tensor
+    when drawn on a device); one caption and label per clip."""
+
+    video: Any
+    captions: list[str]
+    labels: list[dict]
+
+
+@dataclass
+class Layout(PerClip):
+    """A batch of clips before drawing: one object per clip and frame (see render.render)."""
+
+    shape: np.ndarray       # (N,) index into SHAPES
+    rgb: np.ndarray         # (N, 3) uint8
+    radius: np.ndarray      # (N,) equal-area radius, px
+    center: np.ndarray      # (N, T, 2) px as (x, y)
+    scale: np.ndarray       # (N, T) radius multiplier per frame
+    angle: np.ndarray       # (N, T) clockwise turn, rad
+    background: np.ndarray  # (N, H, W, 3) uint8
+    captions: list[str]
+    labels: list[dict]
+
+    def draw(self, device=None) -> Batch:
+        """The clips, with numpy (device None) or with torch on `device`."""
+        if device is None:
+            video = render(self.shape, self.rgb, self.radius, self.center, self.scale, self.angle,
+                           self.background)
+        else:
+            from .render_torch import render_on
+
+            video = render_on(device, self.shape, self.rgb, self.radius, self.center, self.scale,
+                              self.angle, self.background)
+        return Batch(video, self.captions, self.labels)
 
 
 def sample_block(world: WorldConfig, split: str, seed: int, block: int) -> Batch:
     """The block-th BLOCK clips of a split's stream."""
+    return layout_block(world, split, seed, block).draw()
+
+
+def layout_block(world: WorldConfig, split: str, seed: int, block: int) -> Layout:
+    """The layout of the block-th BLOCK clips of a split's stream."""
     pool = combos(world, split)
     if not pool:
         raise ValueError(f"split {split!r} of world {world.name!r} has no combinations")
@@ -82,7 +131,6 @@ def sample_block(world: WorldConfig, split: str, seed: int, block: int) -> Batch
         noise = rng.uniform(-world.texture, world.texture, background.shape) * 255
         background = np.clip(background + noise, 0, 255).astype(np.uint8)
     rgb = np.array([COLORS[c] for c in color], np.uint8)
-    video = render(shape, rgb, radius, center, scale, angle, background)
 
     if world.prompts and split != "paraphrase":
         table = world.heldout_prompts if split == "heldout" else world.prompts
@@ -94,32 +142,40 @@ def sample_block(world: WorldConfig, split: str, seed: int, block: int) -> Batch
                    start_x=round(float(st[0]), 2), start_y=round(float(st[1]), 2),
                    radius=round(float(rad), 3))
               for r, s, st, rad in zip(rows, speed, start, radius)]
-    return Batch(video, captions, labels)
+    return Layout(shape, rgb, radius, center, scale, angle, background, captions, labels)
 
 
 def clips(world: WorldConfig, split: str, n: int | None = None, seed: int = 0,
-          batch_size: int = BLOCK, workers: int = 1, start: int = 0) -> Iterator[Batch]:
+          batch_size: int = BLOCK, workers: int = 1, start: int = 0, device=None) -> Iterator[Batch]:
     """Yield batches of `batch_size` clips (the last may be smaller) until n clips, or forever
     when n is None. Clip i of a stream is the same whatever batch_size and workers are;
     `start` skips the first clips (a shard or a resumed run starts there).
-    workers > 1 renders blocks in threads (numpy releases the GIL)."""
+    With a torch `device`, each batch is drawn there in one go (a torch uint8 tensor) and the
+    CPU only lays clips out. workers > 1 prepares blocks in parallel: in threads when numpy
+    renders (it releases the GIL), in processes when only laying out (Python-bound)."""
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
     end = None if n is None else start + n
     first = start // BLOCK
 
+    make = sample_block if device is None else layout_block
+
     def blocks():
         if workers <= 1:
             b = first
             while True:
-                yield sample_block(world, split, seed, b)
+                yield make(world, split, seed, b)
                 b += 1
-        with ThreadPoolExecutor(workers) as pool:
+        depth = 2 * workers  # blocks in flight
+        # spawned, not forked: the parent may hold a CUDA context, which a fork must not copy
+        pool = (ThreadPoolExecutor(workers) if device is None else
+                ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")))
+        with pool:
             b = first
-            ahead = [pool.submit(sample_block, world, split, seed, b + i) for i in range(workers)]
+            ahead = [pool.submit(make, world, split, seed, b + i) for i in range(depth)]
             while True:
                 done = ahead.pop(0)
-                ahead.append(pool.submit(sample_block, world, split, seed, b + workers))
+                ahead.append(pool.submit(make, world, split, seed, b + depth))
                 b += 1
                 yield done.result()
 
@@ -137,9 +193,9 @@ def clips(world: WorldConfig, split: str, n: int | None = None, seed: int = 0,
             take = batch_size if end is None else min(batch_size, end - pos)
             if take <= 0:
                 return
-            joined = Batch.concat(pending) if len(pending) > 1 else pending[0]
+            joined = type(pending[0]).concat(pending) if len(pending) > 1 else pending[0]
             out, rest = joined.slice(0, take), joined.slice(take, len(joined))
-            yield out
+            yield out if device is None else out.draw(device)
             pos += take
             pending, have = ([rest] if len(rest) else []), len(rest)
             if end is not None and pos >= end:
