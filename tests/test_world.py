@@ -80,6 +80,13 @@ def test_clips_drawn_with_torch_on_a_device_match_numpy_within_one_level(world):
     assert b.captions == a.captions and b.labels == a.labels
 
 
+def test_a_rank_takes_every_kth_batch_of_the_one_stream(world):
+    full = list(clips(world, "train", 96, seed=2, batch_size=8))
+    mine = list(clips(world, "train", 96, seed=2, batch_size=8, shard=(1, 3)))
+    assert len(mine) == 4
+    assert all(np.array_equal(a.video, b.video) for a, b in zip(full[1::3], mine))
+
+
 def test_stream_can_start_mid_way(world):
     full = clip_batch(world, "test", 150, seed=3)
     tail = np.concatenate([x.video for x in clips(world, "test", 50, seed=3, start=100)])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-import itertools
 import json
 import os
 import shlex
@@ -373,9 +372,9 @@ def data_stream(cfg: TrainConfig, world: WorldConfig, batch_size: int, seen: int
                              rank=ctx.rank, world_size=ctx.world_size, workers=cfg.workers)
     # On a GPU the clips are drawn there (the CPU only lays them out, in `workers` processes).
     on_gpu = ctx.device.type == "cuda"
-    stream = clips(world, "train", None, seed=cfg.seed, batch_size=batch_size, start=seen,
-                   device=ctx.device if on_gpu else None, workers=cfg.workers if on_gpu else 1)
-    return itertools.islice(stream, ctx.rank, None, ctx.world_size)
+    return clips(world, "train", None, seed=cfg.seed, batch_size=batch_size, start=seen,
+                 device=ctx.device if on_gpu else None, workers=cfg.workers if on_gpu else 1,
+                 shard=(ctx.rank, ctx.world_size))
 
 
 def _autocast(amp: str, device: torch.device):

@@ -146,13 +146,16 @@ def layout_block(world: WorldConfig, split: str, seed: int, block: int) -> Layou
 
 
 def clips(world: WorldConfig, split: str, n: int | None = None, seed: int = 0,
-          batch_size: int = BLOCK, workers: int = 1, start: int = 0, device=None) -> Iterator[Batch]:
+          batch_size: int = BLOCK, workers: int = 1, start: int = 0, device=None,
+          shard: tuple[int, int] = (0, 1)) -> Iterator[Batch]:
     """Yield batches of `batch_size` clips (the last may be smaller) until n clips, or forever
     when n is None. Clip i of a stream is the same whatever batch_size and workers are;
     `start` skips the first clips (a shard or a resumed run starts there).
     With a torch `device`, each batch is drawn there in one go (a torch uint8 tensor) and the
     CPU only lays clips out. workers > 1 prepares blocks in parallel: in threads when numpy
-    renders (it releases the GIL), in processes when only laying out (Python-bound)."""
+    renders (it releases the GIL), in processes when only laying out (Python-bound).
+    shard=(r, k) yields only batches r, r + k, r + 2k, ... (a data-parallel rank's share), and
+    draws only those on the device."""
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
     end = None if n is None else start + n
@@ -179,8 +182,9 @@ def clips(world: WorldConfig, split: str, n: int | None = None, seed: int = 0,
                 b += 1
                 yield done.result()
 
+    rank, ranks = shard
     pending: list[Batch] = []
-    have = 0
+    have, count = 0, 0
     pos = first * BLOCK  # stream index of pending[0]'s first clip
     skip = start - pos
     for block in blocks():
@@ -195,7 +199,9 @@ def clips(world: WorldConfig, split: str, n: int | None = None, seed: int = 0,
                 return
             joined = type(pending[0]).concat(pending) if len(pending) > 1 else pending[0]
             out, rest = joined.slice(0, take), joined.slice(take, len(joined))
-            yield out if device is None else out.draw(device)
+            if count % ranks == rank:
+                yield out if device is None else out.draw(device)
+            count += 1
             pos += take
             pending, have = ([rest] if len(rest) else []), len(rest)
             if end is not None and pos >= end:
