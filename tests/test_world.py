@@ -78,6 +78,10 @@ def test_clips_drawn_with_torch_on_a_device_match_numpy_within_one_level(world):
     diff = np.abs(a.video.astype(int) - b.video.numpy().astype(int))
     assert diff.max() <= 1 and (diff > 0).mean() < 1e-4
     assert b.captions == a.captions and b.labels == a.labels
+    # laid out in worker processes, the same clips
+    c = torch.cat([x.video for x in clips(world, "train", 64, seed=5, batch_size=16,
+                                           device=torch.device("cpu"), workers=2)])
+    assert torch.equal(c, b.video)
 
 
 def test_a_rank_takes_every_kth_batch_of_the_one_stream(world):
