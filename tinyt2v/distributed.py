@@ -3,12 +3,12 @@
     torchrun --nproc_per_node 2 -m tinyt2v train ...
 
 Every rank builds the same model from the same seed (and rank 0's weights are broadcast to
-make sure), trains on its own shard of the stream, and averages gradients with one all-reduce
-per optimizer step: a System's train_step calls `average_gradients` after the backward pass
-and before clipping, so the clip sees the global batch's gradient, as under
-DistributedDataParallel (which a System's own train_step, driving several sub-networks and, for
-a GAN, two optimizers, cannot go through). The arithmetic is DDP's: gradients summed across
-ranks and divided by the world size. Buffers (running statistics) are averaged after each step,
+make sure), trains on its own shard of the stream, and averages gradients before the clip, so
+the clip sees the global batch's gradient. A model with one optimizer (the flow models) runs
+inside torch's DistributedDataParallel (`data_parallel`), whose bucketed all-reduces overlap
+the backward pass. The seed GANs step two optimizers in turn with their own train_step, which
+DDP cannot wrap: they call `average_gradients` (one all-reduce per optimizer, after the
+backward pass), the same arithmetic: gradients summed across ranks, divided by the world size. Buffers (running statistics) are averaged after each step,
 and rank 0 decides when to stop, so no rank waits forever on a collective that another rank
 skipped.
 """
@@ -76,6 +76,18 @@ def average_gradients(params: Iterable[torch.nn.Parameter], ctx: Context) -> Non
     """Mean of these parameters' gradients across ranks (nothing to do in one process)."""
     if ctx.active:
         _average([p.grad for p in params if p.grad is not None], ctx.world_size)
+
+
+def data_parallel(system: torch.nn.Module, ctx: Context) -> torch.nn.Module:
+    """The system in torch's DistributedDataParallel: bucketed all-reduces of the gradients,
+    overlapped with the backward pass. Buffers (running statistics) are averaged after the step
+    instead of broadcast from rank 0 (`average_buffers`); parameters a step does not use (a
+    frozen encoder, label heads without labels) are found each step."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [ctx.device.index] if ctx.device.type == "cuda" else None
+    return DistributedDataParallel(system, device_ids=ids, broadcast_buffers=False,
+                                   find_unused_parameters=True)
 
 
 @torch.no_grad()

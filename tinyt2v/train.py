@@ -26,6 +26,7 @@ from . import distributed
 from .devices import check_device
 from .io import to_tensor, to_uint8
 from .models import System, build_model, config_fields, config_from_dict, model_config
+from .models.base import no_sync
 from .text import Vocab, training_words
 from .visuals import frame_grid, loss_curve, save_samples
 from .world import WorldConfig, clips, combos, get_world, label_heads, label_targets
@@ -128,6 +129,7 @@ class TrainState:
     wall_seconds: float = 0.0
     opts: dict = field(default_factory=dict)
     ema: EMA | None = None
+    ddp: torch.nn.Module | None = None  # the system in DistributedDataParallel (torchrun, one optimizer)
     resumed_from: dict | None = None  # the checkpoint's training record, until `start` uses it
 
     @property
@@ -213,6 +215,8 @@ def start(state: TrainState, cfg: TrainConfig, ctx: distributed.Context, folder:
         raise ValueError(f"{cfg.model} has no sub-network that supports gradient checkpointing")
     if cfg.compile:
         system.compile(backend=cfg.compile)
+    if ctx.active and system.accumulates:  # one optimizer: torch's DDP; else the hook
+        state.ddp = distributed.data_parallel(system, ctx)
     state.opts = system.optimizers()
     state.ema = EMA(system, mcfg.ema) if system.uses_ema else None
     record, state.resumed_from = state.resumed_from, None
@@ -307,7 +311,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, on_step, on_end) -> Path:
     stream = data_stream(cfg, state.world, state.model_config.batch_size, state.clips_seen, ctx)
     metrics = Metrics(out, state.step, cfg.tensorboard) if ctx.main else None
     prompts = sample_prompts_for(cfg, state.world)
-    sync = functools.partial(distributed.average_gradients, ctx=ctx)
+    # gradients averaged across ranks by DDP inside the backward pass, or else after it
+    sync = no_sync if state.ddp else functools.partial(distributed.average_gradients, ctx=ctx)
     autocast = _autocast(cfg.amp, ctx.device)
     clock, first_step = Clock(state), state.step
 
@@ -321,7 +326,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, on_step, on_end) -> Path:
         with autocast:
             logs = system.train_step(to_tensor(batch.video).to(ctx.device), batch.captions, opts,
                                      progress, targets_of(batch, state.model_config, state.world, ctx.device),
-                                     accumulate=cfg.grad_accum, sync=sync)
+                                     accumulate=cfg.grad_accum, sync=sync, ddp=state.ddp)
         if ctx.active:
             distributed.average_buffers(system, ctx)
         if ema:

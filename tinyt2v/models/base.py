@@ -5,6 +5,7 @@ pipeline asks it for videos. Videos are (B, T, 3, H, W) floats in [-1, 1].
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Callable, Iterable
 
 import torch
@@ -61,6 +62,10 @@ class System(nn.Module):
         Such models get train_step, with gradient accumulation, from this class."""
         raise NotImplementedError
 
+    def forward(self, video, captions, progress, targets):
+        """losses(), as the module call that DistributedDataParallel wraps."""
+        return self.losses(video, captions, progress, targets)
+
     @property
     def accumulates(self) -> bool:
         """Whether train_step can split a batch into micro-batches (accumulate > 1)."""
@@ -72,22 +77,27 @@ class System(nn.Module):
     def train_step(self, video: torch.Tensor, captions: list[str],
                    opts: dict[str, torch.optim.Optimizer], progress: float = 0.0,
                    targets: Targets | None = None, accumulate: int = 1,
-                   sync: GradientSync = no_sync) -> dict[str, float]:
+                   sync: GradientSync = no_sync, ddp: nn.Module | None = None) -> dict[str, float]:
         """One optimisation step on a batch; progress in [0, 1] is how far the run is (for
         schedules); targets are the clips' label targets when the data has labels. Returns the
         losses to log.
 
         accumulate > 1 runs the batch as that many micro-batches and sums their gradients
         before the one optimizer step: the same update (up to float rounding) in less memory.
-        sync averages the summed gradients across ranks before the clip, so that under torchrun
-        the clip acts on the global batch's gradient, as in a single process."""
+        Under torchrun the clip acts on the global batch's gradient, as in a single process:
+        `ddp` (this system inside torch's DistributedDataParallel) averages the gradients during
+        the last micro-batch's backward pass, overlapped with it; without it, `sync` averages
+        them after the backward passes. Either way before the clip."""
         opt = opts["all"]
         opt.zero_grad(set_to_none=True)
         logs: dict[str, float] = {}
-        for v, c, tg in micro_batches(video, captions, targets, accumulate):
+        parts = list(micro_batches(video, captions, targets, accumulate))
+        for i, (v, c, tg) in enumerate(parts):
             share = len(v) / len(video)  # weights make the sum the whole batch's mean loss
-            loss, terms = self.losses(v, c, progress, tg)
-            (share * loss).backward()
+            quiet = ddp is not None and i < len(parts) - 1  # all-reduce once, on the last part
+            with ddp.no_sync() if quiet else contextlib.nullcontext():
+                loss, terms = (self if ddp is None else ddp)(v, c, progress, tg)
+                (share * loss).backward()
             for k, x in terms.items():
                 logs[k] = logs.get(k, 0.0) + share * float(x.detach())
         sync(self.parameters())

@@ -104,8 +104,9 @@ class SeedGAN(System):
             return self.bce(prob.float(), target)
 
     def train_step(self, video, captions, opts, progress: float = 0.0, targets=None, accumulate=1,
-                   sync=no_sync):
-        # accumulate is always 1 here: two optimizers stepping in turn (train.py refuses more).
+                   sync=no_sync, ddp=None):
+        # accumulate is always 1 here, and ddp None: two optimizers stepping in turn (train.py
+        # refuses accumulation and averages gradients through sync).
         losses = self.adversarial_step(video, captions, opts, sync)
         return {k: v.item() for k, v in losses.items()}
 
