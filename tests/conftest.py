@@ -16,6 +16,18 @@ SMALL = {"latent-flow": dict(model="latent-flow", overrides=TINY),
          "seed-cgan": dict(model="seed-cgan", preset="seed", world="seed", overrides={})}
 
 
+def small_model(name: str):
+    """(world, untrained model) for a registered model at its SMALL size, shaped by its world."""
+    from tinyt2v.models import build_model, model_config
+    from tinyt2v.text import Vocab, training_words
+    from tinyt2v.train import shaped_by
+
+    kw = SMALL[name]
+    world = get_world(kw.get("world", "default"))
+    cfg = model_config(name, kw.get("preset", "tiny"), **shaped_by(world, name), **kw["overrides"])
+    return world, build_model(name, cfg, Vocab(training_words(world)))
+
+
 @pytest.fixture(scope="session")
 def world():
     return get_world("default")

@@ -6,24 +6,16 @@ import pytest
 import torch
 import torch.fx.experimental._config as fx_config
 
-from conftest import SMALL
+from conftest import small_model
 from tinyt2v.devices import resolve_device
 from tinyt2v.io import to_tensor
-from tinyt2v.models import MODELS, build_model, model_config
+from tinyt2v.models import MODELS
 from tinyt2v.pipeline import Pipeline
-from tinyt2v.text import Vocab, training_words
-from tinyt2v.train import shaped_by, targets_of
-from tinyt2v.world import clip_batch, get_world
+from tinyt2v.train import targets_of
+from tinyt2v.world import clip_batch
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is visible")
-
-
-def small_model(name):
-    kw = SMALL[name]
-    world = get_world(kw.get("world", "default"))
-    cfg = model_config(name, kw.get("preset", "tiny"), **shaped_by(world, name), **kw["overrides"])
-    return world, cfg, build_model(name, cfg, Vocab(training_words(world)))
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -31,7 +23,8 @@ def small_model(name):
 def test_every_tensor_a_model_makes_is_on_its_parameters_device(name):
     """On the meta device a tensor made on the CPU by mistake (a factory call without device=)
     meets a meta tensor and raises, as it would meet a CUDA one on a GPU."""
-    world, cfg, model = small_model(name)
+    world, model = small_model(name)
+    cfg = model.cfg
     model.to("meta")
     batch = clip_batch(world, "train", 4, seed=0)
     video = to_tensor(batch.video).to("meta")
@@ -51,7 +44,8 @@ def test_every_tensor_a_model_makes_is_on_its_parameters_device(name):
 @pytest.mark.parametrize("name", list(MODELS))
 @pytest.mark.parametrize("amp", [False, True])
 def test_every_model_trains_and_samples_on_cuda(name, amp):
-    world, cfg, model = small_model(name)
+    world, model = small_model(name)
+    cfg = model.cfg
     model.to("cuda").train()
     batch = clip_batch(world, "train", 4, seed=0)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp)

@@ -7,24 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SMALL
+from conftest import SMALL, small_model
 from tinyt2v.io import to_tensor
-from tinyt2v.models import MODELS, build_model, model_config
+from tinyt2v.models import MODELS
 from tinyt2v.pipeline import Pipeline
-from tinyt2v.text import Vocab, training_words
-from tinyt2v.train import TrainConfig, shaped_by, targets_of, train
-from tinyt2v.world import clip_batch, get_world
+from tinyt2v.train import TrainConfig, targets_of, train
+from tinyt2v.world import clip_batch
 
 
 def test_every_registered_model_has_a_small_config_for_these_tests():
     assert set(SMALL) == set(MODELS)
-
-
-def small_model(name):
-    kw = SMALL[name]
-    world = get_world(kw.get("world", "default"))
-    cfg = model_config(name, kw.get("preset", "tiny"), **shaped_by(world, name), **kw["overrides"])
-    return world, build_model(name, cfg, Vocab(training_words(world)))
 
 
 @pytest.mark.parametrize("name", list(MODELS))

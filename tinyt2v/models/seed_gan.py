@@ -10,6 +10,8 @@ error, not a KeyError.
 """
 from __future__ import annotations
 
+import contextlib
+
 from dataclasses import dataclass
 
 import torch
@@ -97,10 +99,9 @@ class SeedGAN(System):
     def criterion(self, prob: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         # The tutorial's D ends in a sigmoid and BCE on its probability, which autocast refuses
         # in bf16 (log of a rounded probability): the loss is taken in float32.
-        kind = prob.device.type
-        if not torch.amp.is_autocast_available(kind):  # e.g. the meta device of the tests
-            return self.bce(prob.float(), target)
-        with torch.autocast(kind, enabled=False):
+        kind = prob.device.type  # the meta device of the tests has no autocast to turn off
+        with (torch.autocast(kind, enabled=False) if torch.amp.is_autocast_available(kind)
+              else contextlib.nullcontext()):
             return self.bce(prob.float(), target)
 
     def train_step(self, video, captions, opts, progress: float = 0.0, targets=None, accumulate=1,
