@@ -10,8 +10,8 @@ from conftest import degrade
 import tinyt2v.judge
 from tinyt2v.io import read_video, write_video
 from tinyt2v.judge import describe_verdict, judge_prompt, read_clip, score
-from tinyt2v.judge.definitions import SIZE_SPLITS
-from tinyt2v.judge.read import classify_size
+from tinyt2v.judge.definitions import COLOR_NAMES, SIZE_SPLITS
+from tinyt2v.judge.read import classify_color, classify_size
 from tinyt2v.world import COLORS, MOTIONS, SHAPES, SIZES, clip_batch, get_world
 from tinyt2v.world.attributes import DIRECTIONS
 
@@ -133,9 +133,24 @@ def test_judge_does_not_follow_a_change_to_the_worlds_palette(monkeypatch):
     assert read_clip(clip_of("square", "red", "large", "still")).color == "blue"
 
 
+def test_judge_has_a_name_for_every_colour_word_of_the_world():
+    assert set(COLOR_NAMES) == set(COLORS)
+
+
 @pytest.mark.parametrize("color", list(COLORS))
 def test_judge_reads_every_colour_the_world_draws(color):
     assert read_clip(clip_of("square", color, "medium", "still")).color == color
+
+
+@pytest.mark.parametrize("rgb, name", [
+    ((1.0, 0.6, 0.6), "red"),        # a pale red: the same hue, washed towards white
+    ((0.5, 0.25, 0.0), "orange"),    # a dark orange (brown) keeps its hue
+    ((0.2, 0.2, 0.9), "blue"),
+    ((0.55, 0.55, 0.55), "black"),   # a grey has no hue
+    ((0.95, 0.1, 0.2), "red"),       # hue 354 is nearer red (0) than purple (280) across 360
+])
+def test_judge_names_a_colour_by_its_hue_not_its_lightness(rgb, name):
+    assert classify_color(np.array(rgb)) == name
 
 
 @pytest.mark.parametrize("size", list(SIZES))

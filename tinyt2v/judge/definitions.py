@@ -3,25 +3,25 @@
 Written out here rather than imported from `world/attributes.py`, on purpose: the judge is the
 world's examiner, and an examiner that reads its answer key from the thing it examines passes
 whatever that thing does (with red and blue swapped in the world's palette, every world, judge
-and pipeline test still passed). The values agree with the world's today; `tests/test_judge.py`
-renders a clip of every colour, size and direction and checks that it reads back right, so a
-change on either side fails there instead of moving both sides together.
+and pipeline test still passed). Colours are hue rules, not the world's RGBs; sizes and
+directions are what the words mean. `tests/test_judge.py` renders a clip of every colour, size
+and direction and checks that it reads back right, so a change on either side fails there
+instead of moving both sides together.
 """
 from __future__ import annotations
 
-# The reference RGB of each colour name; an object reads as the name whose reference is nearest
-# its measured colour. These are the RGBs the world draws with, chosen there to be > 80 apart so
-# noise, blur and MP4 compression keep a clip nearest its own name.
-COLORS: dict[str, tuple[int, int, int]] = {
-    "red": (215, 25, 35),
-    "orange": (255, 125, 0),
-    "yellow": (235, 210, 0),
-    "green": (20, 150, 40),
-    "cyan": (0, 190, 210),
-    "blue": (30, 60, 230),
-    "purple": (140, 40, 180),
-    "black": (25, 25, 25),
+# Each chromatic colour name is its conventional hue on the colour wheel (degrees); an object
+# reads as the name whose hue is nearest its own. Hue ignores how light or washed-out a colour
+# is, so blur into the background and MP4 chroma loss move it little.
+HUES: dict[str, float] = {
+    "red": 0.0, "orange": 30.0, "yellow": 60.0, "green": 120.0,
+    "cyan": 180.0, "blue": 240.0, "purple": 280.0,
 }
+# "black" is the one achromatic name: an object whose chroma (largest minus smallest RGB
+# channel, 0..1) is below this has no hue to read. Greys read as black too.
+ACHROMATIC_BELOW = 0.25
+ACHROMATIC = "black"
+COLOR_NAMES: tuple[str, ...] = (*HUES, ACHROMATIC)
 
 # The equal-area radius (64-px-frame pixels) each size word spans, smallest first. Between two
 # ranges lies a 1-px gap no clip is drawn in; the judge splits each gap at its middle, the point

@@ -8,16 +8,17 @@ world's. Lengths are in 64-px-frame pixels whatever the clip's size.
 from __future__ import annotations
 
 import bisect
+import colorsys
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .definitions import COLORS, DIRECTIONS, SIZE_RADII, SIZE_SPLITS, STAYS_PUT_PX
+from .definitions import (ACHROMATIC, ACHROMATIC_BELOW, DIRECTIONS, HUES, SIZE_RADII,
+                          SIZE_SPLITS, STAYS_PUT_PX)
 from .track import SHAPE_HARMONICS, Track, track
 
 # Symmetry order whose angular moment identifies each non-circle shape.
 ORDER = {"diamond": 2, "triangle": 3, "square": 4, "cross": 4, "star": 5}
-_PALETTE = np.array(list(COLORS.values()), float) / 255.0
 _SIZES = tuple(SIZE_RADII)
 _HEADING = {d: np.arctan2(dy, dx) for d, (dx, dy) in DIRECTIONS.items()}  # radians, y down
 
@@ -66,7 +67,12 @@ def classify_shape(moments: np.ndarray, spread: float) -> str:
 
 
 def classify_color(rgb: np.ndarray) -> str:
-    return list(COLORS)[int(np.argmin(((_PALETTE - rgb) ** 2).sum(-1)))]
+    """The colour name of an RGB in [0, 1]: achromatic, or the nearest named hue."""
+    hue, _, _ = colorsys.rgb_to_hsv(*np.clip(rgb, 0, 1))
+    if float(np.max(rgb) - np.min(rgb)) < ACHROMATIC_BELOW:
+        return ACHROMATIC
+    around = {name: abs((hue * 360 - h + 180) % 360 - 180) for name, h in HUES.items()}
+    return min(around, key=around.get)
 
 
 def classify_size(radius64: float) -> str:
