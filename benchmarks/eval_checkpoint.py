@@ -39,7 +39,7 @@ def main():
     batched = 64 / (time.perf_counter() - t)
     train = pipe.config.get("train", {})
     rows = []
-    for split in ("test", "heldout", "paraphrase"):
+    for split in ("test", "heldout", "freeform", "paraphrase"):
         rep = evaluate(pipe, split, args.n, seed=1)
         rows.append(dict(split=split, n=rep["n"], all_correct=rep["all_correct"],
                          shape=rep["accuracy"]["shape"], color=rep["accuracy"]["color"],

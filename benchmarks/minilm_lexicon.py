@@ -13,9 +13,11 @@ import os
 import torch
 from common import save
 
-from tinyt2v.world.captions import COLOR_WORDS, MOTION_WORDS, SHAPE_WORDS, SIZE_WORDS
+from tinyt2v.world.attributes import MOTIONS
+from tinyt2v.world.captions import COLOR_WORDS, SHAPE_WORDS, SIZE_WORDS, motion_phrases
 
-TABLES = dict(shape=SHAPE_WORDS, color=COLOR_WORDS, size=SIZE_WORDS, motion=MOTION_WORDS)
+MOTION_TABLE = {m: (motion_phrases(m, "train"), motion_phrases(m, "paraphrase")) for m in MOTIONS}
+TABLES = dict(shape=SHAPE_WORDS, color=COLOR_WORDS, size=SIZE_WORDS, motion=MOTION_TABLE)
 
 
 def main():

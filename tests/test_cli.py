@@ -37,6 +37,11 @@ def test_export_then_judge_json(tmp_path):
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
     assert rep["n"] == 12 and rep["all_correct"] == 1.0
+    # The README's own manifest.csv layout (path,text,...) is judged from its captions
+    (tmp_path / "manifest.jsonl").unlink()
+    r = run("judge", str(tmp_path), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["n"] == 12 and json.loads(r.stdout)["all_correct"] == 1.0
 
 
 def test_bad_input_is_one_clear_line_and_exit_2(tmp_path):

@@ -1,6 +1,8 @@
 """Real video + caption datasets: folders with sidecar captions and CSV/JSONL manifests,
 decoded with PyAV, resized and cropped, bad files skipped and counted."""
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import av
@@ -156,3 +158,10 @@ def test_training_on_real_clips_reports_skips_in_metrics(dataset, tmp_path, caps
 
     captions = [i.text for i in list_items(dataset[0]).items]
     assert config["vocab"] == sorted({w for c in captions for w in words(c)})  # from the data
+    # The world judge speaks only for world checkpoints: no verdict on generate, no fake 0% on eval.
+    run = lambda *a: subprocess.run([sys.executable, "-m", "tinyt2v", *a, "--checkpoint", str(ck)],  # noqa: E731
+                                    capture_output=True, text=True)
+    r = run("generate", captions[0], "-o", str(tmp_path / "v.gif"))
+    assert r.returncode == 0 and "the judge sees" not in r.stdout, r.stdout + r.stderr
+    r = run("eval", "-n", "4")
+    assert r.returncode == 2 and "trained on videos:" in r.stderr, r.stderr

@@ -22,14 +22,19 @@ def pipe():
     return Pipeline.from_pretrained()
 
 
-def test_examples_show_seen_heldout_and_paraphrased_prompts(pipe):
+def test_examples_show_seen_heldout_and_paraphrased_prompts_the_model_gets_right(pipe):
+    from tinyt2v.judge import judge_prompt
     from tinyt2v.text.vocab import training_words, words
     from tinyt2v.world import parse_prompt
     from tinyt2v.world.splits import combos
 
     known, held = set(training_words(pipe.world)), set(combos(pipe.world, "heldout"))
     kinds = set()
-    for prompt in example_prompts(pipe):
+    examples, all_right = example_prompts(pipe)
+    assert all_right
+    for prompt in examples:
+        video = pipe(prompt, seed=0)
+        assert judge_prompt(video.frames, prompt, video.understood.text)[1], prompt
         a = parse_prompt(prompt)
         combo = (a["shape"], a["color"], a["size"], a["motion"])
         kinds.add("paraphrase" if not set(words(prompt)) <= known

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+from PIL import Image
 import pytest
 import torch
 
@@ -37,6 +38,10 @@ def test_training_writes_checkpoint_samples_curve_and_metrics(tmp_path):
     config = json.loads((ck / "config.json").read_text())
     assert config["model"] == "latent-flow" and config["train"]["steps"] == 4
     assert config["train"]["cpu_seconds"] > 0 and "vocab" in config
+    from tinyt2v.visuals import CAPTION_PX
+    grid = np.asarray(Image.open(run / "samples" / "step_000004.png"))
+    caption_line = grid[:CAPTION_PX]
+    assert (caption_line == 255).all(-1).any()  # each row is under its caption, in white
 
 
 def test_tensorboard_logs_the_same_scalars_and_samples(tmp_path):
@@ -123,6 +128,7 @@ def test_cli_train_resume_generate_mp4_eval_json(tmp_path):
     r = cli("train", "--model", "seed-cgan", "--preset", "seed", "--world", "seed", "--steps", "2",
             "--out", str(run), "--batch-size", "4", "--sample-every", "1", "--ckpt-every", "1")
     assert r.returncode == 0, r.stderr
+    assert "train seed-cgan: 50%  step 1" in r.stderr  # a log (no terminal) still shows progress
     r = cli("train", "--model", "seed-cgan", "--preset", "seed", "--world", "seed", "--steps", "3",
             "--out", str(run), "--batch-size", "4", "--resume")
     assert r.returncode == 0, r.stderr

@@ -6,10 +6,32 @@ import numpy as np
 import pytest
 import torch
 
-from tinyt2v.world import (COLORS, MOTIONS, SHAPES, SIZES, PromptError, clips, combos, clip_batch,
-                           get_world, heldout_pairs, parse_prompt)
-from tinyt2v.world.captions import TEMPLATES
+from tinyt2v.world import (
+    COLORS,
+    MOTIONS,
+    SHAPES,
+    SIZES,
+    PromptError,
+    clip_batch,
+    clips,
+    combos,
+    get_world,
+    heldout_pairs,
+    parse_prompt,
+)
+from tinyt2v.world.captions import (
+    COLOR_WORDS,
+    FRAMES,
+    FUNCTION_WORDS,
+    OBJECTS,
+    SHAPE_WORDS,
+    SIZE_WORDS,
+    SPEED_WORDS,
+    motion_phrases,
+    vocabulary,
+)
 from tinyt2v.world.export import export
+from tinyt2v.world.splits import SPLITS
 
 
 def test_world_has_the_promised_variety():
@@ -146,7 +168,7 @@ def test_seed_preset_is_the_tutorials_world_drawn_every_frame():
     assert set(held.captions) == {"circle moving up-right"}
 
 
-@pytest.mark.parametrize("split", ["train", "test", "heldout", "paraphrase"])
+@pytest.mark.parametrize("split", SPLITS)
 def test_every_caption_parses_back_to_its_label(world, split):
     b = clip_batch(world, split, 300, seed=2)
     for caption, label in zip(b.captions, b.labels):
@@ -169,6 +191,19 @@ def test_parse_prompt_names_the_words_it_does_not_know():
         parse_prompt("a circle and a square")
 
 
+@pytest.mark.parametrize("prompt, motion", [
+    ("a star travelling downwards", "down"),
+    ("a box heading down and to the left", "down_left"),
+    ("the cross moves toward the top left corner", "up_left"),
+    ("a disc that moves diagonally down-right", "down_right"),
+    ("a triangle floating to the left", "left"),
+    ("a red square heading northeast", "up_right"),
+    ("a blue circle going in a downward direction", "down"),
+])
+def test_parse_reads_directions_however_they_are_phrased(prompt, motion):
+    assert parse_prompt(prompt)["motion"] == motion
+
+
 def test_heldout_pairs_are_never_in_train_and_include_the_tutorials_test(world):
     sm, cs = heldout_pairs(world)
     assert ("circle", "up_right") in sm
@@ -183,29 +218,29 @@ def test_heldout_pairs_are_never_in_train_and_include_the_tutorials_test(world):
     assert {m for *_, m in train} == set(world.motions)
 
 
-def _grammar(style):
-    """A regex matching exactly the captions one style of the grammar can produce."""
-    from tinyt2v.world.captions import (COLOR_WORDS, MOTION_WORDS, SHAPE_WORDS, SIZE_WORDS,
-                                        SPEED_WORDS, STYLES)
-    k = STYLES.index(style)
-    alt = lambda table: "(?:" + "|".join(re.escape(w) for v in table.values() for w in v[k]) + ")"  # noqa: E731
-    speed = alt({n: v for n, v in SPEED_WORDS.items() if v[k]})
-    fields = dict(shape=alt(SHAPE_WORDS), color=alt(COLOR_WORDS), size=alt(SIZE_WORDS),
-                  motion=alt(MOTION_WORDS) + f"(?: {speed})?")
-    def pattern(template):
-        parts = re.split(r"\{(\w+)\}", template)  # literal, field, literal, ...
-        return "".join(fields[p] if i % 2 else re.sub(r"(?<![a-z])a\\ ", r"an?\\ ", re.escape(p))
-                       for i, p in enumerate(parts))
-    templates = [pattern(t) for t in TEMPLATES[style]]
-    return re.compile("^(?:" + "|".join(templates) + ")$")
+def test_every_paraphrase_wording_has_a_content_word_training_never_says():
+    unseen = vocabulary("paraphrase") - vocabulary("train") - FUNCTION_WORDS
+    tables = (SHAPE_WORDS, COLOR_WORDS, SIZE_WORDS, SPEED_WORDS)
+    phrases = [p for t in tables for _, para in t.values() for p in para]
+    phrases += [p for m in MOTIONS for p in motion_phrases(m, "paraphrase")]
+    phrases += [re.sub(r"\{\w+\}", " ", f) for f in FRAMES["paraphrase"]]
+    for phrase in phrases:
+        assert set(re.findall(r"[a-z]+", phrase)) & unseen, phrase
 
 
-def test_paraphrase_captions_use_only_paraphrase_templates_and_words(world):
-    train, para = _grammar("train"), _grammar("paraphrase")
-    for caption in clip_batch(world, "paraphrase", 300, seed=4).captions:
-        assert para.match(caption) and not train.match(caption), caption
-    for caption in clip_batch(world, "train", 300, seed=4).captions:
-        assert train.match(caption) and not para.match(caption), caption
+def test_freeform_says_only_training_words_in_frames_training_never_uses(world):
+    assert vocabulary("freeform") <= vocabulary("train")
+    assert not set(FRAMES["freeform"]) & set(FRAMES["train"])
+    assert not set(OBJECTS["freeform"]) & set(OBJECTS["train"])
+    train = {c.lower().rstrip(".") for c in clip_batch(world, "train", 2000, seed=4).captions}
+    freeform = [c.lower().rstrip(".") for c in clip_batch(world, "freeform", 300, seed=4).captions]
+    assert not train & set(freeform)
+
+
+def test_training_captions_vary_their_wording(world):
+    captions = clip_batch(world, "train", 1000, seed=5).captions
+    assert len(set(captions)) > 950
+    assert len({c.split()[-1] for c in captions}) > 40  # many endings: verbs, directions, adverbs
 
 
 def test_export_writes_clips_and_both_manifests(tmp_path, world):

@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -17,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .models import MODELS
 from .train import TrainConfig
+from .world.splits import SPLITS
 
 # click's UsageError, from whichever click this typer uses (recent typers vendor their own)
 _ClickUsageError = typer.BadParameter.__mro__[1]
@@ -73,6 +75,9 @@ def friendly(fn):
     return wrapper
 
 
+LOG_LINE_SECONDS = 30  # without a terminal, training prints a progress line this often
+
+
 def progress_bar() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeRemainingColumn(), console=err, transient=True, disable=_no_bar())
@@ -88,7 +93,7 @@ def _no_bar() -> bool:
 @friendly
 def data_export(
     out_dir: Path = typer.Option(..., "--out", help="Folder to write clips and manifests into."),
-    split: str = typer.Option("train", help="train | test | heldout | paraphrase"),
+    split: str = typer.Option("train", help=" | ".join(SPLITS)),
     n: int = typer.Option(100, "-n", "--n", help="Number of clips."),
     seed: int = typer.Option(0, help="Random stream seed: same seed, same bytes."),
     fmt: str = typer.Option("mp4", "--format", help="mp4 | gif | png (png = video_i/frame_k.png + prompt.txt)"),
@@ -130,21 +135,28 @@ def judge_cmd(
     path: Path = typer.Argument(..., help="A video file (.mp4/.gif/frame folder) or a folder with manifest.jsonl."),
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON report."),
 ):
-    """Read clips with the judge. On a manifest folder: accuracy per attribute, all-correct
-    accuracy, confusion matrices and temporal consistency."""
+    """Read clips with the judge. On a folder with manifest.jsonl (labels) or manifest.csv
+    (captions the world grammar reads): accuracy per attribute, all-correct accuracy, confusion
+    matrices and temporal consistency."""
     from .io import read_video
-    from .judge import format_report, read_clip, read_manifest, score
+    from .judge import format_report, read_caption_manifest, read_clip, read_manifest, score
 
     if not path.exists():
         raise UsageError(f"{path} does not exist")
-    if not (path / "manifest.jsonl").exists():
+    if (path / "manifest.jsonl").exists():
+        rows = read_manifest(path)
+    elif (path / "manifest.csv").exists():
+        rows = [dict(r["label"], path=r["path"]) for r in read_caption_manifest(path) if r["label"]]
+        if not rows:
+            raise UsageError(f"no caption in {path / 'manifest.csv'} is in the world's grammar, so "
+                             "the judge has nothing to compare with; judge one clip by its path")
+    else:
         reading = read_clip(read_video(path))
         if as_json:
             print(json.dumps(reading.as_dict(), indent=2))
         else:
             out.print(f"the judge sees: {reading.describe()}")
         return
-    rows = read_manifest(path)
     pairs = []
     with progress_bar() as bar:
         task = bar.add_task("judging", total=len(rows))
@@ -215,8 +227,7 @@ def train_cmd(
         # the bar follows whichever budget was given, in its own unit
         total = steps if steps is not None else (minutes or cpu_minutes) * 60
         task = bar.add_task(f"train {model}", total=total, info="")
-        t0 = [None, None]
-        import time
+        t0 = [None, None, 0.0]  # first step's time and number; last log line's time
 
         def on_step(step, logs):
             now = time.time()
@@ -227,6 +238,9 @@ def train_cmd(
             done = (step if steps is not None else now - start if minutes is not None
                     else time.process_time() - cpu_start)
             bar.update(task, completed=done, info=info)
+            if bar.disable and now - t0[2] >= LOG_LINE_SECONDS:  # a log file: one line now and then
+                t0[2] = now
+                err.print(f"train {model}: {100 * done / total:.0f}%  {info}", soft_wrap=True)
         start, cpu_start = time.time(), time.process_time()
         try:
             folder = train(cfg, on_step)
@@ -278,9 +292,8 @@ def generate_cmd(
     if not output.parent.is_dir():
         raise UsageError(f"output folder {output.parent} does not exist")
     pipe = _pipeline(checkpoint, device)
-    ignored = pipe.check(prompt, frames, guidance, seed, temperature)
-    if ignored:
-        err.print(f"warning: words this model never saw are ignored: {', '.join(ignored)}")
+    pipe.check(prompt, frames, guidance, seed, temperature)
+    err.print(escape(pipe.understand(prompt).describe()))
     written, clips = [], []
     for k in range(n):
         with warnings.catch_warnings():
@@ -298,14 +311,15 @@ def generate_cmd(
     from .judge import describe_verdict, judge_prompt
 
     out.print("\n".join(f"wrote {p}" for p in written))
-    out.print(describe_verdict(*judge_prompt(clips[0], prompt)))
+    if pipe.on_world:
+        out.print(describe_verdict(*judge_prompt(clips[0], prompt, pipe.understand(prompt).text)))
 
 
 @app.command("eval")
 @friendly
 def eval_cmd(
     checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (default: the shipped one)."),
-    split: str = typer.Option("test", help="train | test | heldout | paraphrase"),
+    split: str = typer.Option("test", help=" | ".join(SPLITS)),
     n: int = typer.Option(200, "-n", "--n", help="Clips (one per prompt of the split)."),
     seed: int = typer.Option(0, help="Seed of the prompts and of the sampling noise."),
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON report."),
@@ -318,6 +332,10 @@ def eval_cmd(
     if n < 1:
         raise UsageError(f"-n must be at least 1, got {n}")
     pipe = _pipeline(checkpoint, device)
+    if not pipe.on_world:
+        raise UsageError(f"this checkpoint was trained on {pipe.trained_on}, not the world: the "
+                         "judge scores world clips only; its held-out clips and sample grids are "
+                         "in its run folder")
     with progress_bar() as bar:
         task = bar.add_task(f"eval {split}", total=n)
         report = evaluate(pipe, split, n, seed, progress=lambda k: bar.advance(task, k))

@@ -22,7 +22,7 @@ def evaluate(pipe: Pipeline, split: str, n: int, seed: int = 0, batch_size: int 
         refused = {}
         for k, caption in enumerate(batch.captions):
             try:
-                pipe.system.check_prompt(caption)
+                pipe.system.check_prompt(pipe.understand(caption).text)
             except ValueError as e:
                 refused[k] = Reading(False, why=f"prompt refused: {e}")
         ok = [k for k in range(len(batch)) if k not in refused]

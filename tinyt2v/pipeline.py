@@ -23,12 +23,16 @@ from .devices import resolve_device
 from .io import to_uint8, write_video
 from .models import build_model, config_from_dict
 from .text import Vocab
-from .world import WorldConfig
+from .text.understand import STOPWORDS, Understanding, names_several_objects, understand
+from .text.vocab import words
+from .world import PromptError, WorldConfig, parse_prompt
+from .world.captions import FUNCTION_WORDS
 
 DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default"
 MAX_PROMPT_CHARS = 300
 MAX_FRAMES = 64
 MAX_SEED = 2 ** 63 - 1
+SEVERAL = tuple(f"the prompt names two {a}" for a in ("shapes", "colors", "sizes"))
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Video:
     frames: np.ndarray
     prompt: str
     fps: int = 8
+    understood: Understanding | None = None  # how the model read the prompt
 
     def save(self, path: str | Path) -> Path:
         return write_video(path, self.frames, self.fps)
@@ -49,6 +54,10 @@ class Pipeline:
         self.config = config
         self.source = source
         self.world = WorldConfig.from_dict(config["world"])
+        # the words the model's encoder knows; none for a sentence encoder, which reads any text
+        sentence = config["model_config"].get("text") == "minilm"
+        self.known = set() if sentence else set(config.get("vocab") or [])
+        self.lexicon = "both"  # which lexicon resources map unseen words (text/understand.py)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str | torch.device = "cpu") -> "Pipeline":
@@ -75,6 +84,16 @@ class Pipeline:
         return next(self.system.parameters()).device
 
     @property
+    def on_world(self) -> bool:
+        """Trained on the procedural world (its prompts and judge apply), not on real videos."""
+        return self.trained_on == "world"
+
+    @property
+    def trained_on(self) -> str:
+        """"world", or "videos:PATH" for a checkpoint trained on real clips."""
+        return self.config.get("train", {}).get("data") or "world"
+
+    @property
     def frames(self) -> int:
         return self.system.cfg.frames
 
@@ -97,7 +116,34 @@ class Pipeline:
             raise ValueError(f"temperature must be a number from 0 to 2, got {temperature!r}")
         if not (isinstance(seed, (int, np.integer)) and 0 <= seed <= MAX_SEED):
             raise ValueError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
-        return self.system.check_prompt(prompt)
+        u = self.understand(prompt)
+        if not u.text.strip():
+            raise ValueError("no word of the prompt is known to this model; it knows words "
+                             f"such as: {', '.join(self.example_words())}")
+        if names_several_objects(u):
+            raise ValueError(f"this model draws one object per clip, and the prompt {u.several}; "
+                             "ask for one object, e.g. 'a red circle moving left'")
+        self.system.check_prompt(u.text)
+        return u.dropped
+
+    def example_words(self, n: int = 12) -> list[str]:
+        """Words of this checkpoint's own training captions, grammar words left out."""
+        content = [w for w in sorted(self.known) if w not in FUNCTION_WORDS | STOPWORDS]
+        return content[:: max(1, len(content) // n)][:n]
+
+    def understand(self, prompt: str) -> Understanding:
+        """How the model reads `prompt`: words kept, mapped to known words, or dropped; for a
+        world model also the attributes the world grammar reads from what was kept."""
+        if not self.known:
+            return Understanding(prompt, [(w, w, "known") for w in words(prompt)])
+        u = understand(prompt, self.known, FUNCTION_WORDS | STOPWORDS, self.lexicon)
+        if self.on_world:
+            try:
+                u.attributes = parse_prompt(u.text)
+            except PromptError as e:  # two shapes, colours or sizes: two objects
+                if str(e).startswith(SEVERAL):
+                    u.several = str(e).removeprefix("the prompt ")
+        return u
 
     @torch.no_grad()
     def generate(self, prompts: list[str], seed: int = 0, frames: int | None = None,
@@ -106,7 +152,8 @@ class Pipeline:
         starting noise of the flow models (None: the model's own, 0.6 for sprite-flow): lower
         gives fewer clips that stray from the prompt and less variety; 0 one clip per prompt."""
         g = torch.Generator().manual_seed(int(seed))
-        return to_uint8(self.system.generate(list(prompts), g, frames, guidance, temperature))
+        texts = [self.understand(p).text for p in prompts]
+        return to_uint8(self.system.generate(texts, g, frames, guidance, temperature))
 
     def __call__(self, prompt: str, seed: int = 0, frames: int | None = None,
                  guidance: float | None = None, temperature: float | None = None) -> Video:
@@ -114,4 +161,5 @@ class Pipeline:
         if ignored:
             warnings.warn(f"words this model never saw are ignored: {', '.join(ignored)}",
                           stacklevel=2)
-        return Video(self.generate([prompt], seed, frames, guidance, temperature)[0], prompt)
+        clip = self.generate([prompt], seed, frames, guidance, temperature)[0]
+        return Video(clip, prompt, understood=self.understand(prompt))

@@ -259,7 +259,7 @@ def write_samples(out: Path, state: TrainState, prompts: list[str], board) -> No
     videos = to_uint8(model.generate(prompts, torch.Generator().manual_seed(0)))
     model.train()
     torch.set_rng_state(rng)
-    save_samples(out / "samples", f"step_{state.step:06d}", videos)
+    save_samples(out / "samples", f"step_{state.step:06d}", videos, captions=prompts)
     if board:
         board.add_image("samples", frame_grid(videos), state.step, dataformats="HWC")
 

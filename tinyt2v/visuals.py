@@ -37,9 +37,28 @@ def save_png(path: str | Path, image: np.ndarray) -> None:
         Image.fromarray(image).save(tmp, format="PNG")
 
 
-def save_samples(folder: Path, stem: str, videos: np.ndarray, fps: int = 8) -> None:
-    """PNG frame grid and animated GIF of the same clips."""
-    save_png(folder / f"{stem}.png", frame_grid(videos))
+CAPTION_PX = 14  # height of the caption line above each row of a sample grid
+
+
+def captioned_grid(videos: np.ndarray, captions: list[str], gap: int = 2) -> np.ndarray:
+    """frame_grid with each clip's caption written above its row."""
+    h = videos.shape[2]
+    grid = frame_grid(videos, gap)
+    rows = [grid[i * (h + gap):i * (h + gap) + h] for i in range(len(videos))]
+    img = Image.new("RGB", (grid.shape[1], len(rows) * (h + CAPTION_PX + gap)), (128, 128, 128))
+    draw = ImageDraw.Draw(img)
+    for i, (row, caption) in enumerate(zip(rows, captions)):
+        top = i * (h + CAPTION_PX + gap)
+        draw.text((2, top + 1), caption, fill="white")
+        img.paste(Image.fromarray(row), (0, top + CAPTION_PX))
+    return np.asarray(img)
+
+
+def save_samples(folder: Path, stem: str, videos: np.ndarray, fps: int = 8,
+                 captions: list[str] | None = None) -> None:
+    """PNG frame grid (each row under its caption, when given) and animated GIF of the clips."""
+    grid = captioned_grid(videos, captions) if captions else frame_grid(videos)
+    save_png(folder / f"{stem}.png", grid)
     write_video(folder / f"{stem}.gif", tile(videos), fps)
 
 

@@ -2,6 +2,7 @@
 temporal consistency, as one JSON-ready report. Also reads a `tinyt2v data export` folder."""
 from __future__ import annotations
 
+import csv
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Iterable
 
 import numpy as np
 
+from ..world import PromptError, parse_prompt
 from .read import Reading
 
 ATTRIBUTES = ("shape", "color", "size", "motion")
@@ -82,6 +84,26 @@ def read_manifest(folder: str | Path) -> list[dict]:
             raise ValueError(f"{manifest} line {i}: not a JSON object with a 'path' ({e})") from e
         rows.append(row)
     return rows
+
+
+def read_caption_manifest(folder: str | Path) -> list[dict]:
+    """Rows of FOLDER/manifest.csv (`path,text,...`, the layout `--data videos:` trains on), with
+    `path` made absolute and the label the world grammar reads from the caption (shape, colour,
+    size, motion), or `label: None` for a caption outside it."""
+    folder = Path(folder)
+    manifest = folder / "manifest.csv"
+    with manifest.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or not {"path", "text"} <= set(rows[0]):
+        raise ValueError(f"{manifest}: needs a header with path and text")
+    out = []
+    for row in rows:
+        try:
+            label = parse_prompt(row["text"])
+        except PromptError:
+            label = None
+        out.append(dict(path=str(folder / row["path"]), caption=row["text"], label=label))
+    return out
 
 
 def format_report(report: dict) -> str:

@@ -29,8 +29,8 @@ def check_words(text_encoder: nn.Module, caption: str) -> list[str]:
     if vocab is None:  # a sentence encoder reads any text
         return []
     if not any(w in vocab.stoi for w in words(caption)):
-        raise ValueError("no word of the prompt is known to this model; it was trained on "
-                         "English prompts like 'a small red circle moving up-right'")
+        raise ValueError("no word of the prompt is known to this model; it knows words such as: "
+                         + ", ".join(vocab.itos[2:14]))
     return vocab.unknown(caption)
 
 

@@ -29,7 +29,7 @@ class FlowPriorConfig:
     width: int = 64
     prior_width: int = 384    # the velocity MLP's width ...
     prior_depth: int = 4      # ... and number of residual blocks
-    text: str = "gru"         # gru | mean | bag | minilm (tinyt2v.text)
+    text: str = "gru"         # gru | subword | mean | bag | minilm (tinyt2v.text)
     text_dim: int = 128
     lr: float = 2e-3
     batch_size: int = 32

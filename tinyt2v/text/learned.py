@@ -14,16 +14,19 @@ from .vocab import UNK_ID, Vocab
 class GRUTextEncoder(nn.Module):
     """captions -> (B, dim)."""
 
-    def __init__(self, vocab: Vocab, dim: int = 128, embed: int = 64):
+    def __init__(self, vocab: Vocab, dim: int = 128, embed: int = 64, n_tokens: int | None = None):
         super().__init__()
         self.vocab = vocab
         self.dim = dim
-        self.embed = nn.Embedding(len(vocab), embed, padding_idx=0)
+        self.embed = nn.Embedding(n_tokens or len(vocab), embed, padding_idx=0)
         self.gru = nn.GRU(embed, dim // 2, batch_first=True, bidirectional=True)
         self.out = nn.Linear(2 * dim, dim)
 
+    def token_ids(self, caption: str) -> list[int]:
+        return self.vocab.encode(caption)
+
     def forward(self, captions: list[str]) -> torch.Tensor:
-        ids = [self.vocab.encode(c) or [UNK_ID] for c in captions]
+        ids = [self.token_ids(c) or [UNK_ID] for c in captions]
         n = max(len(i) for i in ids)
         dev = self.embed.weight.device
         tokens = torch.tensor([i + [0] * (n - len(i)) for i in ids], device=dev)  # (B, L)

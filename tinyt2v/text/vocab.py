@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import re
-import string
 
-from ..world.captions import (COLOR_WORDS, MOTION_WORDS, SHAPE_WORDS, SIZE_WORDS, SPEED_WORDS,
-                              TEMPLATES)
+from ..world.captions import vocabulary
 from ..world.config import WorldConfig
 
 PAD, UNK = "<pad>", "<unk>"
@@ -22,20 +20,8 @@ def training_words(world: WorldConfig) -> list[str]:
     if world.prompts:
         found = {w for p, _ in world.prompts for w in words(p)}
     else:
-        found = set()
-        for t in TEMPLATES["train"]:
-            found |= set(words(string.Formatter().vformat(t, (), _Blank())))
-        found |= {"an"}
-        for table in (SHAPE_WORDS, COLOR_WORDS, SIZE_WORDS, MOTION_WORDS, SPEED_WORDS):
-            for train_words, _ in table.values():
-                for phrase in train_words:
-                    found |= set(words(phrase))
+        found = set(vocabulary("train"))
     return sorted(found)
-
-
-class _Blank(dict):
-    def __getitem__(self, key):
-        return ""
 
 
 class Vocab:

@@ -132,11 +132,11 @@ def layout_block(world: WorldConfig, split: str, seed: int, block: int) -> Layou
         background = np.clip(background + noise, 0, 255).astype(np.uint8)
     rgb = np.array([COLORS[c] for c in color], np.uint8)
 
-    if world.prompts and split != "paraphrase":
+    if world.prompts and split not in ("freeform", "paraphrase"):
         table = world.heldout_prompts if split == "heldout" else world.prompts
         captions = [table[i][0] for i in pick]
     else:
-        style = "paraphrase" if split == "paraphrase" else "train"
+        style = split if split in ("freeform", "paraphrase") else "train"
         captions = [make_caption(rng, r[0], r[1], r[2], r[3], s, style) for r, s in zip(rows, speed)]
     labels = [dict(shape=r[0], color=r[1], size=r[2], motion=r[3], speed=s,
                    start_x=round(float(st[0]), 2), start_y=round(float(st[1]), 2),

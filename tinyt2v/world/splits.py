@@ -4,6 +4,8 @@
 - test:       the same combinations, new clips (another random stream)
 - heldout:    clips whose (shape, motion) or (colour, shape) pair is never in train,
               "circle moving up-right" (the tutorial's own test) among them
+- freeform:   train combinations, worded with training words in frames and orders training
+              never uses
 - paraphrase: train combinations, worded only with paraphrase templates and synonyms
 The held-out pairs are drawn once with a fixed seed, so every checkout agrees on them.
 """
@@ -17,7 +19,7 @@ import numpy as np
 from .attributes import valid_combo
 from .config import WorldConfig
 
-SPLITS = ("train", "test", "heldout", "paraphrase")
+SPLITS = ("train", "test", "heldout", "freeform", "paraphrase")
 HELDOUT_SEED = 20241
 ALWAYS_HELDOUT = (("circle", "up_right"),)
 
