@@ -26,7 +26,8 @@ def one(seed: int, text: str) -> dict:
 
     from tinyt2v.world import get_world
 
-    world = replace(get_world("default"), name="overfit", shapes=("circle",), colors=("red", "blue"),
+    world = replace(get_world("default"), name="overfit", captions="plain",
+                    shapes=("circle",), colors=("red", "blue"),
                     sizes=("large",), motions=("up", "down", "left", "right"), speeds=("fast",),
                     heldout_fraction=0.0)
     torch.set_num_threads(1)

@@ -50,7 +50,9 @@ def test_generate_returns_mp4_gif_and_a_tick_when_the_clip_matches(pipe, tmp_pat
     mp4, gif, text = Generator(pipe, str(tmp_path))(prompt, 0, 2.0, 8)
     assert Path(mp4).name == "clip.mp4" and read_video(mp4).shape == (8, 64, 64, 3)
     assert Path(gif).name == "clip.gif" and read_video(gif).shape == (8, 64, 64, 3)
-    assert text == "✔ the judge sees: medium red square right (matches the prompt)"
+    verdict, _, understood = text.splitlines()
+    assert verdict == "✔ the judge sees: medium red square right (matches the prompt)"
+    assert understood == "understood: square · red · medium · right"
 
 
 class DrawsAnotherPrompt:
@@ -65,15 +67,25 @@ class DrawsAnotherPrompt:
     def __call__(self, prompt, **knobs):
         return self.pipe(self.other, **knobs)
 
+    def __getattr__(self, name):
+        return getattr(self.pipe, name)
+
 
 def test_a_clip_that_does_not_match_shows_a_cross(pipe, tmp_path):
     wrong = DrawsAnotherPrompt(pipe, "a large blue star moving left")
     _, _, text = Generator(wrong, str(tmp_path))("a medium red square moving right", 0, 2.0, 8)
-    assert text.startswith("✘ the judge sees: ") and text.endswith("(does not match the prompt)")
+    verdict = text.splitlines()[0]
+    assert verdict.startswith("✘ the judge sees: ") and verdict.endswith("(does not match the prompt)")
 
 
-def test_a_prompt_outside_the_grammar_shows_a_question_mark(pipe, tmp_path):
+def test_a_prompt_outside_the_grammar_is_judged_as_the_model_understood_it(pipe, tmp_path):
     _, _, text = Generator(pipe, str(tmp_path))("a medium red square moonwalking", 0, 2.0, 8)
+    verdict = text.splitlines()[0]
+    assert verdict.endswith("the prompt as understood)") and "not understood: moonwalking" in text
+
+
+def test_a_prompt_with_nothing_the_judge_can_compare_shows_a_question_mark(pipe, tmp_path):
+    _, _, text = Generator(pipe, str(tmp_path))("plus moonwalking", 0, 2.0, 8)
     assert text.startswith("? the judge sees: ") and "match" not in text.splitlines()[0]
 
 

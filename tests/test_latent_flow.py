@@ -52,12 +52,14 @@ def test_minilm_encoder_gives_sentence_embeddings():
 @pytest.mark.timeout(900)
 def test_tiny_model_learns_a_handful_of_prompts(tmp_path):
     """800 steps of 16 clips (about three CPU-minutes) on 8 prompts (2 colours x 4 directions of
-    a large circle) must read back well above what a model with one attribute at chance could
+    a large circle, one plain wording each: the rich grammar's dozens would be more than a
+    handful) must read back well above what a model with one attribute at chance could
     reach (1/2: colour guessed, motion right; shape and size come for free).
     One thread and a step budget make it deterministic; a wall-clock budget on two threads
     passed or failed with the machine's load. benchmarks/latent_overfit_seeds.py measures how
     far above the bar it is across seeds."""
-    world = replace(get_world("default"), name="overfit", shapes=("circle",), colors=("red", "blue"),
+    world = replace(get_world("default"), name="overfit", captions="plain",
+                    shapes=("circle",), colors=("red", "blue"),
                     sizes=("large",), motions=("up", "down", "left", "right"), speeds=("fast",),
                     heldout_fraction=0.0)
     threads = torch.get_num_threads()

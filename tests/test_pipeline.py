@@ -128,7 +128,7 @@ def test_cli_train_resume_generate_mp4_eval_json(tmp_path):
     r = cli("train", "--model", "seed-cgan", "--preset", "seed", "--world", "seed", "--steps", "2",
             "--out", str(run), "--batch-size", "4", "--sample-every", "1", "--ckpt-every", "1")
     assert r.returncode == 0, r.stderr
-    assert "train seed-cgan: 50%  step 1" in r.stderr  # a log (no terminal) still shows progress
+    assert "train seed-cgan: 50%  step 1" in r.stdout  # a log (no terminal) still shows progress
     r = cli("train", "--model", "seed-cgan", "--preset", "seed", "--world", "seed", "--steps", "3",
             "--out", str(run), "--batch-size", "4", "--resume")
     assert r.returncode == 0, r.stderr

@@ -238,9 +238,9 @@ def train_cmd(
             done = (step if steps is not None else now - start if minutes is not None
                     else time.process_time() - cpu_start)
             bar.update(task, completed=done, info=info)
-            if bar.disable and now - t0[2] >= LOG_LINE_SECONDS:  # a log file: one line now and then
+            if bar.disable and now - t0[2] >= LOG_LINE_SECONDS:  # a log: a line on stdout now and then
                 t0[2] = now
-                err.print(f"train {model}: {100 * done / total:.0f}%  {info}", soft_wrap=True)
+                out.print(f"train {model}: {100 * done / total:.0f}%  {info}", soft_wrap=True)
         start, cpu_start = time.time(), time.process_time()
         try:
             folder = train(cfg, on_step)
@@ -308,11 +308,12 @@ def generate_cmd(
         sheet = output.with_name(f"{output.stem}_sheet.png")
         save_png(sheet, frame_grid(np.stack(clips)))
         written.append(sheet)
-    from .judge import describe_verdict, judge_prompt
+    from .judge import describe_verdict, in_grammar, judge_prompt
 
     out.print("\n".join(f"wrote {p}" for p in written))
     if pipe.on_world:
-        out.print(describe_verdict(*judge_prompt(clips[0], prompt, pipe.understand(prompt).text)))
+        reading, ok = judge_prompt(clips[0], prompt, pipe.understand(prompt).text)
+        out.print(describe_verdict(reading, ok, as_understood=not in_grammar(prompt)))
 
 
 @app.command("eval")

@@ -12,7 +12,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from .judge import describe_verdict, judge_prompt
+from .judge import describe_verdict, in_grammar, judge_prompt
 from .pipeline import MAX_FRAMES, MAX_PROMPT_CHARS, Pipeline
 from .world import clips
 
@@ -78,7 +78,8 @@ class Generator:
             # the model understood it.
             reading, ok = judge_prompt(video.frames, prompt, video.understood.text)
             mark = {True: "✔", False: "✘", None: "?"}[ok]
-            text = f"{mark} {describe_verdict(reading, ok)}\n\n{text}"
+            verdict = describe_verdict(reading, ok, as_understood=not in_grammar(prompt))
+            text = f"{mark} {verdict}\n\n{text}"
         return str(mp4), str(gif), text
 
     def _forget_old(self, newest: Path) -> None:

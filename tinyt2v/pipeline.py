@@ -57,6 +57,8 @@ class Pipeline:
         # the words the model's encoder knows; none for a sentence encoder, which reads any text
         sentence = config["model_config"].get("text") == "minilm"
         self.known = set() if sentence else set(config.get("vocab") or [])
+        # the tutorial's encoder refuses unknown words, as the tutorial did: no reading for it
+        self.strict = bool(getattr(getattr(system, "text", None), "strict", False))
         self.lexicon = "both"  # which lexicon resources map unseen words (text/understand.py)
 
     @classmethod
@@ -116,6 +118,8 @@ class Pipeline:
             raise ValueError(f"temperature must be a number from 0 to 2, got {temperature!r}")
         if not (isinstance(seed, (int, np.integer)) and 0 <= seed <= MAX_SEED):
             raise ValueError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+        if self.strict:
+            return self.system.check_prompt(prompt)  # raises naming the unknown words
         u = self.understand(prompt)
         if not u.text.strip():
             raise ValueError("no word of the prompt is known to this model; it knows words "
@@ -134,7 +138,7 @@ class Pipeline:
     def understand(self, prompt: str) -> Understanding:
         """How the model reads `prompt`: words kept, mapped to known words, or dropped; for a
         world model also the attributes the world grammar reads from what was kept."""
-        if not self.known:
+        if not self.known or self.strict:
             return Understanding(prompt, [(w, w, "known") for w in words(prompt)])
         u = understand(prompt, self.known, FUNCTION_WORDS | STOPWORDS, self.lexicon)
         if self.on_world:

@@ -26,6 +26,18 @@ def judge_prompt(frames: np.ndarray, prompt: str, understood: str | None = None
     return reading, bool(ok)
 
 
-def describe_verdict(reading: Reading, ok: bool | None) -> str:
-    tail = {True: " (matches the prompt)", False: " (does not match the prompt)", None: ""}[ok]
+def in_grammar(prompt: str) -> bool:
+    """Whether the world grammar reads every word of the prompt."""
+    try:
+        parse_prompt(prompt)
+        return True
+    except PromptError:
+        return False
+
+
+def describe_verdict(reading: Reading, ok: bool | None, as_understood: bool = False) -> str:
+    """One line; `as_understood` when ok compares with the model's reading of a prompt the
+    grammar cannot read whole."""
+    prompt = "the prompt as understood" if as_understood else "the prompt"
+    tail = {True: f" (matches {prompt})", False: f" (does not match {prompt})", None: ""}[ok]
     return f"the judge sees: {reading.describe()}{tail}"

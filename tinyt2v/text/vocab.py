@@ -20,7 +20,7 @@ def training_words(world: WorldConfig) -> list[str]:
     if world.prompts:
         found = {w for p, _ in world.prompts for w in words(p)}
     else:
-        found = set(vocabulary("train"))
+        found = set(vocabulary(world.captions))
     return sorted(found)
 
 

@@ -7,6 +7,8 @@ Three styles:
   optional speed adverb, optional articles, casing and punctuation.
 - "freeform": the `freeform` split. The same words, in frames, object orders and adverb places
   that training never uses: it measures new phrasing of known words.
+- "plain": one wording per value ("a large red circle moving up-left"), the first train
+  synonym of each; a world that trains on it (`WorldConfig.captions`) is a toy to overfit.
 - "paraphrase": the `paraphrase` split. Its own templates and synonyms, whose content words never
   occur in training (a test checks it): it measures words never seen. Grammar words (articles,
   prepositions: FUNCTION_WORDS) are shared, since no one can write English without them.
@@ -22,7 +24,7 @@ import numpy as np
 
 from .attributes import COLORS, DIRECTIONS, MOTIONS, SHAPES, SIZES, SPEEDS
 
-STYLES = ("train", "freeform", "paraphrase")
+STYLES = ("train", "freeform", "paraphrase", "plain")
 FUNCTION_WORDS = frozenset("a an the and to toward towards from of in into it is its as".split())
 
 # name -> (synonyms of train and freeform, paraphrase-only synonyms)
@@ -110,6 +112,7 @@ FRAMES = {
     "freeform": ("{mp}, {np}", "{np}, it is {mp}", "a clip of {np} that is {mp}"),
     "paraphrase": ("there is a {size} {color} {shape} {mp}",
                    "watch the {color} {size} {shape} as it is {mp}", "{mp}: one {size} {color} {shape}"),
+    "plain": ("{np} {mp}",),
 }
 OBJECTS = {
     "train": ("{det}{size} {color} {shape}", "{det}{color} {size} {shape}",
@@ -117,12 +120,14 @@ OBJECTS = {
               "{det}{color} {shape}, {size},"),
     "freeform": ("{det}{shape} in {color} of {size} size", "{det}{size} {shape}, {color},"),
     "paraphrase": ("",),  # its frames place the words themselves
+    "plain": ("a {size} {color} {shape}",),
 }
 # Where a speed adverb goes; freeform puts it inside a straight path ("moving quickly to the left").
 MOTION_ORDERS = {
     "train": ("{verb} {speed}", "{speed} {verb}"),
     "freeform": ("{head} {speed} {tail}",),
     "paraphrase": ("{verb} {speed}",),
+    "plain": ("{verb} {speed}",),
 }
 
 assert tuple(SHAPE_WORDS) == SHAPES and tuple(COLOR_WORDS) == tuple(COLORS)
@@ -152,13 +157,17 @@ def motion_phrases(name: str, style: str) -> tuple[str, ...]:
     """Every wording of a motion in a style (a speed adverb may be added around it)."""
     if style == "paraphrase":
         return PARAPHRASE_PATHS[name] if name in PARAPHRASE_PATHS else MOTION_WORDS[name][1]
+    if style == "plain":
+        return (MOTION_WORDS[name][0][0] if name in MOTION_WORDS
+                else f"moving {name.replace('_', '-')}",)
     if name in MOTION_WORDS:
         return MOTION_WORDS[name][0]
     return tuple(f"{verb} {d}" for verb in VERBS for d in direction_phrases(name))
 
 
 def _synonyms(table: dict, name: str, style: str) -> tuple[str, ...]:
-    return table[name][1 if style == "paraphrase" else 0]
+    words = table[name][1 if style == "paraphrase" else 0]
+    return words[:1] if style == "plain" else words
 
 
 def make_caption(rng: np.random.Generator, shape: str, color: str, size: str, motion: str,
@@ -175,14 +184,14 @@ def make_caption(rng: np.random.Generator, shape: str, color: str, size: str, mo
         head, tail = verb.split(" ", 1) if " " in verb else (verb, "")
         orders = MOTION_ORDERS[style if motion in DIRECTIONS or style != "freeform" else "train"]
         verb = pick(orders).format(verb=verb, speed=pick(adverbs), head=head, tail=tail)
-    det = "" if style != "paraphrase" and rng.random() < 0.2 else pick(("a ", "the "))
+    det = "" if style in ("train", "freeform") and rng.random() < 0.2 else pick(("a ", "the "))
     words = dict(size=pick(_synonyms(SIZE_WORDS, size, style)),
                  color=pick(_synonyms(COLOR_WORDS, color, style)),
                  shape=pick(_synonyms(SHAPE_WORDS, shape, style)))
     text = frame.format(np=pick(OBJECTS[style]).format(det=det, **words), mp=verb, **words)
     text = re.sub(r"\ba (?=[aeiou])", "an ", text)
     text = re.sub(r",\s*(,|\.|$)", r"\1", text)  # an object phrase's closing comma at the end
-    if style != "paraphrase":  # people capitalise and punctuate, or do not
+    if style in ("train", "freeform"):  # people capitalise and punctuate, or do not
         if rng.random() < 0.3:
             text = text[0].upper() + text[1:]
         if rng.random() < 0.2:
@@ -202,6 +211,8 @@ def vocabulary(style: str) -> frozenset[str]:
         found |= set(_tokens(re.sub(r"\{\w+\}", " ", frame)))
     if style != "paraphrase":
         found |= {"a", "an", "the"}
+    if style == "plain":
+        found.discard("the")
     return frozenset(found)
 
 

@@ -22,6 +22,8 @@ class WorldConfig:
     sizes: tuple[str, ...] = tuple(SIZES)
     motions: tuple[str, ...] = MOTIONS
     speeds: tuple[str, ...] = tuple(SPEEDS)
+    captions: str = "train"  # training wordings: "train" (the rich grammar) or "plain" (one
+                             # wording per attribute value, for toy worlds a model must overfit)
     # Fixed caption list [(caption, motion)] instead of the grammar (the `seed` preset).
     prompts: tuple[tuple[str, str], ...] = ()
     heldout_prompts: tuple[tuple[str, str], ...] = ()

@@ -136,7 +136,7 @@ def layout_block(world: WorldConfig, split: str, seed: int, block: int) -> Layou
         table = world.heldout_prompts if split == "heldout" else world.prompts
         captions = [table[i][0] for i in pick]
     else:
-        style = split if split in ("freeform", "paraphrase") else "train"
+        style = split if split in ("freeform", "paraphrase") else world.captions
         captions = [make_caption(rng, r[0], r[1], r[2], r[3], s, style) for r, s in zip(rows, speed)]
     labels = [dict(shape=r[0], color=r[1], size=r[2], motion=r[3], speed=s,
                    start_x=round(float(st[0]), 2), start_y=round(float(st[1]), 2),
