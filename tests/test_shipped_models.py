@@ -13,8 +13,9 @@ from tinyt2v.pipeline import Pipeline
 
 SHIPPED = sorted(p for p in (Path(tinyt2v.__file__).parent / "checkpoints").iterdir()
                  if (p / "config.json").exists())
-# folder name -> split -> the all-correct share it must reach (measured: 100% on both splits)
-BARS = {"default": {"test": 0.95, "heldout": 0.95}}
+# folder name -> split -> the all-correct share it must reach (measured on 200: test 98.5%,
+# heldout 100%, freeform 99%, paraphrase 46.5%)
+BARS = {"default": {"test": 0.95, "heldout": 0.95, "freeform": 0.95, "paraphrase": 0.35}}
 N = 128
 
 
@@ -23,7 +24,7 @@ def test_every_shipped_checkpoint_has_a_bar():
 
 
 @pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
-@pytest.mark.parametrize("split", ["test", "heldout"])
+@pytest.mark.parametrize("split", ["test", "heldout", "freeform", "paraphrase"])
 def test_shipped_checkpoint_draws_what_the_prompts_ask(folder, split):
     report = evaluate(Pipeline.from_pretrained(folder), split, N, seed=0)
     assert report["n"] == N
@@ -32,7 +33,9 @@ def test_shipped_checkpoint_draws_what_the_prompts_ask(folder, split):
 
 def test_shipped_default_draws_the_same_bytes_as_when_it_was_shipped():
     """Refactors must not change what the shipped model draws: these prompts and this seed gave
-    these exact clips (on one thread: the CPU kernels' sums depend on the thread count)."""
+    these exact clips (on one thread: the CPU kernels' sums depend on the thread count). The
+    bytes were re-recorded once, when the checkpoint trained on the richer caption grammar
+    replaced the earlier one."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -42,4 +45,4 @@ def test_shipped_default_draws_the_same_bytes_as_when_it_was_shipped():
     finally:
         torch.set_num_threads(threads)
     assert hashlib.sha256(videos.tobytes()).hexdigest() == \
-        "c52b25e39130a686172bb2eefb9e1a384bcbb9949c4b661fc31b17366eacff1d"
+        "a4e7fa04c97c2e511e85dcf8cb783839b897b2df23b99b95b5029ed0c979c9e4"
