@@ -11,6 +11,7 @@ Sampling noise is drawn on the CPU from the seed, so a seed gives the same clip 
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from .devices import resolve_device
 from .io import to_uint8, write_video
 from .models import build_model, config_from_dict
 from .text import Vocab
-from .text.understand import STOPWORDS, Understanding, names_several_objects, understand
+from .text.understand import STOPWORDS, Understanding, counted_objects, understand
 from .text.vocab import words
 from .world import PromptError, WorldConfig, parse_prompt
 from .world.captions import FUNCTION_WORDS
@@ -32,7 +33,7 @@ DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default"
 MAX_PROMPT_CHARS = 300
 MAX_FRAMES = 64
 MAX_SEED = 2 ** 63 - 1
-SEVERAL = tuple(f"the prompt names two {a}" for a in ("shapes", "colors", "sizes"))
+OBJECT_ATTRIBUTES = ("shape", "color", "size")  # two values of one of these: two objects
 
 
 @dataclass
@@ -124,7 +125,7 @@ class Pipeline:
         if not u.text.strip():
             raise ValueError("no word of the prompt is known to this model; it knows words "
                              f"such as: {', '.join(self.example_words())}")
-        if names_several_objects(u):
+        if u.several:
             raise ValueError(f"this model draws one object per clip, and the prompt {u.several}; "
                              "ask for one object, e.g. 'a red circle moving left'")
         self.system.check_prompt(u.text)
@@ -140,12 +141,17 @@ class Pipeline:
         world model also the attributes the world grammar reads from what was kept."""
         if not self.known or self.strict:
             return Understanding(prompt, [(w, w, "known") for w in words(prompt)])
-        u = understand(prompt, self.known, FUNCTION_WORDS | STOPWORDS, self.lexicon)
+        return self._understand(prompt, self.lexicon)
+
+    @functools.lru_cache(maxsize=1024)  # noqa: B019  check, generate and Video each ask
+    def _understand(self, prompt: str, lexicon: str) -> Understanding:
+        u = understand(prompt, self.known, FUNCTION_WORDS | STOPWORDS, lexicon)
+        u.several = counted_objects(u)
         if self.on_world:
             try:
                 u.attributes = parse_prompt(u.text)
-            except PromptError as e:  # two shapes, colours or sizes: two objects
-                if str(e).startswith(SEVERAL):
+            except PromptError as e:
+                if e.twice in OBJECT_ATTRIBUTES:
                     u.several = str(e).removeprefix("the prompt ")
         return u
 

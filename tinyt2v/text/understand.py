@@ -47,7 +47,7 @@ class Understanding:
     words: list[tuple[str, str | None, str]]
     suggestions: dict[str, list[str]] = field(default_factory=dict)
     attributes: dict[str, str | None] | None = None  # the world grammar's reading, when it has one
-    several: str = ""  # for a prompt naming several objects, what says so ("names two shapes: ...")
+    several: str = ""  # for a prompt naming several objects, what says so ("counts objects ...")
 
     @property
     def text(self) -> str:
@@ -188,13 +188,12 @@ def _splits(word: str) -> list[tuple[str, str]]:
     return [(word[:k], word[k:]) for k in range(3, len(word) - 2)]
 
 
-def names_several_objects(u: Understanding) -> bool:
-    """A prompt that counts objects ("two red circles": a number, then a plural) or names two
-    shapes or colours (u.several, set by the world grammar's parse); sets u.several to what says
-    so. "five-pointed star" counts nothing."""
+def counted_objects(u: Understanding) -> str:
+    """What says the prompt counts objects ("two ..."): a number, then a plural within four
+    words; "" if nothing does. "five-pointed star" counts nothing."""
     for k, (w, _, how) in enumerate(u.words):
-        if w in NUMBERS and how == "dropped" and not u.several:
-            later = u.words[k + 1:k + 5]
-            if any(how_ == "spelling" and w_ in (to + "s", to + "es") for w_, to, how_ in later):
-                u.several = f"counts objects ({w} ...)"
-    return bool(u.several)
+        later = u.words[k + 1:k + 5]
+        if w in NUMBERS and how == "dropped" and any(
+                how_ == "spelling" and w_ in (to + "s", to + "es") for w_, to, how_ in later):
+            return f"counts objects ({w} ...)"
+    return ""

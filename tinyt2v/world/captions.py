@@ -217,11 +217,13 @@ def vocabulary(style: str) -> frozenset[str]:
 
 
 class PromptError(ValueError):
-    """A prompt the world grammar cannot read; `.words` lists the words not understood."""
+    """A prompt the world grammar cannot read; `.words` lists the words not understood, and
+    `.twice` names the attribute the prompt gives two values ("shape"), if that is why."""
 
-    def __init__(self, message: str, words: tuple[str, ...] = ()):
+    def __init__(self, message: str, words: tuple[str, ...] = (), twice: str | None = None):
         super().__init__(message)
         self.words = words
+        self.twice = twice
 
 
 def _tokens(text: str) -> list[str]:
@@ -285,7 +287,7 @@ def parse_prompt(text: str) -> dict[str, str | None]:
                 elif field != "verb":
                     if label[field] not in (None, name):
                         raise PromptError(f"the prompt names two {field}s: {label[field]} "
-                                          f"and {name}")
+                                          f"and {name}", twice=field)
                     label[field] = name
                 i += len(phrase)
                 break
