@@ -12,6 +12,8 @@ TINY = dict(width_enc=4, width_dec=8, hidden=32, prior_width=32, prior_depth=1, 
 SMALL = {"latent-flow": dict(model="latent-flow", overrides=TINY),
          "sprite-flow": dict(model="sprite-flow", overrides=dict(
              hidden=32, width_dec=8, prior_width=32, prior_depth=1, text_dim=16, dec_frames=1)),
+         "latent-dit": dict(model="latent-dit", overrides=dict(
+             ae_width=8, latent_channels=4, dit_width=32, dit_depth=1, heads=2, text_dim=16)),
          "seed-gan": dict(model="seed-gan", preset="seed", world="seed", overrides={}),
          "seed-cgan": dict(model="seed-cgan", preset="seed", world="seed", overrides={})}
 

@@ -26,3 +26,20 @@ def test_temperature_zero_gives_one_sample_whatever_the_seed():
     assert torch.allclose(draw(1, 0.0), draw(2, 0.0))
     assert not torch.allclose(draw(1, 1.0), draw(2, 1.0))
     assert torch.equal(draw(1, 1.0), draw(1, 1.0))  # a seed is a clip
+
+
+def test_a_condition_of_several_tensors_is_guided_like_one():
+    """A cross-attending model's condition is (words, mask, pooled): each part is paired with
+    its null and the samples match those of the same condition given as one tensor."""
+    f = net()
+    cond, null = torch.ones(4, 3), torch.zeros(3)
+    as_tuple = sample_latents(lambda x, t, c: f(x, t, c[0] + c[1]), (cond, 0 * cond),
+                              (null[None], null[None]), 8, torch.Generator().manual_seed(3),
+                              steps=6, guidance=2.0)
+    assert torch.allclose(as_tuple, draw(3, 1.0), atol=1e-6)
+
+
+def test_samples_can_be_grids():
+    grid = sample_latents(lambda x, t, c: -x, torch.ones(2, 3), torch.zeros(3), (4, 2, 5, 5),
+                          torch.Generator().manual_seed(0), steps=4, guidance=1.0)
+    assert grid.shape == (2, 4, 2, 5, 5)

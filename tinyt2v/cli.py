@@ -177,7 +177,8 @@ TRAIN = TrainConfig()  # the defaults the train command shows are the config's o
 @friendly
 def train_cmd(
     model: str = typer.Option(TRAIN.model, help="Model family: " + " | ".join(MODELS)
-                              + " (sprite-flow is the main one; latent-flow the general one, for any footage)."),
+                              + " (sprite-flow is the main one; latent-flow the general one, for any footage; "
+                              "latent-dit its transformer successor, in progress)."),
     preset: str = typer.Option(TRAIN.preset, help="Model preset: " + "; ".join(
         f"{name} {'|'.join(entry[2])}" for name, entry in MODELS.items()) + "."),
     world: str = typer.Option(TRAIN.world, help="World preset to stream: default | seed"),
@@ -201,7 +202,7 @@ def train_cmd(
     amp: str = typer.Option(TRAIN.amp, help="Mixed precision for training steps: none | bf16"),
     grad_accum: int = typer.Option(
         TRAIN.grad_accum, help="Split each batch into N micro-batches and sum their gradients: the same update in "
-                "about 1/N the activation memory (sprite-flow, latent-flow)."),
+                "about 1/N the activation memory (sprite-flow, latent-flow, latent-dit)."),
     grad_checkpoint: bool = typer.Option(
         False, help="Recompute activations in the backward pass instead of storing them (less "
                     "memory, ~30% more compute; for large presets on a GPU)."),

@@ -205,7 +205,7 @@ def start(state: TrainState, cfg: TrainConfig, ctx: distributed.Context, folder:
     system, mcfg = state.system, state.model_config
     if cfg.grad_accum > 1 and not system.accumulates:
         raise ValueError(f"{cfg.model} steps its own optimizers; gradient accumulation is for "
-                         "sprite-flow and latent-flow")
+                         "sprite-flow, latent-flow and latent-dit")
     if cfg.grad_accum > mcfg.batch_size:
         raise ValueError(f"grad_accum ({cfg.grad_accum}) is larger than the batch ({mcfg.batch_size})")
     system.to(ctx.device)

@@ -14,24 +14,40 @@ import torch
 Velocity = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def flow_loss(net: Velocity, data: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-    """Mean squared velocity error at a random time per sample. data (B, D), cond (B, C)."""
+Cond = torch.Tensor | tuple[torch.Tensor, ...]  # a batch's condition: one tensor or several,
+                                                # each with the batch first
+
+
+def flow_loss(net: Velocity, data: torch.Tensor, cond: Cond) -> torch.Tensor:
+    """Mean squared velocity error at a random time per sample. data (B, ...): a vector or a
+    latent grid per sample; cond as the network takes it."""
     noise = torch.randn_like(data)
     # Logit-normal times put more weight mid-way, where the velocity is hardest (SD3).
     t = torch.sigmoid(torch.randn(data.shape[0], device=data.device))
-    x = (1 - t[:, None]) * noise + t[:, None] * data
+    tb = t.view(-1, *[1] * (data.dim() - 1))
+    x = (1 - tb) * noise + tb * data
     return ((net(x, t, cond) - (data - noise)) ** 2).mean()
 
 
+def _pair(cond: Cond, null: Cond) -> Cond:
+    """The conditional and the unconditional batch in one (null broadcast over the batch)."""
+    if isinstance(cond, tuple):
+        return tuple(_pair(c, n) for c, n in zip(cond, null))
+    return torch.cat([cond, null.expand_as(cond)])
+
+
 @torch.no_grad()
-def sample(net: Velocity, noise: torch.Tensor, cond: torch.Tensor, null: torch.Tensor,
+def sample(net: Velocity, noise: torch.Tensor, cond: Cond, null: Cond,
            steps: int = 10, guidance: float = 1.0) -> torch.Tensor:
-    """Integrate from noise (B, D) to data with Heun steps; guidance 1 = no guidance."""
+    """Integrate from noise (B, ...) to data with Heun steps; guidance 1 = no guidance. null is
+    the unconditional condition, shaped as cond (a batch of one is broadcast)."""
+    both_cond = _pair(cond, null) if guidance != 1.0 else None
+
     def v(x, t):
         tt = torch.full((x.shape[0],), t, device=x.device)
         if guidance == 1.0:
             return net(x, tt, cond)
-        both = net(torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([cond, null.expand_as(cond)]))
+        both = net(torch.cat([x, x]), torch.cat([tt, tt]), both_cond)
         c, u = both.chunk(2)
         return u + guidance * (c - u)
 
@@ -44,12 +60,15 @@ def sample(net: Velocity, noise: torch.Tensor, cond: torch.Tensor, null: torch.T
     return x
 
 
-def sample_latents(net: Velocity, cond: torch.Tensor, null: torch.Tensor, dim: int,
+def sample_latents(net: Velocity, cond: Cond, null: Cond, shape: int | tuple[int, ...],
                    generator: torch.Generator, steps: int, guidance: float,
                    temperature: float = 1.0) -> torch.Tensor:
-    """(B, dim) samples for conditions (B, C): seeded noise (drawn on the CPU, so a seed gives
-    the same clip on every device) times `temperature`, then `sample`. A temperature below 1
+    """(B, *shape) samples for a batch of conditions: seeded noise (drawn on the CPU, so a seed
+    gives the same clip on every device) times `temperature`, then `sample`. A temperature below 1
     starts from nearer the middle of the noise, trading the tails of the learned distribution
-    (where a small model is least accurate) for variety (reduced-temperature sampling, Glow)."""
-    noise = temperature * torch.randn(cond.shape[0], dim, generator=generator).to(cond.device)
-    return sample(net, noise, cond, null[None], steps, guidance)
+    (where a small model is least accurate) for variety (reduced-temperature sampling, Glow).
+    A tensor null is one condition (C,) for the whole batch; a tuple null is already batched."""
+    first = cond[0] if isinstance(cond, tuple) else cond
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    noise = temperature * torch.randn(first.shape[0], *shape, generator=generator).to(first.device)
+    return sample(net, noise, cond, null if isinstance(null, tuple) else null[None], steps, guidance)

@@ -5,6 +5,8 @@ from dataclasses import asdict, fields, replace
 
 from ..text import Vocab
 from .base import System
+from .latent_dit import PRESETS as LATENT_DIT_PRESETS
+from .latent_dit import LatentDiT, LatentDiTConfig
 from .latent_flow import PRESETS as LATENT_FLOW_PRESETS
 from .latent_flow import LatentFlow, LatentFlowConfig
 from .seed_gan import SeedGAN, SeedGANConfig
@@ -14,6 +16,7 @@ from .sprite_flow import SpriteFlow, SpriteFlowConfig
 # name -> (config class, system class, presets, fixed overrides)
 MODELS = {
     "latent-flow": (LatentFlowConfig, LatentFlow, LATENT_FLOW_PRESETS, {}),
+    "latent-dit": (LatentDiTConfig, LatentDiT, LATENT_DIT_PRESETS, {}),
     "sprite-flow": (SpriteFlowConfig, SpriteFlow, SPRITE_FLOW_PRESETS, {}),
     "seed-gan": (SeedGANConfig, SeedGAN, {"seed": SeedGANConfig(), "default": SeedGANConfig(frames=16)},
                  {"conditional": False}),

@@ -12,7 +12,7 @@ from .vocab import UNK_ID, Vocab
 
 
 class GRUTextEncoder(nn.Module):
-    """captions -> (B, dim)."""
+    """captions -> (B, dim); `states` also gives the per-token states."""
 
     def __init__(self, vocab: Vocab, dim: int = 128, embed: int = 64, n_tokens: int | None = None):
         super().__init__()
@@ -26,6 +26,11 @@ class GRUTextEncoder(nn.Module):
         return self.vocab.encode(caption)
 
     def forward(self, captions: list[str]) -> torch.Tensor:
+        return self.states(captions)[2]
+
+    def states(self, captions: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per-token states (B, L, dim), their mask (B, L) (True: a token, False: padding) and
+        the pooled caption (B, dim): a model that cross-attends to the words takes all three."""
         ids = [self.token_ids(c) or [UNK_ID] for c in captions]
         n = max(len(i) for i in ids)
         dev = self.embed.weight.device
@@ -34,4 +39,4 @@ class GRUTextEncoder(nn.Module):
         h, _ = self.gru(self.embed(tokens))  # (B, L, dim)
         mean = (h * mask).sum(1) / mask.sum(1)
         peak = h.masked_fill(mask == 0, -1e4).max(1).values
-        return self.out(torch.cat([mean, peak], -1))
+        return h, tokens != 0, self.out(torch.cat([mean, peak], -1))

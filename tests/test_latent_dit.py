@@ -1,0 +1,127 @@
+"""latent-dit: a video autoencoder with a space-time latent grid, and a flow transformer over it
+that reads the words by cross-attention."""
+from dataclasses import replace
+
+import pytest
+import torch
+
+from conftest import overfit_bar, overfit_rate, small_model
+from tinyt2v.io import to_tensor
+from tinyt2v.models import build_model, model_config
+from tinyt2v.models.dit import DiT
+from tinyt2v.models.video_autoencoder import VideoDecoder, VideoEncoder, levels
+from tinyt2v.text import Vocab, training_words
+from tinyt2v.world import clip_batch, get_world
+
+
+def test_the_autoencoder_squeezes_a_clip_into_a_space_time_grid_and_back():
+    video = torch.rand(2, 16, 3, 64, 64) * 2 - 1
+    enc, dec = VideoEncoder(8, 6, time_down=4, space_down=4), VideoDecoder(8, 6, time_down=4, space_down=4)
+    z = enc(video)
+    assert z.shape == (2, 6, 4, 16, 16)  # 16 frames -> 4, 64 px -> 16 cells, 6 numbers per cell
+    assert dec(z).shape == video.shape
+
+
+def test_time_can_be_kept_whole_while_space_is_squeezed():
+    z = VideoEncoder(8, 4, time_down=1, space_down=4)(torch.zeros(1, 8, 3, 32, 32))
+    assert z.shape == (1, 4, 8, 8, 8)
+
+
+@pytest.mark.parametrize("time_down, space_down", [(3, 4), (4, 6), (8, 4)])
+def test_downsampling_factors_must_be_powers_of_two_with_time_no_more_than_space(time_down, space_down):
+    with pytest.raises(ValueError, match="power of 2"):
+        levels(time_down, space_down)
+
+
+def _dit_with_live_cross_attention():
+    torch.manual_seed(0)
+    dit = DiT((4, 2, 8, 8), patch=2, width=32, depth=2, heads=2, text_dim=16)
+    for block in dit.blocks:  # adaLN-Zero and the zeroed projections start every block silent
+        for layer in (block.cross.out, block.ada):
+            torch.nn.init.normal_(layer.weight, std=0.2)
+    torch.nn.init.normal_(dit.out.weight, std=0.2)
+    return dit
+
+
+def test_the_transformer_starts_at_zero_velocity():
+    dit = DiT((4, 2, 8, 8), patch=2, width=32, depth=2, heads=2, text_dim=16)
+    v = dit(torch.randn(3, 4, 2, 8, 8), torch.rand(3), torch.randn(3, 5, 16),
+            torch.ones(3, 5, dtype=torch.bool), torch.randn(3, 16))
+    assert v.shape == (3, 4, 2, 8, 8) and v.abs().max() == 0
+
+
+def test_the_words_steer_the_velocity_and_padding_does_not():
+    dit = _dit_with_live_cross_attention()
+    x, t, pooled = torch.randn(1, 4, 2, 8, 8), torch.rand(1), torch.zeros(1, 16)
+    words = torch.randn(1, 3, 16)
+    v = dit(x, t, words, torch.ones(1, 3, dtype=torch.bool), pooled)
+    # the same three words with two padding positions of anything after them
+    padded = torch.cat([words, 100 * torch.randn(1, 2, 16)], 1)
+    mask = torch.tensor([[True, True, True, False, False]])
+    assert torch.allclose(v, dit(x, t, padded, mask, pooled), atol=1e-5)
+    other = dit(x, t, torch.randn(1, 3, 16), torch.ones(1, 3, dtype=torch.bool), pooled)
+    assert not torch.allclose(v, other, atol=1e-3)
+
+
+def test_a_text_encoder_without_word_states_is_refused():
+    world = get_world("default")
+    cfg = model_config("latent-dit", "tiny", text="mean")
+    with pytest.raises(ValueError, match="cross-attention"):
+        build_model("latent-dit", cfg, Vocab(training_words(world)))
+
+
+def test_a_run_trains_the_autoencoder_first_then_the_transformer_on_its_frozen_latents():
+    torch.manual_seed(0)
+    world, model = small_model("latent-dit")
+    batch = clip_batch(world, "train", 4, seed=0)
+    video, opts = to_tensor(batch.video), model.optimizers()
+    encoder = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+    dit = {k: v.clone() for k, v in model.dit.state_dict().items()}
+    logs = model.train_step(video, batch.captions, opts, progress=0.1)
+    assert "recon" in logs and "flow" not in logs
+    assert all(torch.equal(v, model.dit.state_dict()[k]) for k, v in dit.items())
+    encoder = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+    logs = model.train_step(video, batch.captions, opts, progress=0.9)
+    assert "flow" in logs and "recon" not in logs
+    assert all(torch.equal(v, model.encoder.state_dict()[k]) for k, v in encoder.items())
+    assert any(not torch.equal(v, model.dit.state_dict()[k]) for k, v in dit.items())
+
+
+def test_the_transformer_sees_standardised_latents():
+    torch.manual_seed(0)
+    world, model = small_model("latent-dit")
+    batch = clip_batch(world, "train", 8, seed=0)
+    model.flow_loss(to_tensor(batch.video), batch.captions)  # the first batch sets the statistics
+    with torch.no_grad():
+        z = model._standardise(model.encoder(to_tensor(batch.video)))
+    assert z.mean((0, 2, 3, 4)).abs().max() < 1e-4
+    assert (z.std((0, 2, 3, 4)) - 1).abs().max() < 0.01
+
+
+def test_it_reconstructs_and_draws_clips_of_the_world_shape():
+    world, model = small_model("latent-dit")
+    batch = clip_batch(world, "test", 2, seed=0)
+    video = to_tensor(batch.video)
+    assert model.reconstruct(video).shape == video.shape
+    with pytest.raises(ValueError, match="up to the 16 frames"):
+        model.generate(batch.captions, torch.Generator().manual_seed(0), frames=17)
+
+
+
+@pytest.mark.timeout(900)
+def test_tiny_model_learns_a_handful_of_prompts(tmp_path):
+    """8 prompts (2 colours x 4 directions of a large fast circle, one wording each) on 8 frames
+    of 32x32: 400 autoencoder steps then 4,000 transformer steps of 16 clips (about 3.5
+    CPU-minutes on one thread, deterministic) must read back halfway from one attribute at
+    chance to all correct. A small transformer, so the test fits the CI budget."""
+    world = replace(get_world("default"), name="overfit", captions="plain", frames=8, height=32,
+                    width=32, shapes=("circle",), colors=("red", "blue"), sizes=("large",),
+                    motions=("up", "down", "left", "right"), speeds=("fast",), heldout_fraction=0.0)
+    threads = torch.get_num_threads()
+    try:
+        rate = overfit_rate(tmp_path, world, "latent-dit", 48, steps=4400, batch_size=16, threads=1,
+                            overrides=dict(ae_share=0.09, dit_width=64, dit_depth=2, heads=2, text_dim=32))
+    finally:
+        torch.set_num_threads(threads)
+    print(f"overfit all-correct: {rate:.3f}")
+    assert rate >= overfit_bar(world), rate

@@ -1,0 +1,117 @@
+"""A space-time diffusion transformer over latent grids (DiT, Peebles & Xie 2023; Latte and
+Open-Sora for video), knowing nothing of the flow it is trained for.
+
+A latent grid (B, C, T', H', W') is cut into 1 x patch x patch tokens, one sequence over space
+and time with full attention (at 4x8x8 = 256 tokens full attention is cheaper than a factorised
+one would be to write and run). The flow time and the pooled caption steer every block through
+adaLN-Zero; the words themselves are read by cross-attention (PixArt-alpha), which is what lets a
+token know which words are about it.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from torch import nn
+
+from .layers import fourier, maybe_checkpoint
+
+TIME_FREQUENCIES = 16  # fourier features of the flow time
+
+
+def sincos_positions(t: int, h: int, w: int, dim: int) -> torch.Tensor:
+    """(t*h*w, dim) fixed sin-cos position codes: a third of the channels per axis (the rest 0)."""
+    per_axis = dim // 3 // 2 * 2
+    freqs = 1.0 / 10000 ** (torch.arange(per_axis // 2) / (per_axis // 2))
+    grids = torch.meshgrid(torch.arange(t), torch.arange(h), torch.arange(w), indexing="ij")
+    parts = []
+    for g in grids:
+        angle = g.flatten().float()[:, None] * freqs[None]
+        parts += [torch.sin(angle), torch.cos(angle)]
+    out = torch.cat(parts, -1)
+    return F.pad(out, (0, dim - out.shape[1]))
+
+
+class Attention(nn.Module):
+    """Multi-head attention of x (B, N, width) to context (B, L, context_dim) (x itself when None)."""
+
+    def __init__(self, width: int, heads: int, context_dim: int | None = None):
+        super().__init__()
+        self.heads = heads
+        self.q = nn.Linear(width, width)
+        self.kv = nn.Linear(context_dim or width, 2 * width)
+        self.out = nn.Linear(width, width)
+
+    def forward(self, x, context=None, mask=None):
+        context = x if context is None else context
+        q = rearrange(self.q(x), "b n (h d) -> b h n d", h=self.heads)
+        k, v = rearrange(self.kv(context), "b l (two h d) -> two b h l d", two=2, h=self.heads)
+        keep = None if mask is None else mask[:, None, None, :]  # (B, 1, 1, L): True = attend
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
+        return self.out(rearrange(y, "b h n d -> b n (h d)"))
+
+
+def modulate(x, shift, scale):
+    return x * (1 + scale[:, None]) + shift[:, None]
+
+
+class DiTBlock(nn.Module):
+    """Self-attention over all space-time tokens, cross-attention to the words, MLP; the first
+    and last gated by adaLN-Zero (the block starts as the identity)."""
+
+    def __init__(self, width: int, heads: int, text_dim: int):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(width, elementwise_affine=False)
+        self.attn = Attention(width, heads)
+        self.norm2 = nn.LayerNorm(width)
+        self.cross = Attention(width, heads, text_dim)
+        nn.init.zeros_(self.cross.out.weight)
+        nn.init.zeros_(self.cross.out.bias)
+        self.norm3 = nn.LayerNorm(width, elementwise_affine=False)
+        self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(approximate="tanh"),
+                                 nn.Linear(4 * width, width))
+        self.ada = nn.Linear(width, 6 * width)
+        nn.init.zeros_(self.ada.weight)
+        nn.init.zeros_(self.ada.bias)
+
+    def forward(self, x, c, words, mask):
+        shift1, scale1, gate1, shift2, scale2, gate2 = self.ada(F.silu(c)).chunk(6, -1)
+        x = x + gate1[:, None] * self.attn(modulate(self.norm1(x), shift1, scale1))
+        x = x + self.cross(self.norm2(x), words, mask)
+        return x + gate2[:, None] * self.mlp(modulate(self.norm3(x), shift2, scale2))
+
+
+class DiT(nn.Module):
+    """(grid x (B, C, T', H', W'), flow time t (B,), words (B, L, text_dim), mask (B, L),
+    pooled caption (B, text_dim)) -> velocity (B, C, T', H', W')."""
+
+    def __init__(self, grid: tuple[int, int, int, int], patch: int, width: int, depth: int,
+                 heads: int, text_dim: int):
+        super().__init__()
+        c, t, h, w = grid
+        if h % patch or w % patch:
+            raise ValueError(f"a latent grid of {h}x{w} cells does not split into {patch}x{patch} patches")
+        self.patch, self.hw = patch, (h // patch, w // patch)
+        self.embed = nn.Linear(c * patch * patch, width)
+        self.register_buffer("positions", sincos_positions(t, h // patch, w // patch, width), persistent=False)
+        self.time = nn.Sequential(nn.Linear(2 * TIME_FREQUENCIES + 1, width), nn.SiLU(), nn.Linear(width, width))
+        self.pooled = nn.Sequential(nn.Linear(text_dim, width), nn.SiLU(), nn.Linear(width, width))
+        self.blocks = nn.ModuleList(DiTBlock(width, heads, text_dim) for _ in range(depth))
+        self.norm = nn.LayerNorm(width, elementwise_affine=False)
+        self.ada = nn.Linear(width, 2 * width)
+        self.out = nn.Linear(width, c * patch * patch)
+        for layer in (self.ada, self.out):  # the velocity starts at zero
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+        self.checkpointing = False
+
+    def forward(self, x, t, words, mask, pooled):
+        p, (hp, wp) = self.patch, self.hw
+        tokens = self.embed(rearrange(x, "b c t (h p) (w q) -> b (t h w) (c p q)", p=p, q=p))
+        tokens = tokens + self.positions.to(tokens.dtype)
+        c = self.time(fourier(t, TIME_FREQUENCIES)) + self.pooled(pooled)
+        for block in self.blocks:
+            tokens = maybe_checkpoint(self, block, tokens, c, words, mask)
+        shift, scale = self.ada(F.silu(c)).chunk(2, -1)
+        out = self.out(modulate(self.norm(tokens), shift, scale))
+        return rearrange(out, "b (t h w) (c p q) -> b c t (h p) (w q)", h=hp, w=wp, p=p, q=p)

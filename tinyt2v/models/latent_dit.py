@@ -1,0 +1,178 @@
+"""The general model: a video autoencoder and a flow-matching transformer over its latent grid.
+
+The field's standard recipe, small: (1) a convolutional autoencoder squeezes a clip into a
+space-time grid of latents (video_autoencoder.py); (2) a DiT learns p(grid | caption) by
+rectified flow (dit.py, diffusion/flow.py), reading the words by cross-attention. Nothing in it
+knows the world: it trains on pixels and captions alone, the same on `--data videos:PATH`.
+
+One run trains both in turn: the first `ae_share` of the budget the autoencoder, then the
+autoencoder is frozen and the transformer learns on its standardised latents (a target that
+moves under it would have to be chased).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..diffusion.flow import flow_loss, sample_latents
+from ..text import Vocab, build_text_encoder
+from .base import System, check_words
+from .dit import DiT
+from .layers import foreground_weight
+from .video_autoencoder import VideoDecoder, VideoEncoder
+
+TOKEN_TEXT = ("gru", "subword")  # encoders with per-word states to cross-attend to
+
+
+@dataclass
+class LatentDiTConfig:
+    frames: int = 16
+    height: int = 64
+    width: int = 64
+    # -- the autoencoder
+    ae_width: int = 8          # channels at full resolution, doubled at each halving
+    latent_channels: int = 8   # numbers per latent cell
+    time_down: int = 4         # frames per latent frame
+    space_down: int = 4        # pixels per latent cell, each way
+    fg_weight: float = 10.0    # objects are ~2% of world pixels: weight them up or they vanish
+    latent_noise: float = 0.1  # noise on the latents while the decoder learns: it must not
+                               # depend on digits the transformer will not get right
+    ae_lr: float = 2e-3
+    ae_share: float = 0.3      # share of the run spent on the autoencoder
+    # -- the transformer
+    patch: int = 2             # latent cells per token, each way
+    dit_width: int = 128
+    dit_depth: int = 4
+    heads: int = 4
+    text: str = "gru"          # gru | subword: encoders with per-word states
+    text_dim: int = 128
+    lr: float = 2e-3           # the transformer's learning rate
+    text_lr: float = 2e-3      # the text encoder's
+    caption_drop: float = 0.1  # share of captions replaced by the null text (for guidance)
+    guidance: float = 4.0      # classifier-free guidance scale when sampling
+    sample_steps: int = 10     # Heun steps when sampling (19 network calls)
+    temperature: float = 0.7   # scale of the starting noise when sampling (below 1: fewer
+                               # clips from the tails, where a small model strays most)
+    # -- training
+    batch_size: int = 16
+    gpu_batch_size: int | None = None  # clips per step on a GPU when no batch size is given
+    ema: float = 0.999         # decay of the weights' moving average that samples
+    grad_clip: float = 1.0     # max gradient norm per step
+
+
+PRESETS = {
+    "tiny": LatentDiTConfig(),
+    # For a GPU (benchmarks/results/latent_dit_large_h100_run1.md; run2 tried other rates).
+    "large": LatentDiTConfig(ae_width=16, ae_lr=1e-3, ae_share=0.35, dit_width=256, dit_depth=6,
+                             heads=4, lr=5e-4, text_lr=5e-4, batch_size=64, gpu_batch_size=256),
+}
+
+
+class LatentDiT(System):
+    name = "latent-dit"
+    uses_ema = True
+    compile_targets = ("encoder", "decoder", "dit")
+
+    def __init__(self, cfg: LatentDiTConfig, vocab: Vocab):
+        super().__init__()
+        if cfg.text not in TOKEN_TEXT:
+            raise ValueError(f"latent-dit reads words by cross-attention: text must be one of "
+                             f"{', '.join(TOKEN_TEXT)}, got {cfg.text!r}")
+        if cfg.frames % cfg.time_down or cfg.height % cfg.space_down or cfg.width % cfg.space_down:
+            raise ValueError(f"latent-dit needs frames divisible by {cfg.time_down} and height and "
+                             f"width by {cfg.space_down}, got {cfg.frames}x{cfg.height}x{cfg.width}")
+        self.cfg = cfg
+        ae = (cfg.ae_width, cfg.latent_channels, cfg.time_down, cfg.space_down)
+        self.encoder, self.decoder = VideoEncoder(*ae), VideoDecoder(*ae)
+        self.grid = (cfg.latent_channels, cfg.frames // cfg.time_down,
+                     cfg.height // cfg.space_down, cfg.width // cfg.space_down)
+        self.text = build_text_encoder(cfg.text, vocab, cfg.text_dim)
+        self.dit = DiT(self.grid, cfg.patch, cfg.dit_width, cfg.dit_depth, cfg.heads, cfg.text_dim)
+        self.null_words = nn.Parameter(torch.zeros(cfg.text_dim))   # the null text of guidance
+        self.null_pooled = nn.Parameter(torch.zeros(cfg.text_dim))
+        # Per-channel statistics of the frozen encoder's latents: the flow sees ~N(0, 1) data.
+        self.register_buffer("latent_mean", torch.zeros(cfg.latent_channels))
+        self.register_buffer("latent_std", torch.ones(cfg.latent_channels))
+        self.register_buffer("latent_batches", torch.zeros((), dtype=torch.long))
+
+    # -- the two stages
+
+    def autoencoder_parameters(self) -> list[nn.Parameter]:
+        return [*self.encoder.parameters(), *self.decoder.parameters()]
+
+    def optimizers(self):
+        c = self.cfg
+        ae, text = self.autoencoder_parameters(), list(self.text.parameters())
+        taken = {id(p) for p in ae + text}
+        rest = [p for p in self.parameters() if id(p) not in taken]
+        return {"all": torch.optim.AdamW([dict(params=ae, lr=c.ae_lr), dict(params=text, lr=c.text_lr),
+                                          dict(params=rest, lr=c.lr)], weight_decay=0.0)}
+
+    def losses(self, video, captions, progress, targets):
+        if progress < self.cfg.ae_share:
+            recon = self.reconstruction_loss(video)
+            return recon, {"loss": recon, "recon": recon}
+        flow = self.flow_loss(video, captions)
+        return flow, {"loss": flow, "flow": flow}
+
+    def reconstruction_loss(self, video: torch.Tensor) -> torch.Tensor:
+        """Foreground-weighted L1 of the autoencoder on video (B, T, 3, H, W)."""
+        z = self.encoder(video)
+        out = self.decoder(z + self.cfg.latent_noise * torch.randn_like(z))
+        bg = video.flatten(3).median(-1).values[..., None, None]  # (B, T, 3, 1, 1) per-frame background
+        weight = foreground_weight(video, bg, self.cfg.fg_weight)
+        return (weight * (out - video).abs()).mean() + 1e-4 * (z ** 2).mean()
+
+    def flow_loss(self, video: torch.Tensor, captions: list[str]) -> torch.Tensor:
+        """The transformer's rectified-flow loss on the frozen encoder's standardised latents."""
+        with torch.no_grad():
+            z = self.encoder(video).float()  # (B, C, T', H', W')
+            if len(z) > 1:
+                # the first batch sets the statistics, later ones move them slowly
+                rate = 1.0 if int(self.latent_batches) == 0 else 0.01
+                self.latent_mean.lerp_(z.mean((0, 2, 3, 4)), rate)
+                self.latent_std.lerp_(z.std((0, 2, 3, 4)) + 1e-3, rate)
+                self.latent_batches += 1
+        words, mask, pooled = self.text.states(captions)
+        drop = torch.rand(len(captions), device=z.device) < self.cfg.caption_drop
+        words = torch.where(drop[:, None, None], self.null_words.to(words.dtype), words)
+        pooled = torch.where(drop[:, None], self.null_pooled.to(pooled.dtype), pooled)
+        return flow_loss(self._velocity, self._standardise(z), (words, mask, pooled))
+
+    def _velocity(self, x, t, cond):
+        return self.dit(x, t, *cond)
+
+    def _standardise(self, z):
+        return (z - self.latent_mean.view(-1, 1, 1, 1)) / self.latent_std.view(-1, 1, 1, 1)
+
+    def clip_gradients(self):
+        torch.nn.utils.clip_grad_norm_([p for p in self.parameters() if p.grad is not None],
+                                       self.cfg.grad_clip)
+
+    # -- sampling
+
+    def check_prompt(self, caption):
+        return check_words(self.text, caption)
+
+    @torch.no_grad()
+    def reconstruct(self, video: torch.Tensor) -> torch.Tensor:
+        """The autoencoder's copy of video (B, T, 3, H, W), clamped to [-1, 1]."""
+        return self.decoder(self.encoder(video)).clamp(-1, 1)
+
+    @torch.no_grad()
+    def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
+        c = self.cfg
+        if frames is not None and not 1 <= frames <= c.frames:
+            raise ValueError(f"latent-dit draws clips of up to the {c.frames} frames it was "
+                             f"trained on, not {frames}")
+        words, mask, pooled = self.text.states(captions)
+        null = (self.null_words.view(1, 1, -1), torch.ones(1, 1, dtype=torch.bool, device=mask.device),
+                self.null_pooled.view(1, -1))
+        x = sample_latents(self._velocity, (words, mask, pooled), null, self.grid, generator,
+                           c.sample_steps, c.guidance if guidance is None else guidance,
+                           c.temperature if temperature is None else temperature)
+        z = x * self.latent_std.view(-1, 1, 1, 1) + self.latent_mean.view(-1, 1, 1, 1)
+        return self.decoder(z)[:, :frames].clamp(-1, 1)  # a shorter clip: the first frames

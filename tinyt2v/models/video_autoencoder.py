@@ -1,0 +1,102 @@
+"""A convolutional video autoencoder with a space-time latent grid (the first stage of latent
+video diffusion: Latent Diffusion, Latte, Open-Sora).
+
+A clip (B, T, 3, H, W) becomes a grid (B, C, T/time_down, H/space_down, W/space_down) and back.
+Each halving is one strided 3D convolution that doubles the channels, followed by a residual
+block; the decoder mirrors it with nearest-neighbour upsampling + convolution (no transposed
+convolutions, whose uneven overlaps draw checkerboards). Unlike latent-flow's one vector per
+clip, the grid keeps *where*: a cell describes its own 4x4-pixel, 4-frame patch of the clip, so
+small objects, several objects and textured footage all have room.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from torch import nn
+
+from .layers import maybe_checkpoint
+
+GROUPS = 8  # GroupNorm groups (channels are multiples of 8)
+
+
+class ResBlock3d(nn.Module):
+    """x + conv(silu(norm(conv(silu(norm(x)))))), shape kept; the last conv starts at zero, so
+    the block starts as the identity."""
+
+    def __init__(self, ch: int):
+        super().__init__()
+        self.norm1, self.norm2 = nn.GroupNorm(GROUPS, ch), nn.GroupNorm(GROUPS, ch)
+        self.conv1, self.conv2 = nn.Conv3d(ch, ch, 3, padding=1), nn.Conv3d(ch, ch, 3, padding=1)
+        nn.init.zeros_(self.conv2.weight)
+        nn.init.zeros_(self.conv2.bias)
+
+    def forward(self, x):
+        return x + self.conv2(F.silu(self.norm2(self.conv1(F.silu(self.norm1(x))))))
+
+
+def levels(time_down: int, space_down: int) -> list[tuple[int, int]]:
+    """(time stride, space stride) of each halving level: space halves at every level, time at
+    the first log2(time_down) of them."""
+    n_space, n_time = int(math.log2(space_down)), int(math.log2(time_down))
+    if 2 ** n_space != space_down or 2 ** n_time != time_down or n_time > n_space:
+        raise ValueError(f"space_down must be a power of 2 and time_down a power of 2 no larger, "
+                         f"got time_down={time_down}, space_down={space_down}")
+    return [(2 if i < n_time else 1, 2) for i in range(n_space)]
+
+
+class VideoEncoder(nn.Module):
+    """video (B, T, 3, H, W) in [-1, 1] -> latent grid (B, C, T', H', W')."""
+
+    def __init__(self, width: int, latent_channels: int, time_down: int, space_down: int):
+        super().__init__()
+        strides = levels(time_down, space_down)
+        ch = [width * 2 ** i for i in range(len(strides) + 1)]
+        self.conv_in = nn.Conv3d(3, width, 3, padding=1)
+        self.downs = nn.ModuleList(
+            nn.Conv3d(ch[i], ch[i + 1], (4 if st == 2 else 3, 4, 4), (st, 2, 2), 1)
+            for i, (st, _) in enumerate(strides))
+        self.blocks = nn.ModuleList(ResBlock3d(c) for c in ch[1:])
+        self.norm_out = nn.GroupNorm(GROUPS, ch[-1])
+        self.conv_out = nn.Conv3d(ch[-1], latent_channels, 1)
+        self.checkpointing = False
+
+    def forward(self, video):
+        return maybe_checkpoint(self, self._encode, video)
+
+    def _encode(self, video):
+        x = self.conv_in(rearrange(video, "b t c h w -> b c t h w"))
+        for down, block in zip(self.downs, self.blocks):
+            x = block(down(F.silu(x)))
+        return self.conv_out(F.silu(self.norm_out(x)))
+
+
+class VideoDecoder(nn.Module):
+    """latent grid (B, C, T', H', W') -> video (B, T, 3, H, W) (not clamped)."""
+
+    def __init__(self, width: int, latent_channels: int, time_down: int, space_down: int):
+        super().__init__()
+        self.strides = levels(time_down, space_down)[::-1]
+        ch = [width * 2 ** i for i in range(len(self.strides) + 1)][::-1]
+        self.conv_in = nn.Conv3d(latent_channels, ch[0], 3, padding=1)
+        self.block_in = ResBlock3d(ch[0])
+        self.ups = nn.ModuleList(nn.Conv3d(ch[i], ch[i + 1], 3, padding=1) for i in range(len(self.strides)))
+        # No block at full resolution: it would cost more than the rest of the decoder together.
+        self.blocks = nn.ModuleList(ResBlock3d(c) for c in ch[1:-1])
+        self.norm_out = nn.GroupNorm(GROUPS, ch[-1])
+        self.conv_out = nn.Conv3d(ch[-1], 3, 3, padding=1)
+        self.checkpointing = False
+
+    def forward(self, z):
+        return maybe_checkpoint(self, self._decode, z)
+
+    def _decode(self, z):
+        x = self.block_in(self.conv_in(z))
+        for i, ((st, ss), up) in enumerate(zip(self.strides, self.ups)):
+            x = up(F.interpolate(F.silu(x), scale_factor=(st, ss, ss), mode="nearest"))
+            if i < len(self.blocks):
+                x = self.blocks[i](x)
+        x = self.conv_out(F.silu(self.norm_out(x)))
+        return rearrange(x, "b c t h w -> b t c h w")
