@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .models import MODELS
 from .train import TrainConfig
-from .world.splits import SPLITS
+from .world.splits import SCENE_SPLITS, SPLITS
 
 # click's UsageError, from whichever click this typer uses (recent typers vendor their own)
 _ClickUsageError = typer.BadParameter.__mro__[1]
@@ -93,11 +93,11 @@ def _no_bar() -> bool:
 @friendly
 def data_export(
     out_dir: Path = typer.Option(..., "--out", help="Folder to write clips and manifests into."),
-    split: str = typer.Option("train", help=" | ".join(SPLITS)),
+    split: str = typer.Option("train", help=" | ".join(SPLITS) + "; scenes: " + " | ".join(SCENE_SPLITS)),
     n: int = typer.Option(100, "-n", "--n", help="Number of clips."),
     seed: int = typer.Option(0, help="Random stream seed: same seed, same bytes."),
     fmt: str = typer.Option("mp4", "--format", help="mp4 | gif | png (png = video_i/frame_k.png + prompt.txt)"),
-    world: str = typer.Option("default", help="World preset: default | seed"),
+    world: str = typer.Option("default", help="World preset: default | seed | scenes (1-3 objects per clip)"),
     frames: Optional[int] = typer.Option(None, help="Frames per clip (default: the preset's)."),
 ):
     """Write N clips of a split plus manifest.jsonl and manifest.csv (path,text,num_frames,height,width)."""
@@ -115,7 +115,7 @@ def data_export(
 
 @data_app.command("splits")
 @friendly
-def data_splits(world: str = typer.Option("default", help="World preset.")):
+def data_splits(world: str = typer.Option("default", help="World preset: default | seed | scenes.")):
     """Show the held-out (shape, motion) and (colour, shape) pairs and each split's size."""
     from .world import SPLITS, combos, get_world, heldout_pairs
 
@@ -123,6 +123,16 @@ def data_splits(world: str = typer.Option("default", help="World preset.")):
     sm, cs = heldout_pairs(cfg)
     out.print("held-out shape x motion: " + ", ".join(f"{s} {m}" for s, m in sorted(sm)))
     out.print("held-out colour x shape: " + ", ".join(f"{c} {s}" for c, s in sorted(cs)))
+    if cfg.objects > 1:
+        from .world.scenes import reserved
+
+        binding, counted = reserved(cfg)
+        out.print(f"scenes of 1-{cfg.objects} objects; splits: {', '.join(SCENE_SPLITS)}")
+        out.print("binding assignments (train never shows them together): " + "; ".join(
+            " + ".join(f"{c} {s}" for c, s in sorted(a)) for a in sorted(binding, key=sorted)))
+        out.print("counted kinds of the count split: " + ", ".join(
+            f"{n} {c} {s}" for s, c, n in sorted(counted)))
+        return
     for split in SPLITS:
         out.print(f"{split}: {len(combos(cfg, split))} combinations")
 
@@ -139,7 +149,10 @@ def judge_cmd(
     (captions the world grammar reads): accuracy per attribute, all-correct accuracy, confusion
     matrices and temporal consistency."""
     from .io import read_video
+    from dataclasses import asdict
+
     from .judge import format_report, read_caption_manifest, read_clip, read_manifest, score
+    from .judge.scene import format_scene_report, read_scene, score_scenes
 
     if not path.exists():
         raise UsageError(f"{path} does not exist")
@@ -151,23 +164,30 @@ def judge_cmd(
             raise UsageError(f"no caption in {path / 'manifest.csv'} is in the world's grammar, so "
                              "the judge has nothing to compare with; judge one clip by its path")
     else:
-        reading = read_clip(read_video(path))
+        video = read_video(path)
+        reading = read_clip(video)
+        if not reading.readable and reading.why == "more than one object":
+            scene = read_scene(video)  # several objects: read each
+            if scene.readable:
+                reading = scene
         if as_json:
-            print(json.dumps(reading.as_dict(), indent=2))
+            print(json.dumps(asdict(reading), indent=2))
         else:
             out.print(f"the judge sees: {reading.describe()}")
         return
+    scenes = "objects" in rows[0]  # labels of a scenes world
     pairs = []
     with progress_bar() as bar:
         task = bar.add_task("judging", total=len(rows))
         for row in rows:
-            pairs.append((read_clip(read_video(row["path"])), row))
+            video = read_video(row["path"])
+            pairs.append(((read_scene if scenes else read_clip)(video), row))
             bar.advance(task)
-    report = score(pairs)
+    report = (score_scenes if scenes else score)(pairs)
     if as_json:
         print(json.dumps(report, indent=2))
     else:
-        out.print(format_report(report))
+        out.print((format_scene_report if scenes else format_report)(report))
 
 
 TRAIN = TrainConfig()  # the defaults the train command shows are the config's own

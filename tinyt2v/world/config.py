@@ -30,6 +30,7 @@ class WorldConfig:
     radius: float | None = None  # fixed equal-area radius in px instead of drawing from `sizes`
     speed_override: Speed | None = None  # one speed for every clip (the `seed` preset)
     heldout_fraction: float = 0.12  # share of (shape, motion) and (colour, shape) pairs held out
+    objects: int = 1  # most objects per clip: 1 is the one-object world, more a scenes world
 
     def to_dict(self) -> dict:
         """Plain JSON-able data (for checkpoints)."""
@@ -91,6 +92,8 @@ PRESETS: dict[str, WorldConfig] = {
         radius=5.0, speed_override=Speed(step=5.0, spin=0.0, growth=2.0, swing=20.0),
         speeds=("normal",),
     ),
+    # Several objects per clip, each bound to its own words (world/scenes.py).
+    "scenes": WorldConfig(name="scenes", objects=3),
 }
 
 

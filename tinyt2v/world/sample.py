@@ -19,7 +19,7 @@ from .captions import make_caption
 from .config import WorldConfig
 from .motion import start_range, trajectories
 from .render import extent, render
-from .splits import SPLITS, combos
+from .splits import STREAMS, combos, splits_of
 
 BLOCK = 64
 
@@ -94,10 +94,14 @@ def sample_block(world: WorldConfig, split: str, seed: int, block: int) -> Batch
 
 def layout_block(world: WorldConfig, split: str, seed: int, block: int) -> Layout:
     """The layout of the block-th BLOCK clips of a split's stream."""
+    if world.objects > 1:
+        from .scenes import layout_scene_block
+
+        return layout_scene_block(world, split, np.random.default_rng([seed, STREAMS.index(split), block]), BLOCK)
     pool = combos(world, split)
     if not pool:
         raise ValueError(f"split {split!r} of world {world.name!r} has no combinations")
-    rng = np.random.default_rng([seed, SPLITS.index(split), block])
+    rng = np.random.default_rng([seed, STREAMS.index(split), block])
     n = BLOCK
     pick = rng.integers(len(pool), size=n)
     rows = [pool[i] for i in pick]
@@ -156,8 +160,9 @@ def clips(world: WorldConfig, split: str, n: int | None = None, seed: int = 0,
     renders (it releases the GIL), in processes when only laying out (Python-bound).
     shard=(r, k) yields only batches r, r + k, r + 2k, ... (a data-parallel rank's share), and
     draws only those on the device."""
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
+    if split not in splits_of(world):
+        raise ValueError(f"world {world.name!r} has no split {split!r}; choose from "
+                         f"{', '.join(splits_of(world))}")
     end = None if n is None else start + n
     first = start // BLOCK
 

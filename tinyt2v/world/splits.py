@@ -20,6 +20,13 @@ from .attributes import valid_combo
 from .config import WorldConfig
 
 SPLITS = ("train", "test", "heldout", "freeform", "paraphrase")
+SCENE_SPLITS = ("train", "test", "binding", "heldout", "count", "paraphrase")  # world/scenes.py
+STREAMS = SPLITS + ("binding", "count")  # each split's place seeds its random stream
+
+
+def splits_of(world: WorldConfig) -> tuple[str, ...]:
+    """The splits a world draws: a scenes world's, or the one-object world's."""
+    return SCENE_SPLITS if world.objects > 1 else SPLITS
 HELDOUT_SEED = 20241
 ALWAYS_HELDOUT = (("circle", "up_right"),)
 

@@ -1,0 +1,142 @@
+"""How scenes are worded and read back: object phrases joined into one caption, and a caption
+split into its objects.
+
+Each object phrase uses the one-object grammar of its style (captions.py): "a red circle moving
+left", "two green stars falling", "the big purple cross spinning clockwise"; phrases are joined
+by "and", commas, "while" or semicolons ("together with", "alongside" in the paraphrase
+grammar). Reading splits at those joins and gives each piece that names no shape to the object
+beside it, so "moving up and to the left" or "a red star, small, zigzagging" stay one object.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .captions import (ING, MOTION_ORDERS, OBJECTS, SHAPE_WORDS, SIZE_WORDS, COLOR_WORDS,
+                       SPEED_WORDS, FILLER, PromptError, _synonyms, _tokens, motion_phrases,
+                       parse_prompt)
+
+JOINERS = {"train": (" and ", ", ", " while ", "; ", ", and "), "plain": (" and ",),
+           "paraphrase": (" together with ", " alongside ")}
+SCENE_FRAMES = {"train": ("{s}", "a video of {s}", "a clip of {s}"), "plain": ("{s}",),
+                "paraphrase": ("{s}",)}
+NUMBERS = {2: ("two", "2"), 3: ("three", "3")}
+# Object phrases without commas of their own (a comma joins objects in a scene).
+SINGLE = {"train": OBJECTS["train"][:4], "plain": OBJECTS["plain"],
+          "paraphrase": ("{det}{size} {color} {shape}",)}
+GROUP = {"train": ("{num} {size} {color} {shape}", "{num} {color} {size} {shape}",
+                   "{num} {size} {shape} in {color}", "{num} {color} {shape} of {size} size"),
+         "plain": ("{num} {size} {color} {shape}",), "paraphrase": ("{num} {size} {color} {shape}",)}
+SPLIT_AT = re.compile(r"[,;:]|\b(?:and|while|together with|alongside|as well as)\b")
+
+
+def plural(phrase: str) -> str:
+    """'circle' -> 'circles', 'box' -> 'boxes', 'plus sign' -> 'plus signs'."""
+    return phrase + ("es" if re.search(r"(s|x|sh|ch)$", phrase) else "s")
+
+
+def _object_phrase(rng, shape, color, size, motion, speed, count, style) -> str:
+    pick = lambda options: options[rng.integers(len(options))]  # noqa: E731
+    grammar = style if style in SINGLE else "train"
+    words = dict(size=pick(_synonyms(SIZE_WORDS, size, style)), color=pick(_synonyms(COLOR_WORDS, color, style)),
+                 shape=pick(_synonyms(SHAPE_WORDS, shape, style)))
+    if count > 1:
+        words["shape"] = plural(words["shape"])
+        np_ = pick(GROUP[grammar]).format(num=pick(NUMBERS[count][:1] if style != "train" else NUMBERS[count]),
+                                          **words)
+    else:
+        det = pick(("a ", "the ", "")) if grammar == "train" else "a "
+        np_ = pick(SINGLE[grammar]).format(det=det, **words)
+    head, *tail = pick(motion_phrases(motion, style)).split(" ", 1)
+    verb = " ".join([ING.get(head, head), *tail])  # "two circles moving", never "moves"
+    adverbs = _synonyms(SPEED_WORDS, speed, style)
+    if adverbs and rng.random() < 0.5:
+        verb = pick(MOTION_ORDERS[grammar if grammar != "freeform" else "train"]).format(
+            verb=verb, speed=pick(adverbs))
+    return f"{np_} {verb}"
+
+
+def scene_caption(rng: np.random.Generator, phrases: list[tuple[str, str, str, str, str, int]],
+                  style: str = "train") -> str:
+    """One caption for a scene: phrases are (shape, color, size, motion, speed, count), one per
+    object or counted group."""
+    grammar = style if style in JOINERS else "train"
+    parts = [_object_phrase(rng, *p, style) for p in phrases]
+    joins = JOINERS[grammar]
+    text = parts[0]
+    for p in parts[1:]:
+        text += joins[rng.integers(len(joins))] + p
+    frames = SCENE_FRAMES[grammar]
+    text = frames[rng.integers(len(frames))].format(s=text)
+    text = re.sub(r"\ba (?=[aeiou])", "an ", text)
+    if grammar == "train" and rng.random() < 0.3:
+        text = text[0].upper() + text[1:]
+    return text
+
+
+def _singular_table() -> dict[str, str]:
+    out = {}
+    for styles in SHAPE_WORDS.values():
+        for phrase in (p for words in styles for p in words):
+            last = _tokens(phrase)[-1]
+            out[_tokens(plural(phrase))[-1]] = last
+    return out
+
+
+SINGULAR = _singular_table()
+COUNT_WORDS = {w: n for n, words in NUMBERS.items() for w in words}
+
+
+def _count(tokens: list[str]) -> int:
+    """How many objects a phrase names: a number word as its first word that is not filler
+    ("a clip of two red circles"; not "a three-sided shape")."""
+    first = next((t for t in tokens if t not in FILLER), None)
+    return COUNT_WORDS.get(first, 1)
+
+
+def _names_shape(fragment: str) -> bool:
+    tokens = _tokens(fragment)
+    if _count(tokens) > 1:
+        tokens = [SINGULAR.get(t, t) for t in tokens]
+        tokens.remove(next(t for t in tokens if t in COUNT_WORDS))
+    try:
+        return parse_prompt(" ".join(tokens))["shape"] is not None
+    except PromptError:
+        return any(t in SINGULAR.values() for t in tokens)
+
+
+def parse_scene(text: str) -> list[tuple[dict, int]]:
+    """Read a scene prompt into its objects: [(label {shape, color, size, motion, speed}, count)].
+    Raises PromptError naming the object a problem is in ("a red blue circle": two colours)."""
+    fragments = [f.strip() for f in SPLIT_AT.split(text.lower()) if f and f.strip()]
+    objects: list[list[str]] = []
+    pending: list[str] = []  # shapeless pieces before the first object ("moving up, a red circle")
+    for f in fragments:
+        if _names_shape(f) or not objects:
+            if _names_shape(f):
+                objects.append(pending + [f])
+                pending = []
+            else:
+                pending.append(f)
+        else:
+            objects[-1].append(f)
+    if pending:
+        if not objects:
+            objects.append(pending)
+        else:
+            objects[-1] += pending
+    out = []
+    for pieces in objects:
+        tokens = _tokens(" and ".join(pieces))
+        count = _count(tokens)
+        if count > 1:  # "two red circles" -> "red circle"
+            tokens = [SINGULAR.get(t, t) for t in tokens]
+            tokens.remove(next(t for t in tokens if t in COUNT_WORDS))
+        words = " ".join(tokens)
+        try:
+            label = parse_prompt(words)
+        except PromptError as e:
+            raise PromptError(f"in '{' '.join(tokens)}': {e}", e.words, e.twice) from None
+        out.append((label, count))
+    return out

@@ -1,0 +1,245 @@
+"""Scenes: clips of several objects, each with its own shape, colour, size and motion.
+
+A scene holds 1..world.objects objects. Objects differ in (shape, colour), except the members
+of a counted group ("two red circles moving up"), which share shape, colour, size, motion and
+speed. Objects never touch: every pair keeps at least GAP px between their outlines in every
+frame (start positions are redrawn until they do), so a crossing is never an occlusion and the
+judge can read each object on its own. A scene is drawn layer by layer over one background.
+
+Splits (fixed by RESERVED_SEED, so every checkout agrees):
+- train / test: objects from the one-object train combinations; never a reserved assignment
+  or a reserved count;
+- binding: two objects whose (colour, shape) assignment is reserved: "blue circle + red
+  square" where train has "red circle + blue square". Each (colour, shape) and (shape, motion)
+  pair in it is a train pair; only the assignment within the scene is new;
+- heldout: at least one object from the one-object held-out combinations;
+- count: a counted group of a (shape, colour) kind at a count train never shows it at;
+- paraphrase: train scenes, captioned with the paraphrase grammar.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from itertools import combinations
+
+import numpy as np
+
+from .attributes import COLORS, MOTIONS, SHAPES, SIZES, SPEEDS
+from .scene_captions import scene_caption
+from .config import WorldConfig
+from .motion import start_range, trajectories
+from .render import extent
+from .splits import SCENE_SPLITS, combos
+
+GAP = 4.0            # px at 64 px frames between two objects' outlines, in every frame
+COUNTS = (2, 3)      # sizes of a counted group
+COUNT_SHARE = 0.25   # share of train / test scenes that are one counted group
+BINDING_SHARE = 0.25  # share of (colour pair, shape pair) quads with an assignment reserved
+COUNT_RESERVED = 0.2  # share of (shape, colour, count) kinds reserved for the count split
+RESERVED_SEED = 20262
+PLACE_TRIES = 50      # start positions tried before the scene's objects are redrawn
+
+
+@cache
+def reserved(world: WorldConfig) -> tuple[frozenset, frozenset]:
+    """(binding assignments: frozensets {(colour, shape), (colour, shape)}, counted kinds:
+    (shape, colour, count)) that train never shows."""
+    rng = np.random.default_rng(RESERVED_SEED)
+    pairs = {(c, s) for s, c, _, _ in combos(world, "train")}
+    assign = []
+    for c1, c2 in combinations(world.colors, 2):
+        for s1, s2 in combinations(world.shapes, 2):
+            x, y = frozenset({(c1, s1), (c2, s2)}), frozenset({(c1, s2), (c2, s1)})
+            if x | y <= pairs and rng.random() < BINDING_SHARE:
+                assign.append(x if rng.random() < 0.5 else y)
+    kinds = sorted({(s, c) for c, s in pairs})
+    counted = [(s, c, n) for s, c in kinds for n in COUNTS if rng.random() < COUNT_RESERVED]
+    return frozenset(assign), frozenset(counted)
+
+
+@dataclass
+class SceneObject:
+    """One object of a scene (a counted group lists its members one by one)."""
+    shape: str
+    color: str
+    size: str
+    motion: str
+    speed: str
+
+
+def _pool(world, split):
+    return combos(world, "heldout" if split == "heldout" else "train")
+
+
+def _allowed(world, objs: list[SceneObject], group: bool) -> bool:
+    """Whether a train / test scene avoids every reserved assignment and count."""
+    binding, counted = reserved(world)
+    if group:
+        return (objs[0].shape, objs[0].color, len(objs)) not in counted
+    kinds = {(o.color, o.shape) for o in objs}
+    return not any(a <= kinds for a in binding)
+
+
+def draw_objects(world: WorldConfig, split: str, rng: np.random.Generator) -> tuple[list[SceneObject], bool]:
+    """The objects of one scene of a split and whether they are one counted group."""
+    train = combos(world, "train")
+    speed = lambda: world.speeds[rng.integers(len(world.speeds))]  # noqa: E731
+    obj = lambda r: SceneObject(r[0], r[1], r[2], r[3], speed())  # noqa: E731
+    binding, counted = reserved(world)
+    if split == "binding":
+        pair = sorted(sorted(binding)[rng.integers(len(binding))])
+        return [obj(_row(rng, train, s, c)) for c, s in pair], False
+    if split == "count":
+        s, c, n = sorted(counted)[rng.integers(len(counted))]
+        return [obj(_row(rng, train, s, c))] * n, True
+    pool = _pool(world, split)  # heldout: the first object (or the group) is held out
+    while True:
+        if rng.random() < COUNT_SHARE and world.objects >= min(COUNTS):
+            n = int(rng.choice([k for k in COUNTS if k <= world.objects]))
+            objs, group = [obj(pool[rng.integers(len(pool))])] * n, True
+        else:
+            k = int(rng.integers(1, world.objects + 1))
+            objs = [obj(pool[rng.integers(len(pool))])]
+            while len(objs) < k:
+                o = obj(train[rng.integers(len(train))])
+                if all((o.shape, o.color) != (p.shape, p.color) for p in objs):
+                    objs.append(o)
+            group = False
+        if split == "heldout" or _allowed(world, objs, group):
+            return objs, group
+
+
+def _row(rng, pool, shape, color):
+    rows = [r for r in pool if r[0] == shape and r[1] == color]
+    return rows[rng.integers(len(rows))]
+
+
+@dataclass
+class Placed:
+    """Per-object arrays of one scene, ready to render (as Layout's, for K objects)."""
+    shape: np.ndarray   # (K,)
+    rgb: np.ndarray     # (K, 3)
+    radius: np.ndarray  # (K,)
+    center: np.ndarray  # (K, T, 2)
+    scale: np.ndarray   # (K, T)
+    angle: np.ndarray   # (K, T)
+
+
+def place(world: WorldConfig, objs: list[SceneObject], rng: np.random.Generator) -> Placed | None:
+    """Sizes, paths and start positions that keep every pair of objects GAP px apart in every
+    frame; None if PLACE_TRIES starts all failed."""
+    k, px = len(objs), world.px
+    shape = np.array([SHAPES.index(o.shape) for o in objs])
+    motion = np.array([MOTIONS.index(o.motion) for o in objs])
+    sp = [world.speed_override or SPEEDS[o.speed] for o in objs]
+    lo_hi = np.array([SIZES[o.size] for o in objs])
+    radius = (lo_hi[:, 0] + rng.random(k) * (lo_hi[:, 1] - lo_hi[:, 0])) * px
+    offset, scale, angle = trajectories(
+        motion, np.array([s.step for s in sp]) * px, np.array([s.spin for s in sp]),
+        np.array([s.growth for s in sp]), np.array([s.swing for s in sp]) * px, rng.random(k),
+        rng.choice([-1.0, 1.0], size=k), world.frames)
+    ext = radius[:, None] * extent(shape)[:, None] * scale  # (K, T) circumradius px
+    lo, hi = start_range(offset, ext, (world.height, world.width), world.in_frame)
+    for _ in range(PLACE_TRIES):
+        center = (lo + rng.random((k, 2)) * (hi - lo))[:, None, :] + offset  # (K, T, 2)
+        apart = all((np.linalg.norm(center[i] - center[j], axis=-1) - ext[i] - ext[j] >= GAP * px).all()
+                    for i, j in combinations(range(k), 2))
+        if apart:
+            rgb = np.array([COLORS[o.color] for o in objs], np.uint8)
+            return Placed(shape, rgb, radius, center, scale, angle)
+    return None
+
+
+def scene_label(objs: list[SceneObject], placed: Placed, group: bool) -> dict:
+    """What a scene shows: its objects' labels and, for a counted group, the count."""
+    return dict(objects=[dict(shape=o.shape, color=o.color, size=o.size, motion=o.motion,
+                              speed=o.speed, start_x=round(float(c[0, 0]), 2),
+                              start_y=round(float(c[0, 1]), 2), radius=round(float(r), 3))
+                         for o, c, r in zip(objs, placed.center, placed.radius)],
+                count=len(objs) if group else None)
+
+
+def layout_scene(world: WorldConfig, split: str, rng: np.random.Generator) -> tuple[Placed, str, dict]:
+    """One scene of a split: (what to draw, its caption, its label)."""
+    if split not in SCENE_SPLITS:
+        raise ValueError(f"unknown scenes split {split!r}; choose from {', '.join(SCENE_SPLITS)}")
+    while True:
+        objs, group = draw_objects(world, split, rng)
+        placed = place(world, objs, rng)
+        if placed is not None:
+            break
+    style = "paraphrase" if split == "paraphrase" else world.captions
+    phrases = [(objs[0], len(objs))] if group else [(o, 1) for o in objs]
+    caption = scene_caption(rng, [(o.shape, o.color, o.size, o.motion, o.speed, n) for o, n in phrases],
+                            style)
+    return placed, caption, scene_label(objs, placed, group)
+
+
+@dataclass
+class SceneLayout:
+    """A block of scenes before drawing; `draw` as Layout.draw."""
+    placed: list[Placed]
+    background: np.ndarray  # (N, H, W, 3) uint8
+    captions: list[str]
+    labels: list[dict]
+
+    def __len__(self) -> int:
+        return len(self.captions)
+
+    @classmethod
+    def concat(cls, parts: list) -> "SceneLayout":
+        return cls([p for x in parts for p in x.placed], np.concatenate([x.background for x in parts]),
+                   [c for x in parts for c in x.captions], [lab for x in parts for lab in x.labels])
+
+    def slice(self, start: int, stop: int) -> "SceneLayout":
+        return SceneLayout(self.placed[start:stop], self.background[start:stop],
+                           self.captions[start:stop], self.labels[start:stop])
+
+    def draw(self, device=None):
+        """The clips, layer by layer: layer j holds the j-th object of every scene that has one.
+        Objects never overlap, so each layer's changed pixels are copied over the clip as they are."""
+        from .sample import Batch
+
+        t = self.placed[0].center.shape[1] if self.placed else 1
+        layers = max((len(p.shape) for p in self.placed), default=0)
+        if device is None:
+            from .render import render as draw_layer
+            video = np.repeat(self.background[:, None], t, axis=1)
+            stack = lambda idx: video[idx]  # noqa: E731
+        else:
+            import torch
+
+            from .render_torch import render_on
+            draw_layer = lambda *a: render_on(device, *a)  # noqa: E731
+            video = torch.from_numpy(np.repeat(self.background[:, None], t, axis=1)).to(device)
+        for j in range(layers):
+            idx = np.array([i for i, p in enumerate(self.placed) if len(p.shape) > j])
+            part = [p for p in self.placed if len(p.shape) > j]
+            layer = draw_layer(np.array([p.shape[j] for p in part]), np.stack([p.rgb[j] for p in part]),
+                               np.array([p.radius[j] for p in part]), np.stack([p.center[j] for p in part]),
+                               np.stack([p.scale[j] for p in part]), np.stack([p.angle[j] for p in part]),
+                               self.background[idx])
+            if device is None:
+                under = video[idx]
+                changed = (layer != np.repeat(self.background[idx][:, None], t, axis=1)).any(-1)
+                under[changed] = layer[changed]
+                video[idx] = under
+            else:
+                bg = video.new_tensor(self.background[idx])[:, None].expand_as(layer)
+                changed = (layer != bg).any(-1, keepdim=True)
+                sel = torch.from_numpy(idx).to(device)
+                video[sel] = torch.where(changed, layer, video[sel])
+        return Batch(video, self.captions, self.labels)
+
+
+def layout_scene_block(world: WorldConfig, split: str, rng: np.random.Generator, n: int) -> SceneLayout:
+    """n scenes of a split, laid out."""
+    placed, captions, labels = [], [], []
+    for _ in range(n):
+        p, c, lab = layout_scene(world, split, rng)
+        placed.append(p)
+        captions.append(c)
+        labels.append(lab)
+    background = np.empty((n, world.height, world.width, 3), np.uint8)
+    background[:] = np.array(world.background, np.uint8)
+    return SceneLayout(placed, background, captions, labels)
