@@ -12,8 +12,11 @@ TINY = dict(width_enc=4, width_dec=8, hidden=32, prior_width=32, prior_depth=1, 
 SMALL = {"latent-flow": dict(model="latent-flow", overrides=TINY),
          "sprite-flow": dict(model="sprite-flow", overrides=dict(
              hidden=32, width_dec=8, prior_width=32, prior_depth=1, text_dim=16, dec_frames=1)),
+         # ae_share 0.2: a 2-step and a 4-step run switch to the transformer at the same step
+         # (the switch follows the planned budget), so the resume test compares like with like
          "latent-dit": dict(model="latent-dit", overrides=dict(
-             ae_width=8, latent_channels=4, dit_width=32, dit_depth=1, heads=2, text_dim=16)),
+             ae_width=8, latent_channels=4, dit_width=32, dit_depth=1, heads=2, text_dim=16,
+             ae_share=0.2)),
          "seed-gan": dict(model="seed-gan", preset="seed", world="seed", overrides={}),
          "seed-cgan": dict(model="seed-cgan", preset="seed", world="seed", overrides={})}
 

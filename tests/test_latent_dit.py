@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from conftest import overfit_bar, overfit_rate, small_model
+from conftest import SMALL, overfit_bar, overfit_rate, small_model
 from tinyt2v.io import to_tensor
 from tinyt2v.models import build_model, model_config
 from tinyt2v.models.dit import DiT
@@ -125,3 +125,19 @@ def test_tiny_model_learns_a_handful_of_prompts(tmp_path):
         torch.set_num_threads(threads)
     print(f"overfit all-correct: {rate:.3f}")
     assert rate >= overfit_bar(world), rate
+
+
+def test_a_run_resumed_with_a_longer_budget_stays_with_the_transformer(tmp_path):
+    """4 steps with the switch at step 2, then --resume to 40 steps: progress falls back under
+    ae_share, but the autoencoder the transformer learned on must stay as it was."""
+    from tinyt2v.checkpoint import load_train_state
+    from tinyt2v.train import TrainConfig, train
+
+    kw = dict(SMALL["latent-dit"], overrides=dict(SMALL["latent-dit"]["overrides"], ae_share=0.5))
+    run = dict(out=str(tmp_path / "run"), batch_size=4, sample_every=None, ckpt_every=None, **kw)
+    before = load_train_state(train(TrainConfig(steps=4, **run)))["raw"]
+    logged = []
+    ck = train(TrainConfig(steps=40, resume=True, **run), on_step=lambda step, logs: logged.append(logs))
+    after = load_train_state(ck)["raw"]
+    assert len(logged) == 36 and all("flow" in logs and "recon" not in logs for logs in logged)
+    assert all(torch.equal(before[k], after[k]) for k in before if k.startswith(("encoder.", "decoder.")))

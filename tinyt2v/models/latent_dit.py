@@ -7,7 +7,8 @@ knows the world: it trains on pixels and captions alone, the same on `--data vid
 
 One run trains both in turn: the first `ae_share` of the budget the autoencoder, then the
 autoencoder is frozen and the transformer learns on its standardised latents (a target that
-moves under it would have to be chased).
+moves under it would have to be chased). The switch happens once: a run resumed with a longer
+budget stays with the transformer.
 """
 from __future__ import annotations
 
@@ -111,8 +112,14 @@ class LatentDiT(System):
         return {"all": torch.optim.AdamW([dict(params=ae, lr=c.ae_lr), dict(params=text, lr=c.text_lr),
                                           dict(params=rest, lr=c.lr)], weight_decay=0.0)}
 
+    @property
+    def transformer_stage(self) -> bool:
+        """Whether the transformer has started learning (from then on the autoencoder is frozen,
+        even if a resumed run with a longer budget puts progress back under ae_share)."""
+        return int(self.latent_batches) > 0
+
     def losses(self, video, captions, progress, targets):
-        if progress < self.cfg.ae_share:
+        if progress < self.cfg.ae_share and not self.transformer_stage:
             recon = self.reconstruction_loss(video)
             return recon, {"loss": recon, "recon": recon}
         flow = self.flow_loss(video, captions)
@@ -135,7 +142,7 @@ class LatentDiT(System):
                 rate = 1.0 if int(self.latent_batches) == 0 else 0.01
                 self.latent_mean.lerp_(z.mean((0, 2, 3, 4)), rate)
                 self.latent_std.lerp_(z.std((0, 2, 3, 4)) + 1e-3, rate)
-                self.latent_batches += 1
+            self.latent_batches += 1
         words, mask, pooled = self.text.states(captions)
         drop = torch.rand(len(captions), device=z.device) < self.cfg.caption_drop
         words = torch.where(drop[:, None, None], self.null_words.to(words.dtype), words)

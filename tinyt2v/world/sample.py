@@ -161,8 +161,8 @@ def clips(world: WorldConfig, split: str, n: int | None = None, seed: int = 0,
     shard=(r, k) yields only batches r, r + k, r + 2k, ... (a data-parallel rank's share), and
     draws only those on the device."""
     if split not in splits_of(world):
-        raise ValueError(f"world {world.name!r} has no split {split!r}; choose from "
-                         f"{', '.join(splits_of(world))}")
+        known = "unknown split" if split not in STREAMS else f"world {world.name!r} has no split"
+        raise ValueError(f"{known} {split!r}; choose from {', '.join(splits_of(world))}")
     end = None if n is None else start + n
     first = start // BLOCK
 
