@@ -1,0 +1,247 @@
+"""Footage that is not the world: photographs seen through a moving camera, captioned, to check
+that a general model learns what it is shown rather than the world's flat shapes.
+
+    pip install scikit-image          # the photographs ship inside the package
+    python benchmarks/footage.py build --out runs/footage
+    tinyt2v train --model latent-dit --data videos:runs/footage/train/manifest.csv \\
+        --cpu-minutes 15 --threads 2 --out runs/footage-dit
+    tinyt2v train --model latent-flow --data videos:runs/footage/train/manifest.csv \\
+        --cpu-minutes 15 --threads 2 --out runs/footage-lf
+    python benchmarks/footage.py measure --checkpoint runs/footage-dit/checkpoint \\
+        --checkpoint runs/footage-lf/checkpoint --grid docs/footage_samples.png
+
+Ten photographs (an astronaut, a cat, a cup of coffee, ...) are filmed by a virtual camera
+that pans left/right/up/down, zooms in/out or stays still: "a cup of coffee, the camera panning
+left". One (subject, motion) pair per subject is held out of training. `measure` generates clips
+for seen and held-out prompts and scores, with no model of its own:
+- motion: the camera's motion read back from the pixels (phase correlation between frames for
+  pans, the best-fitting zoom about the centre for zooms);
+- subject: which photograph the clip shows, by the nearest training frame (cosine of 16x16
+  thumbnails);
+- the autoencoder's PSNR on held-out real clips (for models that reconstruct).
+The same measures on real clips are reported first: they say how far the measures themselves
+can be trusted.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+from common import save
+from PIL import Image
+from scipy import ndimage
+
+SUBJECTS = {"astronaut": "an astronaut", "chelsea": "a cat", "coffee": "a cup of coffee",
+            "rocket": "a rocket", "hubble_deep_field": "galaxies in deep space",
+            "retina": "a retina", "immunohistochemistry": "stained cells",
+            "camera": "a man with a camera", "coins": "old coins", "moon": "the surface of the moon"}
+MOTIONS = {"pan_left": "the camera panning left", "pan_right": "the camera panning right",
+           "pan_up": "the camera panning up", "pan_down": "the camera panning down",
+           "zoom_in": "the camera zooming in", "zoom_out": "the camera zooming out",
+           "still": "the camera still"}
+# The content's shift per frame when the camera pans (the camera goes left: the picture goes right).
+CONTENT_SHIFT = {"pan_left": (1, 0), "pan_right": (-1, 0), "pan_up": (0, 1), "pan_down": (0, -1)}
+HELDOUT = {("astronaut", "pan_left"), ("chelsea", "zoom_in"), ("coffee", "pan_up"),
+           ("rocket", "zoom_out"), ("hubble_deep_field", "pan_down"), ("retina", "pan_right"),
+           ("immunohistochemistry", "still"), ("camera", "zoom_in"), ("coins", "pan_right"),
+           ("moon", "pan_left")}
+FRAMES, SIZE = 16, 64
+PAN = 0.35      # window widths travelled over a clip
+ZOOM = 0.6      # window side at the end / at the start, zooming in
+SEED = 7
+
+
+def photo(name: str) -> Image.Image:
+    import skimage.data
+
+    im = getattr(skimage.data, name)()
+    if im.ndim == 2:
+        im = np.stack([im] * 3, -1)
+    return Image.fromarray(im[..., :3])
+
+
+def caption(subject: str, motion: str) -> str:
+    return f"{SUBJECTS[subject]}, {MOTIONS[motion]}"
+
+
+def film(img: Image.Image, motion: str, rng: np.random.Generator) -> np.ndarray:
+    """(FRAMES, SIZE, SIZE, 3) uint8: a square window over the photo, moving as `motion` says."""
+    w, h = img.size
+    side0 = rng.uniform(0.45, 0.65) * min(w, h)
+    sides = np.full(FRAMES, side0)
+    if motion.startswith("zoom"):
+        end = side0 * (ZOOM if motion == "zoom_in" else 1 / ZOOM)
+        sides = side0 * (end / side0) ** np.linspace(0, 1, FRAMES)
+    dx, dy = CONTENT_SHIFT.get(motion, (0, 0))
+    path = -np.outer(np.linspace(0, 1, FRAMES), [dx, dy]) * PAN * side0  # window centre offsets
+    half = sides.max() / 2
+    lo = np.array([half, half]) - path.min(0)
+    hi = np.array([w - half, h - half]) - path.max(0)
+    start = lo + rng.random(2) * np.maximum(hi - lo, 0)
+    out = []
+    for (cx, cy), s in zip(start + path, sides):
+        box = (cx - s / 2, cy - s / 2, cx + s / 2, cy + s / 2)
+        out.append(np.asarray(img.transform((SIZE, SIZE), Image.Transform.EXTENT, box,
+                                            Image.Resampling.BILINEAR)))
+    return np.stack(out)
+
+
+def build(out: Path, per_pair: int) -> None:
+    """Training clips of every (subject, motion) pair but the held-out ones, and real clips of
+    every pair for measuring, with a manifest.csv each."""
+    from tinyt2v.io import write_text, write_video
+
+    rng = np.random.default_rng(SEED)
+    for part, pairs, n in (("train", [p for p in _pairs() if p not in HELDOUT], per_pair),
+                           ("real", _pairs(), 4)):
+        (out / part).mkdir(parents=True, exist_ok=True)
+        rows = ["path,text"]
+        for subject, motion in pairs:
+            img = photo(subject)
+            for i in range(n):
+                name = f"{subject}_{motion}_{i}.mp4"
+                write_video(out / part / name, film(img, motion, rng), fps=8)
+                rows.append(f'{name},"{caption(subject, motion)}"')
+        write_text(out / part / "manifest.csv", "\n".join(rows) + "\n")
+        print(f"{part}: {len(rows) - 1} clips in {out / part}", file=sys.stderr)
+
+
+def _pairs():
+    return [(s, m) for s in SUBJECTS for m in MOTIONS]
+
+
+# -- measures, from pixels alone
+
+
+def _gray(video):
+    return video.astype(np.float32).mean(-1) / 255.0
+
+
+def read_motion(video: np.ndarray) -> str:
+    """The camera motion a clip shows. Each pair of frames is explained by whichever fits the
+    second frame best: the first unchanged, shifted (by phase correlation), or magnified about
+    the centre by one zoom step; the clip's motion is the pairs' majority (a shift by its sign)."""
+    g = _gray(video)
+    step = ZOOM ** (-1 / (FRAMES - 1))  # magnification per frame, zooming in
+    votes = []
+    for a, b in zip(g[:-1], g[1:]):
+        dx, dy = _shift(a, b)
+        fits = {"still": a, "zoom_in": _magnify(a, step), "zoom_out": _magnify(a, 1 / step),
+                "shift": ndimage.shift(a, (dy, dx), order=1, mode="nearest")}
+        k = SIZE // 6
+        best = min(fits, key=lambda m: float(((fits[m] - b)[k:-k, k:-k] ** 2).mean()))
+        if best == "shift":
+            ax = int(abs(dy) > abs(dx))
+            d = [0, 0]
+            d[ax] = int(np.sign((dx, dy)[ax]))
+            best = next((m for m, v in CONTENT_SHIFT.items() if list(v) == d), "still")
+        votes.append(best)
+    return max(set(votes), key=votes.count)
+
+
+def _shift(a, b):
+    """(dx, dy) that moves a onto b, by phase correlation (whole pixels)."""
+    fa, fb = np.fft.fft2(a - a.mean()), np.fft.fft2(b - b.mean())
+    cross = fb * np.conj(fa)
+    r = np.fft.ifft2(cross / (np.abs(cross) + 1e-9)).real
+    y, x = np.unravel_index(np.argmax(r), r.shape)
+    return (x + SIZE // 2) % SIZE - SIZE // 2, (y + SIZE // 2) % SIZE - SIZE // 2
+
+
+def _magnify(a, s):
+    """a magnified s times about the centre."""
+    c = (SIZE - 1) / 2
+    return ndimage.affine_transform(a, np.eye(2) / s, offset=c - c / s, order=1, mode="nearest")
+
+
+def thumbs(video: np.ndarray) -> np.ndarray:
+    """(T, 768) unit-norm 16x16 colour thumbnails, mean removed."""
+    t = video.reshape(len(video), 16, SIZE // 16, 16, SIZE // 16, 3).mean((2, 4)).reshape(len(video), -1)
+    t = t - t.mean(1, keepdims=True)
+    return t / (np.linalg.norm(t, axis=1, keepdims=True) + 1e-9)
+
+
+def read_subject(video: np.ndarray, refs: dict[str, np.ndarray]) -> str:
+    """The subject whose training frames the clip's frames are nearest to (votes over frames)."""
+    f = thumbs(video)
+    best = {s: (f @ r.T).max(1) for s, r in refs.items()}  # (T,) per subject
+    names = list(best)
+    votes = np.argmax(np.stack([best[s] for s in names]), 0)
+    return names[np.bincount(votes, minlength=len(names)).argmax()]
+
+
+def measure(args) -> None:
+    import torch
+
+    from tinyt2v.io import read_video, to_tensor
+    from tinyt2v.pipeline import Pipeline
+
+    root = Path(args.data)
+    refs = {s: np.concatenate([thumbs(read_video(p)) for p in sorted((root / "train").glob(f"{s}_*.mp4"))])
+            for s in SUBJECTS}
+    real = {(s, m): [read_video(p) for p in sorted((root / "real").glob(f"{s}_{m}_*.mp4"))]
+            for s, m in _pairs()}
+    rows = []
+
+    def add(who, kind, pairs, clips_of):
+        n = motion = subject = 0
+        for pair in pairs:
+            for v in clips_of(pair):
+                n += 1
+                motion += read_motion(v) == pair[1]
+                subject += read_subject(v, refs) == pair[0]
+        rows.append(dict(model=who, prompts=kind, clips=n, motion=motion / n, subject=subject / n,
+                         psnr_db=""))
+
+    seen = [p for p in _pairs() if p not in HELDOUT]
+    add("real clips (the measures' own check)", "seen", seen, lambda p: real[p])
+    add("real clips (the measures' own check)", "held out", sorted(HELDOUT), lambda p: real[p])
+    for checkpoint in args.checkpoint:
+        pipe = Pipeline.from_pretrained(checkpoint)
+        torch.manual_seed(0)
+        name = f"{pipe.config['model']} ({pipe.config['train']['cpu_seconds'] / 60:.0f} CPU-min)"
+        for kind, pairs in (("seen", seen), ("held out", sorted(HELDOUT))):
+            made = {p: pipe.generate([caption(*p)] * args.per_prompt, seed=1) for p in pairs}
+            add(name, kind, pairs, lambda p: made[p])
+            if hasattr(pipe.system, "reconstruct") and kind == "held out":
+                videos = to_tensor(np.stack([v for p in pairs for v in real[p]]))
+                copy = pipe.system.reconstruct(videos)
+                mse = float(((copy - videos) / 2).pow(2).mean())
+                rows[-1]["psnr_db"] = round(10 * math.log10(1 / mse), 2)
+        if args.grid:  # the first checkpoint's samples
+            from tinyt2v.visuals import save_samples
+
+            prompts = [caption(*p) for p in sorted(HELDOUT)[:3]] + [caption(*p) for p in seen[::17][:3]]
+            save_samples(Path(args.grid).parent, Path(args.grid).stem, pipe.generate(prompts, seed=2),
+                         captions=prompts)
+            args.grid = None
+    save("footage", rows, "Photographs through a moving camera: motion and subject read back",
+         "python benchmarks/footage.py measure " + " ".join(sys.argv[2:]),
+         notes=f"Checkpoints: {', '.join(args.checkpoint)}; {args.per_prompt} clips per prompt; "
+               f"chance: motion 1/{len(MOTIONS)}, subject 1/{len(SUBJECTS)}. PSNR: the autoencoder "
+               "on the held-out pairs' real clips (models that reconstruct).")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="write the clips and manifests")
+    b.add_argument("--out", default="runs/footage")
+    b.add_argument("--per-pair", type=int, default=12, help="training clips per (subject, motion)")
+    m = sub.add_parser("measure", help="score a checkpoint trained on the clips")
+    m.add_argument("--checkpoint", required=True, action="append", help="repeat to compare models")
+    m.add_argument("--data", default="runs/footage")
+    m.add_argument("--per-prompt", type=int, default=4)
+    m.add_argument("--grid", help="also write a sample grid here (PNG + GIF)")
+    args = ap.parse_args()
+    if args.cmd == "build":
+        build(Path(args.out), args.per_pair)
+    else:
+        measure(args)
+
+
+if __name__ == "__main__":
+    main()
