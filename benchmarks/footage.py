@@ -71,6 +71,8 @@ def film(img: Image.Image, motion: str, rng: np.random.Generator) -> np.ndarray:
     """(FRAMES, SIZE, SIZE, 3) uint8: a square window over the photo, moving as `motion` says."""
     w, h = img.size
     side0 = rng.uniform(0.45, 0.65) * min(w, h)
+    if motion == "zoom_out":  # it ends 1/ZOOM times wider, still inside the photo
+        side0 *= ZOOM
     sides = np.full(FRAMES, side0)
     if motion.startswith("zoom"):
         end = side0 * (ZOOM if motion == "zoom_in" else 1 / ZOOM)

@@ -40,6 +40,11 @@ def test_a_condition_of_several_tensors_is_guided_like_one():
 
 
 def test_samples_can_be_grids():
-    grid = sample_latents(lambda x, t, c: -x, torch.ones(2, 3), torch.zeros(3), (4, 2, 5, 5),
+    """A grid per sample is drawn from the same noise, and integrated the same way, as the
+    flat vector of its numbers."""
+    pull = lambda x, t, c: c.view(-1, *[1] * (x.dim() - 1)) - x  # noqa: E731
+    grid = sample_latents(pull, torch.arange(2.0), torch.zeros(()), (4, 2, 5, 5),
                           torch.Generator().manual_seed(0), steps=4, guidance=1.0)
-    assert grid.shape == (2, 4, 2, 5, 5)
+    flat = sample_latents(pull, torch.arange(2.0), torch.zeros(()), 4 * 2 * 5 * 5,
+                          torch.Generator().manual_seed(0), steps=4, guidance=1.0)
+    assert grid.shape == (2, 4, 2, 5, 5) and torch.allclose(grid.flatten(1), flat)

@@ -79,6 +79,7 @@ def test_a_run_trains_the_autoencoder_first_then_the_transformer_on_its_frozen_l
     dit = {k: v.clone() for k, v in model.dit.state_dict().items()}
     logs = model.train_step(video, batch.captions, opts, progress=0.1)
     assert "recon" in logs and "flow" not in logs
+    assert any(not torch.equal(v, model.encoder.state_dict()[k]) for k, v in encoder.items())
     assert all(torch.equal(v, model.dit.state_dict()[k]) for k, v in dit.items())
     encoder = {k: v.clone() for k, v in model.encoder.state_dict().items()}
     logs = model.train_step(video, batch.captions, opts, progress=0.9)
@@ -103,15 +104,19 @@ def test_it_reconstructs_and_draws_clips_of_the_world_shape():
     batch = clip_batch(world, "test", 2, seed=0)
     video = to_tensor(batch.video)
     assert model.reconstruct(video).shape == video.shape
+    g = torch.Generator().manual_seed(0)
+    assert model.generate(batch.captions, g).shape == video.shape
+    assert model.generate(batch.captions, g, frames=8).shape == (2, 8, 3, 64, 64)
     with pytest.raises(ValueError, match="up to the 16 frames"):
-        model.generate(batch.captions, torch.Generator().manual_seed(0), frames=17)
+        model.generate(batch.captions, g, frames=17)
 
+STEPS, AE_STEPS = 4400, 400  # the overfit test's run: 400 autoencoder steps, then 4,000
 
 
 @pytest.mark.timeout(900)
 def test_tiny_model_learns_a_handful_of_prompts(tmp_path):
     """8 prompts (2 colours x 4 directions of a large fast circle, one wording each) on 8 frames
-    of 32x32: 400 autoencoder steps then 4,000 transformer steps of 16 clips (about 3.5
+    of 32x32: AE_STEPS autoencoder steps then the rest transformer steps of 16 clips (about 3.5
     CPU-minutes on one thread, deterministic) must read back halfway from one attribute at
     chance to all correct. A small transformer, so the test fits the CI budget."""
     world = replace(get_world("default"), name="overfit", captions="plain", frames=8, height=32,
@@ -119,8 +124,9 @@ def test_tiny_model_learns_a_handful_of_prompts(tmp_path):
                     motions=("up", "down", "left", "right"), speeds=("fast",), heldout_fraction=0.0)
     threads = torch.get_num_threads()
     try:
-        rate = overfit_rate(tmp_path, world, "latent-dit", 48, steps=4400, batch_size=16, threads=1,
-                            overrides=dict(ae_share=0.09, dit_width=64, dit_depth=2, heads=2, text_dim=32))
+        rate = overfit_rate(tmp_path, world, "latent-dit", 48, steps=STEPS, batch_size=16, threads=1,
+                            overrides=dict(ae_share=AE_STEPS / STEPS, dit_width=64, dit_depth=2,
+                                           heads=2, text_dim=32))
     finally:
         torch.set_num_threads(threads)
     print(f"overfit all-correct: {rate:.3f}")

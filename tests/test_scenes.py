@@ -10,6 +10,7 @@ from tinyt2v.judge.scene import read_scene, score_scenes
 from tinyt2v.world import PromptError, clip_batch, combos, get_world
 from tinyt2v.world.scene_captions import parse_scene
 from tinyt2v.world.scenes import GAP, Placed, SceneLayout, layout_scene, reserved
+from tinyt2v.world.render import extent
 from tinyt2v.world.splits import SCENE_SPLITS
 
 WORLD = get_world("scenes")
@@ -49,12 +50,11 @@ def test_objects_keep_apart_in_every_frame():
     rng = np.random.default_rng(0)
     for _ in range(100):
         placed, _, _ = layout_scene(WORLD, "train", rng)
-        from tinyt2v.world.render import extent
         ext = placed.radius[:, None] * extent(placed.shape)[:, None] * placed.scale
         for i in range(len(placed.shape)):
             for j in range(i + 1, len(placed.shape)):
                 d = np.linalg.norm(placed.center[i] - placed.center[j], axis=-1)
-                assert (d - ext[i] - ext[j] >= GAP - 1e-9).all()
+                assert (d - ext[i] - ext[j] >= GAP * WORLD.px - 1e-9).all()
 
 
 def test_binding_scenes_swap_assignments_that_train_scenes_never_show(batches):
@@ -120,14 +120,40 @@ def test_scene_prompts_as_people_write_them(prompt, want):
     assert got == Counter(want)
 
 
+def test_a_number_inside_a_word_is_not_a_count():
+    assert [n for _, n in parse_scene("a three-sided shape and a circle")] == [1, 1]
+
+
+def test_a_plural_without_a_number_still_starts_its_own_object():
+    assert [obj["color"] for obj, _ in parse_scene("red circles moving up and a blue square")] == ["red", "blue"]
+
+
+def test_every_word_of_a_training_scene_is_in_the_vocabulary():
+    from tinyt2v.text import training_words, words
+    known = set(training_words(WORLD))
+    captions = clip_batch(WORLD, "train", 300, seed=2).captions
+    assert not {w for c in captions for w in words(c)} - known
+    assert {"two", "three", "circles", "while"} <= known
+
+
+def test_the_binding_split_is_the_same_in_every_process():
+    """Reserved assignments are sets; their order must not follow Python's hash seed."""
+    import os
+    import subprocess
+    import sys
+    code = ("from tinyt2v.world import get_world, clip_batch; "
+            "print(clip_batch(get_world('scenes'), 'binding', 8, seed=0).captions)")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=dict(os.environ, PYTHONHASHSEED=h)).stdout for h in ("1", "2")}
+    assert len(outs) == 1 and "[" in outs.pop()
+
+
 def test_a_contradictory_object_is_refused_naming_the_problem():
     with pytest.raises(PromptError, match="two colors: red and blue"):
         parse_scene("a red blue circle and a green square")
 
 
 def test_layers_drawn_on_a_torch_device_match_numpy():
-    pytest.importorskip("torch")
-    layout = SceneLayout(*[[], np.zeros((0, 64, 64, 3), np.uint8), [], []])
     rng = np.random.default_rng(3)
     scenes = [layout_scene(WORLD, "train", rng) for _ in range(6)]
     bg = np.full((6, 64, 64, 3), 255, np.uint8)

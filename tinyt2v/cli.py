@@ -152,6 +152,7 @@ def judge_cmd(
     from dataclasses import asdict
 
     from .judge import format_report, read_caption_manifest, read_clip, read_manifest, score
+    from .judge.read import SEVERAL_OBJECTS
     from .judge.scene import format_scene_report, read_scene, score_scenes
 
     if not path.exists():
@@ -166,7 +167,7 @@ def judge_cmd(
     else:
         video = read_video(path)
         reading = read_clip(video)
-        if not reading.readable and reading.why == "more than one object":
+        if not reading.readable and reading.why == SEVERAL_OBJECTS:
             scene = read_scene(video)  # several objects: read each
             if scene.readable:
                 reading = scene

@@ -11,11 +11,9 @@ from typing import Callable
 
 import torch
 
-Velocity = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
-
-
 Cond = torch.Tensor | tuple[torch.Tensor, ...]  # a batch's condition: one tensor or several,
                                                 # each with the batch first
+Velocity = Callable[[torch.Tensor, torch.Tensor, Cond], torch.Tensor]
 
 
 def flow_loss(net: Velocity, data: torch.Tensor, cond: Cond) -> torch.Tensor:

@@ -23,6 +23,9 @@ _SIZES = tuple(SIZE_RADII)
 _HEADING = {d: np.arctan2(dy, dx) for d, (dx, dy) in DIRECTIONS.items()}  # radians, y down
 
 
+SEVERAL_OBJECTS = "more than one object"  # why a clip of several objects is unreadable here
+
+
 @dataclass
 class Reading:
     """What the judge sees in a clip; attributes are None when the clip is unreadable."""
@@ -161,7 +164,7 @@ def read_clip(video: np.ndarray) -> Reading:
     if not tr.present.all():
         return Reading(False, why=f"{int((~tr.present).sum())} empty frame(s)", temporal=temporal)
     if (tr.blobs > 1).mean() > 0.25:
-        return Reading(False, why="more than one object", temporal=temporal)
+        return Reading(False, why=SEVERAL_OBJECTS, temporal=temporal)
     px = 64.0 / tr.frame_px
     radius = np.sqrt(tr.area / np.pi) * px
     center = tr.center * px

@@ -20,12 +20,12 @@ from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
 from .read import Reading, read_clip
-
-ATTRIBUTES = ("shape", "color", "size", "motion")
+from .score import ATTRIBUTES
 _STRUCT = np.ones((3, 3), bool)
 MIN_BLOB = 6       # px at 64 px frames: smaller blobs are noise, not objects
 THRESHOLD = 0.3    # a pixel differs when its (smoothed) colour distance exceeds this share of
-                   # the frame's largest, and 0.15
+                   # the frame's largest, and FAINTEST
+FAINTEST = 0.15    # the one-object judge's "nothing differs" level (track.py)
 
 
 @dataclass
@@ -45,7 +45,7 @@ def _blobs(frame: np.ndarray, bg: np.ndarray, min_px: float) -> tuple[np.ndarray
     """Labelled blobs of one frame (H, W, 3) in [0, 1] and the labels big enough to count."""
     smooth = ndimage.uniform_filter(frame - bg, size=(3, 3, 1), mode="nearest")
     dist = np.sqrt((smooth ** 2).sum(-1))
-    mask = dist > max(0.15, THRESHOLD * dist.max())
+    mask = dist > max(FAINTEST, THRESHOLD * dist.max())
     labels, count = ndimage.label(mask, _STRUCT)
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
     return labels, [k for k in range(1, count + 1) if sizes[k] >= min_px]
@@ -135,10 +135,10 @@ def score_scenes(pairs) -> dict:
         want = label["objects"]
         n += 1
         readable += reading.readable
-        pairs_ = match(reading, want)
-        right = [all(_right(o, r, a) for a in ATTRIBUTES) for o, r in pairs_]
+        matched = match(reading, want)
+        right = [all(_right(o, r, a) for a in ATTRIBUTES) for o, r in matched]
         for a in ATTRIBUTES:
-            attr[a] += sum(_right(o, r, a) for o, r in pairs_)
+            attr[a] += sum(_right(o, r, a) for o, r in matched)
         objects += len(want)
         objects_right += sum(right)
         got = reading.objects if reading.readable else []

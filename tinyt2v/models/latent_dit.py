@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..diffusion.flow import flow_loss, sample_latents
@@ -26,6 +25,7 @@ from .layers import foreground_weight
 from .video_autoencoder import VideoDecoder, VideoEncoder
 
 TOKEN_TEXT = ("gru", "subword")  # encoders with per-word states to cross-attend to
+LATENT_L2 = 1e-4  # a small pull of the latents towards 0, so their scale cannot drift off
 
 
 @dataclass
@@ -131,17 +131,16 @@ class LatentDiT(System):
         out = self.decoder(z + self.cfg.latent_noise * torch.randn_like(z))
         bg = video.flatten(3).median(-1).values[..., None, None]  # (B, T, 3, 1, 1) per-frame background
         weight = foreground_weight(video, bg, self.cfg.fg_weight)
-        return (weight * (out - video).abs()).mean() + 1e-4 * (z ** 2).mean()
+        return (weight * (out - video).abs()).mean() + LATENT_L2 * (z ** 2).mean()
 
     def flow_loss(self, video: torch.Tensor, captions: list[str]) -> torch.Tensor:
         """The transformer's rectified-flow loss on the frozen encoder's standardised latents."""
         with torch.no_grad():
             z = self.encoder(video).float()  # (B, C, T', H', W')
-            if len(z) > 1:
-                # the first batch sets the statistics, later ones move them slowly
-                rate = 1.0 if int(self.latent_batches) == 0 else 0.01
-                self.latent_mean.lerp_(z.mean((0, 2, 3, 4)), rate)
-                self.latent_std.lerp_(z.std((0, 2, 3, 4)) + 1e-3, rate)
+            # the first batch sets the statistics, later ones move them slowly
+            rate = 1.0 if int(self.latent_batches) == 0 else 0.01
+            self.latent_mean.lerp_(z.mean((0, 2, 3, 4)), rate)
+            self.latent_std.lerp_(z.std((0, 2, 3, 4)) + 1e-3, rate)
             self.latent_batches += 1
         words, mask, pooled = self.text.states(captions)
         drop = torch.rand(len(captions), device=z.device) < self.cfg.caption_drop

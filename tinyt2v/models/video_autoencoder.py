@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 
-import torch
 import torch.nn.functional as F
 from einops import rearrange
 from torch import nn

@@ -21,6 +21,10 @@ def training_words(world: WorldConfig) -> list[str]:
         found = {w for p, _ in world.prompts for w in words(p)}
     else:
         found = set(vocabulary(world.captions))
+    if world.objects > 1:  # scenes also count, pluralise and join
+        from ..world.scene_captions import scene_vocabulary
+
+        found |= scene_vocabulary(world.captions)
     return sorted(found)
 
 

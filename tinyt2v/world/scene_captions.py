@@ -38,7 +38,7 @@ def plural(phrase: str) -> str:
 
 def _object_phrase(rng, shape, color, size, motion, speed, count, style) -> str:
     pick = lambda options: options[rng.integers(len(options))]  # noqa: E731
-    grammar = style if style in SINGLE else "train"
+    grammar = style if style in SINGLE else "train"  # freeform scenes use the train phrases
     words = dict(size=pick(_synonyms(SIZE_WORDS, size, style)), color=pick(_synonyms(COLOR_WORDS, color, style)),
                  shape=pick(_synonyms(SHAPE_WORDS, shape, style)))
     if count > 1:
@@ -52,7 +52,7 @@ def _object_phrase(rng, shape, color, size, motion, speed, count, style) -> str:
     verb = " ".join([ING.get(head, head), *tail])  # "two circles moving", never "moves"
     adverbs = _synonyms(SPEED_WORDS, speed, style)
     if adverbs and rng.random() < 0.5:
-        verb = pick(MOTION_ORDERS[grammar if grammar != "freeform" else "train"]).format(
+        verb = pick(MOTION_ORDERS[grammar]).format(
             verb=verb, speed=pick(adverbs))
     return f"{np_} {verb}"
 
@@ -88,22 +88,26 @@ SINGULAR = _singular_table()
 COUNT_WORDS = {w: n for n, words in NUMBERS.items() for w in words}
 
 
-def _count(tokens: list[str]) -> int:
+def _count(text: str) -> int:
     """How many objects a phrase names: a number word as its first word that is not filler
-    ("a clip of two red circles"; not "a three-sided shape")."""
-    first = next((t for t in tokens if t not in FILLER), None)
+    ("a clip of two red circles"; not "a three-sided shape", whose number is part of a word)."""
+    first = next((w for w in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", text.lower()) if w not in FILLER), None)
     return COUNT_WORDS.get(first, 1)
 
 
-def _names_shape(fragment: str) -> bool:
-    tokens = _tokens(fragment)
-    if _count(tokens) > 1:
-        tokens = [SINGULAR.get(t, t) for t in tokens]
+def _singular_words(text: str) -> str:
+    """The phrase with its count word dropped and plural shape words made singular."""
+    tokens = [SINGULAR.get(t, t) for t in _tokens(text)]
+    if _count(text) > 1:
         tokens.remove(next(t for t in tokens if t in COUNT_WORDS))
+    return " ".join(tokens)
+
+
+def _names_shape(fragment: str) -> bool:
     try:
-        return parse_prompt(" ".join(tokens))["shape"] is not None
-    except PromptError:
-        return any(t in SINGULAR.values() for t in tokens)
+        return parse_prompt(_singular_words(fragment))["shape"] is not None
+    except PromptError:  # words outside the grammar: a shape word still marks a new object
+        return any(t in SINGULAR or t in SINGULAR.values() for t in _tokens(fragment))
 
 
 def parse_scene(text: str) -> list[tuple[dict, int]]:
@@ -113,30 +117,32 @@ def parse_scene(text: str) -> list[tuple[dict, int]]:
     objects: list[list[str]] = []
     pending: list[str] = []  # shapeless pieces before the first object ("moving up, a red circle")
     for f in fragments:
-        if _names_shape(f) or not objects:
-            if _names_shape(f):
-                objects.append(pending + [f])
-                pending = []
-            else:
-                pending.append(f)
-        else:
+        if _names_shape(f):
+            objects.append(pending + [f])
+            pending = []
+        elif objects:
             objects[-1].append(f)
-    if pending:
-        if not objects:
-            objects.append(pending)
         else:
-            objects[-1] += pending
+            pending.append(f)
+    if pending:  # no piece named a shape
+        objects.append(pending)
     out = []
     for pieces in objects:
-        tokens = _tokens(" and ".join(pieces))
-        count = _count(tokens)
-        if count > 1:  # "two red circles" -> "red circle"
-            tokens = [SINGULAR.get(t, t) for t in tokens]
-            tokens.remove(next(t for t in tokens if t in COUNT_WORDS))
-        words = " ".join(tokens)
+        phrase = " and ".join(pieces)
         try:
-            label = parse_prompt(words)
+            label = parse_prompt(_singular_words(phrase))
         except PromptError as e:
-            raise PromptError(f"in '{' '.join(tokens)}': {e}", e.words, e.twice) from None
-        out.append((label, count))
+            raise PromptError(f"in '{phrase}': {e}", e.words, e.twice) from None
+        out.append((label, _count(phrase)))
     return out
+
+
+def scene_vocabulary(style: str) -> frozenset[str]:
+    """The words scene captions of a style add to its one-object words: numbers, plural shape
+    words and the joins."""
+    grammar = style if style in JOINERS else "train"
+    numbers = {w for n in NUMBERS.values() for w in (n if grammar == "train" else n[:1])}
+    plurals = {t for name in SHAPE_WORDS for p in _synonyms(SHAPE_WORDS, name, style)
+               for t in _tokens(plural(p))}
+    joins = {t for j in JOINERS[grammar] + SCENE_FRAMES[grammar] for t in _tokens(j.replace("{s}", ""))}
+    return frozenset(numbers | plurals | joins)

@@ -53,7 +53,8 @@ def reserved(world: WorldConfig) -> tuple[frozenset, frozenset]:
             if x | y <= pairs and rng.random() < BINDING_SHARE:
                 assign.append(x if rng.random() < 0.5 else y)
     kinds = sorted({(s, c) for c, s in pairs})
-    counted = [(s, c, n) for s, c in kinds for n in COUNTS if rng.random() < COUNT_RESERVED]
+    counted = [(s, c, n) for s, c in kinds for n in COUNTS
+               if n <= world.objects and rng.random() < COUNT_RESERVED]
     return frozenset(assign), frozenset(counted)
 
 
@@ -86,8 +87,11 @@ def draw_objects(world: WorldConfig, split: str, rng: np.random.Generator) -> tu
     speed = lambda: world.speeds[rng.integers(len(world.speeds))]  # noqa: E731
     obj = lambda r: SceneObject(r[0], r[1], r[2], r[3], speed())  # noqa: E731
     binding, counted = reserved(world)
+    if split in ("binding", "count") and not (binding if split == "binding" else counted):
+        raise ValueError(f"world {world.name!r} is too small to reserve any {split} scenes")
     if split == "binding":
-        pair = sorted(sorted(binding)[rng.integers(len(binding))])
+        # sorted by content: frozensets compare by subset, so a plain sort follows hash order
+        pair = sorted(sorted(binding, key=sorted)[rng.integers(len(binding))])
         return [obj(_row(rng, train, s, c)) for c, s in pair], False
     if split == "count":
         s, c, n = sorted(counted)[rng.integers(len(counted))]
@@ -205,7 +209,6 @@ class SceneLayout:
         if device is None:
             from .render import render as draw_layer
             video = np.repeat(self.background[:, None], t, axis=1)
-            stack = lambda idx: video[idx]  # noqa: E731
         else:
             import torch
 
