@@ -124,14 +124,10 @@ def data_splits(world: str = typer.Option("default", help="World preset: default
     out.print("held-out shape x motion: " + ", ".join(f"{s} {m}" for s, m in sorted(sm)))
     out.print("held-out colour x shape: " + ", ".join(f"{c} {s}" for c, s in sorted(cs)))
     if cfg.objects > 1:
-        from .world.scenes import reserved
+        from .world.scenes import describe_reserved
 
-        binding, counted = reserved(cfg)
-        out.print(f"scenes of 1-{cfg.objects} objects; splits: {', '.join(SCENE_SPLITS)}")
-        out.print("binding assignments (train never shows them together): " + "; ".join(
-            " + ".join(f"{c} {s}" for c, s in sorted(a)) for a in sorted(binding, key=sorted)))
-        out.print("counted kinds of the count split: " + ", ".join(
-            f"{n} {c} {s}" for s, c, n in sorted(counted)))
+        for line in describe_reserved(cfg):
+            out.print(line)
         return
     for split in SPLITS:
         out.print(f"{split}: {len(combos(cfg, split))} combinations")

@@ -58,6 +58,15 @@ def reserved(world: WorldConfig) -> tuple[frozenset, frozenset]:
     return frozenset(assign), frozenset(counted)
 
 
+def describe_reserved(world: WorldConfig) -> list[str]:
+    """What the binding and count splits hold, as lines for people."""
+    binding, counted = reserved(world)
+    return [f"scenes of 1-{world.objects} objects; splits: {', '.join(SCENE_SPLITS)}",
+            "binding assignments (train never shows them together): " + "; ".join(
+                " + ".join(f"{c} {s}" for c, s in sorted(a)) for a in sorted(binding, key=sorted)),
+            "counted kinds of the count split: " + ", ".join(f"{n} {c} {s}" for s, c, n in sorted(counted))]
+
+
 @dataclass
 class SceneObject:
     """One object of a scene (a counted group lists its members one by one)."""
