@@ -72,6 +72,10 @@ PRESETS = {
 }
 
 
+def _restore_stage(model: "LatentDiT", incompatible) -> None:
+    model.transformer_stage = bool(model.latent_batches.item())
+
+
 class LatentDiT(System):
     name = "latent-dit"
     uses_ema = True
@@ -98,6 +102,10 @@ class LatentDiT(System):
         self.register_buffer("latent_mean", torch.zeros(cfg.latent_channels))
         self.register_buffer("latent_std", torch.ones(cfg.latent_channels))
         self.register_buffer("latent_batches", torch.zeros((), dtype=torch.long))
+        # The same fact as a Python flag, so a step never reads a tensor to branch (a GPU sync;
+        # impossible on the meta device); restored from the buffer when a checkpoint loads.
+        self.transformer_stage = False
+        self.register_load_state_dict_post_hook(_restore_stage)
 
     # -- the two stages
 
@@ -111,12 +119,6 @@ class LatentDiT(System):
         rest = [p for p in self.parameters() if id(p) not in taken]
         return {"all": torch.optim.AdamW([dict(params=ae, lr=c.ae_lr), dict(params=text, lr=c.text_lr),
                                           dict(params=rest, lr=c.lr)], weight_decay=0.0)}
-
-    @property
-    def transformer_stage(self) -> bool:
-        """Whether the transformer has started learning (from then on the autoencoder is frozen,
-        even if a resumed run with a longer budget puts progress back under ae_share)."""
-        return int(self.latent_batches) > 0
 
     def losses(self, video, captions, progress, targets):
         if progress < self.cfg.ae_share and not self.transformer_stage:
@@ -138,10 +140,13 @@ class LatentDiT(System):
         with torch.no_grad():
             z = self.encoder(video).float()  # (B, C, T', H', W')
             # the first batch sets the statistics, later ones move them slowly
-            rate = 1.0 if int(self.latent_batches) == 0 else 0.01
+            rate = 0.01 if self.transformer_stage else 1.0
             self.latent_mean.lerp_(z.mean((0, 2, 3, 4)), rate)
             self.latent_std.lerp_(z.std((0, 2, 3, 4)) + 1e-3, rate)
             self.latent_batches += 1
+        # from here on the autoencoder stays frozen, even if a run resumed with a longer budget
+        # puts progress back under ae_share
+        self.transformer_stage = True
         words, mask, pooled = self.text.states(captions)
         drop = torch.rand(len(captions), device=z.device) < self.cfg.caption_drop
         words = torch.where(drop[:, None, None], self.null_words.to(words.dtype), words)
