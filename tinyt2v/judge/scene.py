@@ -21,11 +21,11 @@ from scipy.optimize import linear_sum_assignment
 
 from .read import Reading, read_clip
 from .score import ATTRIBUTES
-_STRUCT = np.ones((3, 3), bool)
+from .track import _STRUCT, FAINTEST
+
 MIN_BLOB = 6       # px at 64 px frames: smaller blobs are noise, not objects
 THRESHOLD = 0.3    # a pixel differs when its (smoothed) colour distance exceeds this share of
-                   # the frame's largest, and FAINTEST
-FAINTEST = 0.15    # the one-object judge's "nothing differs" level (track.py)
+                   # the frame's largest, and the one-object judge's FAINTEST
 
 
 @dataclass

@@ -15,6 +15,7 @@ from scipy.spatial import ConvexHull, QhullError
 
 SHAPE_HARMONICS = (2, 3, 4, 5, 6)
 _STRUCT = np.ones((3, 3), bool)
+FAINTEST = 0.15  # colour distance (0..sqrt 3) under which a pixel does not differ from the background
 
 
 @dataclass
@@ -39,9 +40,9 @@ def _frame(x: np.ndarray, bg: np.ndarray, ys: np.ndarray, xs: np.ndarray):
     smooth = ndimage.uniform_filter(diff, size=(3, 3, 1), mode="nearest")
     dist = np.sqrt((smooth ** 2).sum(-1))
     peak = dist.max()
-    if peak < 0.15:  # nothing differs from the background: an empty frame
+    if peak < FAINTEST:  # nothing differs from the background: an empty frame
         return None
-    mask = dist > max(0.15, 0.4 * peak)
+    mask = dist > max(FAINTEST, 0.4 * peak)
     labels, count = ndimage.label(mask, _STRUCT)
     if count == 0:
         return None

@@ -159,10 +159,6 @@ class LatentDiT(System):
     def _standardise(self, z):
         return (z - self.latent_mean.view(-1, 1, 1, 1)) / self.latent_std.view(-1, 1, 1, 1)
 
-    def clip_gradients(self):
-        torch.nn.utils.clip_grad_norm_([p for p in self.parameters() if p.grad is not None],
-                                       self.cfg.grad_clip)
-
     # -- sampling
 
     def check_prompt(self, caption):
