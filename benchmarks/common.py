@@ -53,13 +53,17 @@ def train_and_eval(model: str, preset: str, world: str, minutes: list[float], sp
         record = pipe.config["train"]
         for split in splits:
             rep = evaluate(pipe, split, n, seed=1)
-            rows.append(dict(model=model, preset=preset, world=world, cpu_budget=m,
-                             steps=record["steps"], cpu_minutes=round(record["cpu_seconds"] / 60, 1),
-                             threads=threads,
-                             split=split, n=rep["n"], all_correct=rep["all_correct"],
-                             shape=rep["accuracy"]["shape"], color=rep["accuracy"]["color"],
-                             size=rep["accuracy"]["size"], motion=rep["accuracy"]["motion"],
-                             temporal=rep["temporal"].get("overall", float("nan")),
-                             sec_per_clip=rep["seconds_per_clip"]))
+            row = dict(model=model, preset=preset, world=world, cpu_budget=m,
+                       steps=record["steps"], cpu_minutes=round(record["cpu_seconds"] / 60, 1),
+                       threads=threads,
+                       split=split, n=rep["n"], all_correct=rep["all_correct"],
+                       shape=rep["accuracy"]["shape"], color=rep["accuracy"]["color"],
+                       size=rep["accuracy"]["size"], motion=rep["accuracy"]["motion"])
+            if "binding_errors" in rep:  # a scenes report: objects counted and bound
+                row |= dict(count=rep["count_correct"], objects_right=rep["per_object"],
+                            binding_errors=rep["binding_errors"])
+            else:
+                row["temporal"] = rep["temporal"].get("overall", float("nan"))
+            rows.append(row | dict(sec_per_clip=rep["seconds_per_clip"]))
             print(rows[-1], flush=True)
     return rows

@@ -3,6 +3,7 @@ one run on the same world and the same threads (budgets in process CPU time), pl
 samples for fixed prompts.
 
     python benchmarks/quality_per_compute.py [--minutes 15] [--n 200]
+    python benchmarks/quality_per_compute.py --world scenes   # scene-flow beside the baselines
 """
 from __future__ import annotations
 
@@ -18,6 +19,15 @@ from tinyt2v.visuals import frame_grid, save_png
 PROMPTS = ["a small red circle moving up-right", "a large blue square rotating clockwise",
            "a medium green star bouncing vertically", "a small yellow triangle moving left",
            "crimson ball sliding toward the upper right", "a big black cross shrinking"]
+SCENE_PROMPTS = ["a red circle moving left and a blue square moving down",
+                 "two green stars falling", "a big purple cross spinning clockwise, a yellow triangle going right",
+                 "a small orange diamond moving up while a large black circle shrinks",
+                 "three blue triangles moving right", "a red square bouncing vertically"]
+# per world: (default models, splits judged, prompts of the sample grid)
+WORLDS = {"default": ("sprite-flow:tiny,latent-flow:tiny,seed-cgan:default,seed-gan:default",
+                      ["test", "heldout", "paraphrase"], PROMPTS),
+          "scenes": ("scene-flow:tiny,latent-flow:tiny,seed-cgan:default",
+                     ["test", "binding", "heldout", "count"], SCENE_PROMPTS)}
 
 
 def accepts(pipe, prompt: str) -> bool:
@@ -33,30 +43,34 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--minutes", default="15", help="cumulative CPU-minutes of training to judge at")
     ap.add_argument("--n", type=int, default=200)
-    ap.add_argument("--models", default="sprite-flow:tiny,latent-flow:tiny,seed-cgan:default,seed-gan:default")
-    ap.add_argument("--out", default="runs/bench-qpc-cpu")
+    ap.add_argument("--world", default="default", choices=list(WORLDS))
+    ap.add_argument("--models", default=None, help="model:preset,... (default: the world's)")
+    ap.add_argument("--out", default=None, help="runs folder (default: runs/bench-qpc-WORLD)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
+    models, splits, prompts = WORLDS[args.world]
+    args.models = args.models or models
+    out = Path(args.out or f"runs/bench-qpc-{args.world}")
     minutes = [float(m) for m in args.minutes.split(",")]
     rows, grids = [], []
     for spec in args.models.split(","):
         model, preset = spec.split(":")
-        run = Path(args.out) / f"{model}-{preset}"
-        rows += train_and_eval(model, preset, "default", minutes, ["test", "heldout", "paraphrase"],
-                               args.n, run, threads=args.threads)
+        run = out / f"{model}-{preset}"
+        rows += train_and_eval(model, preset, args.world, minutes, splits, args.n, run, threads=args.threads)
         pipe = Pipeline.from_pretrained(run / "checkpoint")
-        accepted = [p for p in PROMPTS if accepts(pipe, p)]
+        accepted = [p for p in prompts if accepts(pipe, p)]
         if accepted:
             grids.append(pipe.generate(accepted, seed=0))
     width = max(g.shape[0] for g in grids)  # pad refused rows so the grids stack
     grids = [np.concatenate([g, np.full((width - len(g),) + g.shape[1:], 128, np.uint8)])
              for g in grids]
-    save_png(RESULTS / "quality_per_compute_samples.png",
-             np.concatenate([frame_grid(g) for g in grids], axis=0))
-    save("quality_per_compute", rows, "Judge accuracy per training CPU-minute (default world)",
-         f"python benchmarks/quality_per_compute.py --minutes {args.minutes} --n {args.n} "
-         f"--models {args.models} --threads {args.threads}",
-         notes="Sample grid: quality_per_compute_samples.png (rows: " + ", ".join(PROMPTS) + ").")
+    name = "quality_per_compute" + ("" if args.world == "default" else f"_{args.world}")
+    save_png(RESULTS / f"{name}_samples.png", np.concatenate([frame_grid(g) for g in grids], axis=0))
+    save(name, rows, f"Judge accuracy per training CPU-minute ({args.world} world)",
+         f"python benchmarks/quality_per_compute.py --world {args.world} --minutes {args.minutes} "
+         f"--n {args.n} --models {args.models} --threads {args.threads}",
+         notes=f"Sample grid: {name}_samples.png (one row per model, in the order above; columns: "
+               + "; ".join(prompts) + ").")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ SMALL = {"latent-flow": dict(model="latent-flow", overrides=TINY),
          "latent-dit": dict(model="latent-dit", overrides=dict(
              ae_width=8, latent_channels=4, dit_width=32, dit_depth=1, heads=2, text_dim=16,
              ae_share=0.2)),
+         "scene-flow": dict(model="scene-flow", world="scenes", overrides=dict(
+             hidden=32, width_dec=8, prior_width=32, prior_depth=1, text_dim=16, dec_frames=1,
+             slot_iterations=2)),
          "seed-gan": dict(model="seed-gan", preset="seed", world="seed", overrides={}),
          "seed-cgan": dict(model="seed-cgan", preset="seed", world="seed", overrides={})}
 

@@ -268,9 +268,12 @@ def train_cmd(
     out.print(f"checkpoint: {folder}")
 
 
-def _pipeline(checkpoint: Optional[Path], device: str):
+def _pipeline(checkpoint: Optional[Path], device: str, prompt: str | None = None):
+    """The checkpoint asked for; else the shipped one that draws `prompt` (one or several objects)."""
     from .pipeline import Pipeline
 
+    if checkpoint is None and prompt is not None:
+        return Pipeline.for_prompt(prompt, device)
     return Pipeline.from_pretrained(checkpoint, device)
 
 
@@ -280,7 +283,8 @@ def _pipeline(checkpoint: Optional[Path], device: str):
 def generate_cmd(
     prompt: str = typer.Argument(..., help='What to show, e.g. "a small red circle moving up-right".'),
     output: Path = typer.Option(Path("out.mp4"), "-o", "--output", help="Output .mp4, .gif, or a folder of PNG frames."),
-    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (default: the shipped one)."),
+    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (default: the shipped "
+                                              "one; for a prompt of several objects, the shipped scenes one)."),
     seed: int = typer.Option(0, help="Sampling seed: same seed, same video."),
     frames: Optional[int] = typer.Option(None, help="Frames to generate (default: the model's)."),
     guidance: Optional[float] = typer.Option(None, help="Classifier-free guidance scale (flow models; default: the model's)."),
@@ -309,7 +313,7 @@ def generate_cmd(
         raise UsageError(f"output must end in .mp4, .gif or .png (or be a folder), got {output.name}")
     if not output.parent.is_dir():
         raise UsageError(f"output folder {output.parent} does not exist")
-    pipe = _pipeline(checkpoint, device)
+    pipe = _pipeline(checkpoint, device, prompt)
     pipe.check(prompt, frames, guidance, seed, temperature)
     err.print(escape(pipe.understand(prompt).describe()))
     written, clips = [], []
@@ -330,15 +334,16 @@ def generate_cmd(
 
     out.print("\n".join(f"wrote {p}" for p in written))
     if pipe.on_world:
-        reading, ok = judge_prompt(clips[0], prompt, pipe.understand(prompt).text)
-        out.print(describe_verdict(reading, ok, as_understood=not in_grammar(prompt)))
+        scene = pipe.max_objects > 1
+        reading, ok = judge_prompt(clips[0], prompt, pipe.understand(prompt).text, scene)
+        out.print(describe_verdict(reading, ok, as_understood=not in_grammar(prompt, scene)))
 
 
 @app.command("eval")
 @friendly
 def eval_cmd(
     checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (default: the shipped one)."),
-    split: str = typer.Option("test", help=" | ".join(SPLITS)),
+    split: str = typer.Option("test", help=" | ".join(SPLITS) + "; a scenes model: " + " | ".join(SCENE_SPLITS)),
     n: int = typer.Option(200, "-n", "--n", help="Clips (one per prompt of the split)."),
     seed: int = typer.Option(0, help="Seed of the prompts and of the sampling noise."),
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON report."),
@@ -347,6 +352,7 @@ def eval_cmd(
     """Generate one clip per prompt of a split and score it with the judge."""
     from .evaluate import evaluate
     from .judge import format_report
+    from .judge.scene import format_scene_report
 
     if n < 1:
         raise UsageError(f"-n must be at least 1, got {n}")
@@ -361,7 +367,8 @@ def eval_cmd(
     if as_json:
         print(json.dumps(report, indent=2))
     else:
-        out.print(format_report(report) + f"\nseconds per clip: {report['seconds_per_clip']:.4f}")
+        text = (format_scene_report if pipe.world.objects > 1 else format_report)(report)
+        out.print(text + f"\nseconds per clip: {report['seconds_per_clip']:.4f}")
 
 
 @app.command("demo")

@@ -1,6 +1,8 @@
 """The web demo: a Gradio page around one Pipeline, with the judge's verdict on every clip.
 
-One model lives in memory and requests are queued one at a time; inputs are bounded and checked
+With the shipped checkpoints, prompts of several objects go to the scenes model (the rule of
+`Pipeline.for_prompt`) and the verdict lists the judge's reading of each object. One model
+per prompt kind lives in memory and requests are queued one at a time; inputs are bounded and checked
 by `Pipeline.check` before any work is done; output files get names made here, never from what
 the user typed.
 """
@@ -27,7 +29,9 @@ def example_prompts(pipe: Pipeline, per_split: int = 2, tries: int = 6) -> tuple
     out, all_right = [], True
     if not pipe.on_world:  # real footage: no world splits, no judge
         return out, all_right
-    for split in ("test", "heldout", "freeform", "paraphrase"):
+    scene = pipe.max_objects > 1
+    splits = ("test", "binding", "count", "paraphrase") if scene else ("test", "heldout", "freeform", "paraphrase")
+    for split in splits:
         try:
             captions = next(clips(pipe.world, split, tries, seed=0, batch_size=tries)).captions
         except (ValueError, StopIteration):  # a world without that split (e.g. the seed world)
@@ -40,7 +44,7 @@ def example_prompts(pipe: Pipeline, per_split: int = 2, tries: int = 6) -> tuple
                     video = pipe(caption, seed=0)
             except ValueError:
                 continue
-            if judge_prompt(video.frames, caption, video.understood.text)[1]:
+            if judge_prompt(video.frames, caption, video.understood.text, scene)[1]:
                 right.append(caption)
             if len(right) == per_split:
                 break
@@ -53,8 +57,9 @@ def example_prompts(pipe: Pipeline, per_split: int = 2, tries: int = 6) -> tuple
 class Generator:
     """The function behind the button: prompt and knobs in, MP4 + GIF + verdict out."""
 
-    def __init__(self, pipe: Pipeline, workdir: str | None = None):
+    def __init__(self, pipe: Pipeline, workdir: str | None = None, scenes: Pipeline | None = None):
         self.pipe = pipe
+        self.scenes = scenes  # takes the prompts `pipe` refuses for naming several objects
         self.root = Path(workdir or tempfile.mkdtemp(prefix="tinyt2v-demo-"))
         self.done: list[Path] = []
 
@@ -63,24 +68,34 @@ class Generator:
 
         try:
             seed, frames = int(seed), int(frames)
-            self.pipe.check(prompt, frames, float(guidance), seed)
+            pipe = self.pick(prompt)
+            pipe.check(prompt, frames, float(guidance), seed)
         except (TypeError, ValueError, OverflowError) as e:
             raise gr.Error(str(e)) from None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            video = self.pipe(prompt, seed=seed, frames=frames, guidance=float(guidance))
+            video = pipe(prompt, seed=seed, frames=frames, guidance=float(guidance))
         folder = Path(tempfile.mkdtemp(dir=self.root))
         mp4, gif = video.save(folder / "clip.mp4"), video.save(folder / "clip.gif")
         self._forget_old(folder)
         text = video.understood.describe()
-        if self.pipe.on_world:  # the world judge speaks for world checkpoints only
+        if pipe.on_world:  # the world judge speaks for world checkpoints only
             # A prompt outside the world grammar ("a yellow ball rolling right") is checked as
             # the model understood it.
-            reading, ok = judge_prompt(video.frames, prompt, video.understood.text)
+            scene = pipe.max_objects > 1
+            reading, ok = judge_prompt(video.frames, prompt, video.understood.text, scene)
             mark = {True: "✔", False: "✘", None: "?"}[ok]
-            verdict = describe_verdict(reading, ok, as_understood=not in_grammar(prompt))
+            verdict = describe_verdict(reading, ok, as_understood=not in_grammar(prompt, scene))
+            if scene and reading.readable:  # the judge's reading of each object on its own line
+                verdict += "".join(f"\n- object {k}: {r.describe()}" for k, r in enumerate(reading.objects, 1))
             text = f"{mark} {verdict}\n\n{text}"
         return str(mp4), str(gif), text
+
+    def pick(self, prompt: str) -> Pipeline:
+        """The scenes pipeline for a prompt the main one refuses as several objects."""
+        if self.scenes is not None and isinstance(prompt, str) and self.pipe.understand(prompt).several:
+            return self.scenes
+        return self.pipe
 
     def _forget_old(self, newest: Path) -> None:
         self.done.append(newest)
@@ -88,10 +103,10 @@ class Generator:
             shutil.rmtree(self.done.pop(0), ignore_errors=True)
 
 
-def build_demo(pipe: Pipeline, workdir: str | None = None):
+def build_demo(pipe: Pipeline, workdir: str | None = None, scenes: Pipeline | None = None):
     import gradio as gr
 
-    generate = Generator(pipe, workdir)
+    generate = Generator(pipe, workdir, scenes)
     guidance = float(getattr(pipe.system.cfg, "guidance", 0.0) or 0.0)
     with gr.Blocks(title="tinyt2v", analytics_enabled=False) as demo:
         gr.Markdown("# tinyt2v\nText to video, trained from scratch on a CPU. "
@@ -106,6 +121,9 @@ def build_demo(pipe: Pipeline, workdir: str | None = None):
                     frames = gr.Slider(2, MAX_FRAMES, value=pipe.frames, step=1, label="Frames")
                 button = gr.Button("Generate", variant="primary", elem_id="generate")
                 examples, all_right = example_prompts(pipe)
+                if scenes is not None:
+                    more, right = example_prompts(scenes, per_split=1)
+                    examples, all_right = examples + more, all_right and right
                 label = ("Examples the judge finds right at seed 0: seen, held-out, newly phrased "
                          "and unseen-word prompts" if all_right else
                          "Examples, some of them failure cases the judge finds wrong at seed 0")
@@ -123,7 +141,11 @@ def build_demo(pipe: Pipeline, workdir: str | None = None):
 def launch(checkpoint: str | Path | None = None, host: str = "127.0.0.1", port: int = 7860,
            block: bool = True, device: str = "cpu"):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home
-    demo = build_demo(Pipeline.from_pretrained(checkpoint, device))
+    from .pipeline import SCENES_CHECKPOINT
+
+    scenes = Pipeline.from_pretrained(SCENES_CHECKPOINT, device) \
+        if checkpoint is None and SCENES_CHECKPOINT.is_dir() else None  # shipped: both models
+    demo = build_demo(Pipeline.from_pretrained(checkpoint, device), scenes=scenes)
     demo.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block,
                 show_error=True)
     return demo

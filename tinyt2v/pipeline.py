@@ -28,8 +28,10 @@ from .text.understand import STOPWORDS, Understanding, counted_objects, understa
 from .text.vocab import words
 from .world import PromptError, WorldConfig, parse_prompt
 from .world.captions import FUNCTION_WORDS
+from .world.scene_captions import parse_scene
 
-DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default"
+DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default"  # one object per clip
+SCENES_CHECKPOINT = Path(__file__).parent / "checkpoints" / "scenes"  # several objects per clip
 MAX_PROMPT_CHARS = 300
 MAX_FRAMES = 64
 MAX_SEED = 2 ** 63 - 1
@@ -76,6 +78,16 @@ class Pipeline:
             raise ckpt.CheckpointError(f"{folder / 'config.json'}: {e}") from e
         ckpt.load_into(system, ckpt.load_weights(folder), str(folder / "model.safetensors"))
         return cls(system, config, str(folder)).to(device)
+
+    @classmethod
+    def for_prompt(cls, prompt: str, device: str | torch.device = "cpu") -> "Pipeline":
+        """The shipped checkpoint that draws `prompt`: the one-object default, unless the default
+        would refuse the prompt for naming several objects and the scenes checkpoint is there.
+        (The default is the better model of one object: tests/test_shipped_models.py.)"""
+        pipe = cls.from_pretrained(None, device)
+        if isinstance(prompt, str) and pipe.understand(prompt).several and SCENES_CHECKPOINT.is_dir():
+            return cls.from_pretrained(SCENES_CHECKPOINT, device)
+        return pipe
 
     def to(self, device: str | torch.device) -> "Pipeline":
         """Move the model to `device` (as from_pretrained takes it); returns the pipeline."""
@@ -125,9 +137,15 @@ class Pipeline:
         if not u.text.strip():
             raise ValueError("no word of the prompt is known to this model; it knows words "
                              f"such as: {', '.join(self.example_words())}")
+        if u.conflict:
+            raise ValueError(f"the prompt contradicts itself {u.conflict}; "
+                             "give each object one shape, one colour and one size")
         if u.several:
+            most = self.max_objects
             raise ValueError(f"this model draws one object per clip, and the prompt {u.several}; "
-                             "ask for one object, e.g. 'a red circle moving left'")
+                             "ask for one object, e.g. 'a red circle moving left'" if most == 1 else
+                             f"this model draws at most {most} objects per clip, and the prompt "
+                             f"{u.several}; ask for {most} or fewer")
         self.system.check_prompt(u.text)
         return u.dropped
 
@@ -146,6 +164,8 @@ class Pipeline:
     @functools.lru_cache(maxsize=1024)  # noqa: B019  check, generate and Video each ask
     def _understand(self, prompt: str, lexicon: str) -> Understanding:
         u = understand(prompt, self.known, FUNCTION_WORDS | STOPWORDS, lexicon)
+        if self.max_objects > 1:
+            return self._understand_scene(u)
         u.several = counted_objects(u)
         if self.on_world:
             try:
@@ -154,6 +174,25 @@ class Pipeline:
                 if e.twice in OBJECT_ATTRIBUTES:
                     u.several = str(e).removeprefix("the prompt ")
         return u
+
+    def _understand_scene(self, u: Understanding) -> Understanding:
+        """For a model of several objects: count the prompt's objects and find contradictions
+        within one object; words outside the grammar are left to the model."""
+        try:
+            objects = parse_scene(u.text)
+        except PromptError as e:
+            if e.twice in OBJECT_ATTRIBUTES:
+                u.conflict = str(e).replace(": the prompt ", ": it ")
+            return u
+        n = sum(count for _, count in objects)
+        if n > self.max_objects:
+            u.several = f"names {n} objects"
+        return u
+
+    @property
+    def max_objects(self) -> int:
+        """The most objects the model draws in one clip."""
+        return getattr(self.system, "max_objects", 1)
 
     @torch.no_grad()
     def generate(self, prompts: list[str], seed: int = 0, frames: int | None = None,

@@ -140,9 +140,9 @@ class TrainState:
 
 def shaped_by(world: WorldConfig, model: str, labelled: bool = True) -> dict:
     """The model config fields that come from the data: clip size, and label heads for a model
-    that has them when the clips are the world's (which come with labels)."""
+    that has them when the clips are one-object world clips (whose labels the heads predict)."""
     fields = dict(frames=world.frames, height=world.height, width=world.width)
-    if labelled and "label_heads" in config_fields(model):
+    if labelled and world.objects == 1 and "label_heads" in config_fields(model):
         fields["label_heads"] = label_heads()
     return fields
 

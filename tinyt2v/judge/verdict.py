@@ -4,16 +4,22 @@ from __future__ import annotations
 import numpy as np
 
 from ..world import PromptError, parse_prompt
+from ..world.scene_captions import parse_scene
 from .read import Reading, read_clip
+from .scene import SceneReading, match, read_scene
 
 ATTRS = ("shape", "color", "size", "motion")
 
 
-def judge_prompt(frames: np.ndarray, prompt: str, understood: str | None = None
-                 ) -> tuple[Reading, bool | None]:
+def judge_prompt(frames: np.ndarray, prompt: str, understood: str | None = None, scene: bool = False
+                 ) -> tuple[Reading | SceneReading, bool | None]:
     """Read the clip; the bool says whether every attribute the prompt names was seen (None when
     the prompt is outside the world's grammar, so there is nothing exact to compare with). A
-    prompt outside the grammar is compared as the model `understood` it, when that is given."""
+    prompt outside the grammar is compared as the model `understood` it, when that is given.
+    scene: the clip may hold several objects (a scenes model drew it): read each, and match
+    them one to one with the prompt's."""
+    if scene:
+        return _judge_scene(frames, prompt, understood)
     reading = read_clip(frames)
     try:
         want = parse_prompt(prompt)
@@ -26,16 +32,33 @@ def judge_prompt(frames: np.ndarray, prompt: str, understood: str | None = None
     return reading, bool(ok)
 
 
-def in_grammar(prompt: str) -> bool:
-    """Whether the world grammar reads every word of the prompt."""
+def _judge_scene(frames, prompt, understood):
+    reading = read_scene(frames)
+    for text in (prompt, understood or ""):
+        try:
+            objects = [label for label, count in parse_scene(text) for _ in range(count)]
+            break
+        except PromptError:
+            continue
+    else:
+        return reading, None
+    if not reading.readable or len(reading.objects) != len(objects):
+        return reading, False
+    ok = all(r is not None and r.readable and all(o[k] in (None, getattr(r, k)) for k in ATTRS)
+             for o, r in match(reading, objects))
+    return reading, bool(ok)
+
+
+def in_grammar(prompt: str, scene: bool = False) -> bool:
+    """Whether the world grammar (of scenes, when `scene`) reads every word of the prompt."""
     try:
-        parse_prompt(prompt)
+        parse_scene(prompt) if scene else parse_prompt(prompt)
         return True
     except PromptError:
         return False
 
 
-def describe_verdict(reading: Reading, ok: bool | None, as_understood: bool = False) -> str:
+def describe_verdict(reading: Reading | SceneReading, ok: bool | None, as_understood: bool = False) -> str:
     """One line; `as_understood` when ok compares with the model's reading of a prompt the
     grammar cannot read whole."""
     prompt = "the prompt as understood" if as_understood else "the prompt"

@@ -9,6 +9,8 @@ from .latent_dit import PRESETS as LATENT_DIT_PRESETS
 from .latent_dit import LatentDiT, LatentDiTConfig
 from .latent_flow import PRESETS as LATENT_FLOW_PRESETS
 from .latent_flow import LatentFlow, LatentFlowConfig
+from .scene_flow import PRESETS as SCENE_FLOW_PRESETS
+from .scene_flow import SceneFlow, SceneFlowConfig
 from .seed_gan import SeedGAN, SeedGANConfig
 from .sprite_flow import PRESETS as SPRITE_FLOW_PRESETS
 from .sprite_flow import SpriteFlow, SpriteFlowConfig
@@ -18,6 +20,7 @@ MODELS = {
     "latent-flow": (LatentFlowConfig, LatentFlow, LATENT_FLOW_PRESETS, {}),
     "latent-dit": (LatentDiTConfig, LatentDiT, LATENT_DIT_PRESETS, {}),
     "sprite-flow": (SpriteFlowConfig, SpriteFlow, SPRITE_FLOW_PRESETS, {}),
+    "scene-flow": (SceneFlowConfig, SceneFlow, SCENE_FLOW_PRESETS, {}),
     "seed-gan": (SeedGANConfig, SeedGAN, {"seed": SeedGANConfig(), "default": SeedGANConfig(frames=16)},
                  {"conditional": False}),
     "seed-cgan": (SeedGANConfig, SeedGAN, {"seed": SeedGANConfig(), "default": SeedGANConfig(frames=16)},

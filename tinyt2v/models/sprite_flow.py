@@ -71,6 +71,18 @@ def backgrounds(video: torch.Tensor) -> torch.Tensor:
     return video[..., ::4, ::4].flatten(3).median(-1).values
 
 
+NOISE_FLOOR = 0.1  # colour distance below which a pixel is codec noise, not object
+
+
+def colour_distance(video: torch.Tensor, bg: torch.Tensor) -> torch.Tensor:
+    """Each pixel's RGB distance (B, T, H, W) from its frame's background colour bg (B, T, 3),
+    summed one colour plane at a time (this runs on every training clip)."""
+    dist = (video[:, :, 0] - bg[:, :, 0, None, None]).square_()
+    for ch in (1, 2):
+        dist.add_((video[:, :, ch] - bg[:, :, ch, None, None]).square_())
+    return dist.sqrt_()
+
+
 @torch.no_grad()
 def measure_track(video: torch.Tensor, ref_radius: float,
                   bg: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -79,25 +91,26 @@ def measure_track(video: torch.Tensor, ref_radius: float,
     radians (clockwise on screen, 0 in the first frame); and the background colour (B, 3)).
     Coverage is the colour distance from the background relative to the frame's strongest
     pixel, so anti-aliased edges count fractionally. bg: `backgrounds(video)` when the caller
-    has it already. This runs on every training clip, so it is written for speed: the distance
-    is summed one colour plane at a time, and the angular moments visit only the covered
-    pixels."""
-    b, t, _, h, w = video.shape
+    has it already."""
     bg = backgrounds(video) if bg is None else bg  # (B, T, 3)
-    dist = (video[:, :, 0] - bg[:, :, 0, None, None]).square_()
-    for ch in (1, 2):
-        dist.add_((video[:, :, ch] - bg[:, :, ch, None, None]).square_())
-    dist.sqrt_()  # (B, T, H, W)
+    dist = colour_distance(video, bg)
     alpha = (dist / dist.flatten(2).amax(-1).clamp(min=1e-3)[..., None, None]).clamp_(0, 1)
-    alpha.mul_(dist > 0.1)  # codec and noise floor
+    alpha.mul_(dist > NOISE_FLOOR)
+    return track_of(alpha, ref_radius), bg[:, 0]
+
+
+def track_of(alpha: torch.Tensor, ref_radius: float) -> torch.Tensor:
+    """Coverage (B, T, H, W) of one object per clip -> its pose track (B, T, 4), as
+    measure_track describes. The angular moments visit only the covered pixels."""
+    b, t, h, w = alpha.shape
     area = alpha.sum((2, 3)).clamp(min=1.0)
-    xs = (torch.arange(w, device=video.device) + 0.5) * 2 / w - 1
-    ys = (torch.arange(h, device=video.device) + 0.5) * 2 / h - 1
+    xs = (torch.arange(w, device=alpha.device) + 0.5) * 2 / w - 1
+    ys = (torch.arange(h, device=alpha.device) + 0.5) * 2 / h - 1
     cx = (alpha.sum(2) * xs).sum(-1) / area
     cy = (alpha.sum(3) * ys).sum(-1) / area
     log_scale = torch.log(torch.sqrt(area / math.pi) / ref_radius)
     angle = measure_turn(angular_moments(alpha, cx, cy, xs, ys))
-    return torch.stack([cx, cy, log_scale, angle], -1), bg[:, 0]
+    return torch.stack([cx, cy, log_scale, angle], -1)
 
 
 TURN_HARMONICS = (2, 3, 4, 5)
@@ -180,8 +193,9 @@ class SpriteNet(nn.Module):
 
 def render(sprite: torch.Tensor, pose: torch.Tensor, angle: torch.Tensor, bg: torch.Tensor,
            height: int, width: int, extent: float) -> torch.Tensor:
-    """Warp sprites (N, 4, S, S) to poses (N, 3) and angles (N,) over colours bg (N, 3):
-    frames (N, 3, H, W). extent: the sprite's half side in frame coordinates at scale 1."""
+    """Warp sprites (N, 4, S, S) to poses (N, 3) and angles (N,) over colours bg (N, 3) or
+    images bg (N, 3, H, W): frames (N, 3, H, W). extent: the sprite's half side in frame
+    coordinates at scale 1."""
     n = sprite.shape[0]
     cx, cy = pose[:, 0], pose[:, 1]
     scale = pose[:, 2].clamp(-2, 2).exp() * extent
@@ -191,7 +205,8 @@ def render(sprite: torch.Tensor, pose: torch.Tensor, angle: torch.Tensor, bg: to
                          torch.stack([-sin, cos, sin * cx - cos * cy], -1)], 1)
     grid = F.affine_grid(theta, (n, 4, height, width), align_corners=False)
     layer = F.grid_sample(sprite, grid, align_corners=False, padding_mode="zeros")
-    return layer[:, :3] + (1 - layer[:, 3:]) * bg[:, :, None, None]
+    under = bg[:, :, None, None] if bg.dim() == 2 else bg
+    return layer[:, :3] + (1 - layer[:, 3:]) * under
 
 
 class SpriteFlow(System):

@@ -47,7 +47,8 @@ class Understanding:
     words: list[tuple[str, str | None, str]]
     suggestions: dict[str, list[str]] = field(default_factory=dict)
     attributes: dict[str, str | None] | None = None  # the world grammar's reading, when it has one
-    several: str = ""  # for a prompt naming several objects, what says so ("counts objects ...")
+    several: str = ""  # for a prompt naming more objects than the model draws, what says so
+    conflict: str = ""  # a contradiction within one object ("in 'a red blue circle': ...")
 
     @property
     def text(self) -> str:

@@ -1,0 +1,80 @@
+"""Splitting clips into their objects from pixels alone: what the layered scenes model learns from.
+
+A pixel belongs to an object when its colour differs from the frame's background; in a frame,
+the connected blobs of such pixels are the objects (scenes keep objects apart, so a blob is
+one object). Blobs are linked frame to frame by position and colour (Hungarian matching), so
+each object gets its own coverage map in every frame; `track_of` (sprite_flow.py) then turns
+each map into a pose track. No labels: this is a measurement, like sprite-flow's one-object track.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy import ndimage
+from scipy.optimize import linear_sum_assignment
+
+from .sprite_flow import NOISE_FLOOR
+
+MIN_BLOB = 4        # px at 64 px frames: smaller blobs are noise, not objects
+COLOUR_COST = 64.0  # px of centroid distance that one unit of RGB distance weighs as when linking
+# one frame's blobs: 8-connected in space, never across frames or clips
+_FRAME_BLOBS = np.zeros((3, 3, 3, 3), bool)
+_FRAME_BLOBS[1, 1] = True
+
+
+@torch.no_grad()
+def split_objects(video: torch.Tensor, dist: torch.Tensor, slots: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """video (B, T, 3, H, W) and its colour distance from the background (B, T, H, W) -> (each
+    pixel's object (B, T, H, W) int64: 0..slots-1, or -1 for background; which objects each
+    clip holds (B, slots) bool). Objects are numbered by first appearance; a clip with more
+    than `slots` objects keeps the largest."""
+    b, t, h, w = dist.shape
+    mask = (dist > NOISE_FLOOR).cpu().numpy()
+    labels, n = ndimage.label(mask, _FRAME_BLOBS)  # blob ids are numbered frame by frame
+    pix = np.flatnonzero(labels)  # the few pixels that differ from the background
+    flat = labels.ravel()[pix]
+    area = np.bincount(flat, minlength=n + 1).astype(np.float64)
+    keep = area >= MIN_BLOB * (min(h, w) / 64) ** 2
+    keep[0] = False
+    size = np.maximum(area, 1)
+    frame = np.bincount(flat, pix // (h * w), n + 1) / size  # b * t + t of each blob
+    cx = np.bincount(flat, pix % w, n + 1) / size
+    cy = np.bincount(flat, (pix // w) % h, n + 1) / size
+    rgb = video.permute(0, 1, 3, 4, 2).reshape(-1, 3)[torch.from_numpy(pix).to(video.device)].float().cpu().numpy()
+    colour = np.stack([np.bincount(flat, rgb[:, c], n + 1) for c in range(3)], 1) / size[:, None]
+    ids = np.nonzero(keep)[0]
+    by_frame: dict[int, list[int]] = {}
+    for i in ids:
+        by_frame.setdefault(int(round(frame[i])), []).append(int(i))
+    owner = np.full(n + 1, -1, np.int64)  # blob id -> object number in its clip
+    present = np.zeros((b, slots), bool)
+    for clip in range(b):
+        last: list[int] = []  # each object's latest blob
+        for f in range(t):
+            blobs = sorted(by_frame.get(clip * t + f, []), key=lambda i: -area[i])
+            if last and blobs:
+                cost = np.array([[np.hypot(cx[j] - cx[i], cy[j] - cy[i])
+                                  + COLOUR_COST * np.abs(colour[j] - colour[i]).sum() for j in blobs]
+                                 for i in last])
+                rows, cols = linear_sum_assignment(cost)
+            else:
+                rows = cols = np.array([], np.int64)
+            matched = set(cols.tolist())
+            for r, col in zip(rows, cols):
+                owner[blobs[col]] = r
+                last[r] = blobs[col]
+            for j, blob in enumerate(blobs):  # a blob no object took starts one, while slots last
+                if j not in matched and len(last) < slots:
+                    owner[blob] = len(last)
+                    last.append(blob)
+        present[clip, :len(last)] = True
+    index = torch.from_numpy(owner[labels]).to(dist.device)
+    return index, torch.from_numpy(present).to(dist.device)
+
+
+def object_coverage(dist: torch.Tensor, index: torch.Tensor, slots: int) -> torch.Tensor:
+    """Each object's coverage (B, slots, T, H, W) in [0, 1]: its pixels' colour distance relative
+    to its own strongest pixel in that frame (a pale object beside a dark one still covers 1)."""
+    own = torch.stack([torch.where(index == k, dist, torch.zeros_like(dist)) for k in range(slots)], 1)
+    peak = own.flatten(3).amax(-1).clamp(min=1e-3)[..., None, None]
+    return (own / peak).clamp_(0, 1)

@@ -1,0 +1,268 @@
+"""scene-flow: sprite-flow in layers, for clips of several objects each bound to its words.
+
+A scene of K objects is K sprites, each on its own pose track, over one background. The model
+has `slots` object slots:
+- text -> slots: slot attention over the caption's per-word states: slots compete for the
+  words, so each slot gathers the words of one object (its look, its motion) and says whether
+  it holds an object at all;
+- each slot draws one RGBA sprite (sprite-flow's sprite net) and says whether it is present;
+- one rectified-flow prior draws every slot's pose track jointly, given every slot's motion
+  words (a second encoder's, gathered into the same slots): where each object goes depends
+  on where the others go (objects of a world scene never touch);
+- layers are warped to their poses and laid over the background.
+
+Training needs captions and pixels only. Each clip is split into its objects from the pixels
+(models/objects.py: blobs linked over frames) and each object's pose track is measured as in
+sprite-flow. Which slot draws which object is not given: as in DETR, every clip's slots are
+matched one to one to its objects by the cheapest assignment (the slot's sprite against the
+object's first-frame cut-out, its predicted motion against the object's measured motion, its
+presence), and the losses follow that matching. A slot that attends to "blue" draws blue, so
+the matching gives it the blue object, and words bind to objects without labels.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import permutations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..text import Vocab, build_text_encoder
+from .base import System, check_words
+from .flow_prior import FlowPrior
+from .layers import foreground_weight, maybe_checkpoint, pick_frames
+from .objects import object_coverage, split_objects
+from .sprite_flow import (POSE, SpriteFlowConfig, SpriteNet, backgrounds, colour_distance, latent_to_track,
+                          render, track_of, track_to_latent)
+
+MOTION_SCALE = 10.0  # per-frame pose changes are ~0.01-0.2: scaled to ~1 for the motion head
+
+
+@dataclass
+class SceneFlowConfig(SpriteFlowConfig):
+    slots: int = 3              # most objects one clip can hold: one sprite and one track each
+    slot_iterations: int = 3    # rounds in which the slots compete for the caption's words
+    presence_weight: float = 1.0  # weight of the is-this-slot-used loss
+    motion_weight: float = 1.0  # weight of each slot's predicted motion summary (it also binds
+                                # motion words to the slot that matches the object)
+    prior_width: int = 384
+    prior_depth: int = 4
+
+    @property
+    def latent(self) -> int:  # every slot's track, as sprite-flow's: first pose + changes
+        return self.slots * (POSE * self.frames - 1)
+
+
+PRESETS = {
+    "tiny": SceneFlowConfig(prior_width=256, prior_depth=3),
+    "default": SceneFlowConfig(),
+}
+
+
+def motion_summary(track: torch.Tensor) -> torch.Tensor:
+    """Pose tracks (..., T, 4) -> (..., 8): the mean change per frame (drift, growth, turn) and
+    the mean size of the change (how much it moves at all: a bounce has no drift)."""
+    step = track.diff(dim=-2) * MOTION_SCALE
+    return torch.cat([step.mean(-2), step.abs().mean(-2)], -1)
+
+
+class SlotReader(nn.Module):
+    """Per-word states (B, L, D) and their mask (B, L) -> each slot's state (B, K, D), its share
+    of the words (B, K) and the weights (B, L, K) its last update averaged the words with.
+
+    Slot attention (Locatello et al., 2020) over words: the softmax runs over the slots, so slots
+    compete for words and each word goes to one object. The weights then gather any encoder's
+    word states into the same slots (`gather`). Slots start from learned vectors, which lets
+    the first slot learn to take the first object named, and so on."""
+
+    def __init__(self, c: SceneFlowConfig, dim: int):
+        super().__init__()
+        self.start = nn.Parameter(torch.randn(c.slots, dim))
+        self.iterations = c.slot_iterations
+        self.words = nn.LayerNorm(dim)
+        self.key, self.value = nn.Linear(dim, dim), nn.Linear(dim, dim)
+        self.query = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim))
+        self.update = nn.GRUCell(dim, dim)
+        self.mlp = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, 2 * dim), nn.SiLU(), nn.Linear(2 * dim, dim))
+
+    def forward(self, words, mask):
+        b, _, d = words.shape
+        x = self.words(words)
+        k, v = self.key(x), self.value(x)
+        slots = self.start.expand(b, -1, -1)
+        for _ in range(self.iterations):
+            logits = torch.einsum("bld,bkd->blk", k, self.query(slots)) / d ** 0.5
+            share = logits.softmax(-1) * mask[..., None]  # (B, L, K): each word split over slots
+            weights = share / share.sum(1, keepdim=True).clamp(min=1e-6)
+            slots = self.update(torch.einsum("blk,bld->bkd", weights, v).reshape(-1, d),
+                                slots.reshape(-1, d)).view(b, -1, d)
+            slots = slots + self.mlp(slots)
+        return slots, share.sum(1) / mask.sum(1, keepdim=True), weights
+
+
+def gather(weights: torch.Tensor, words: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each slot's words pooled as the one-object encoder pools a caption: (weighted mean
+    (B, K, D), peak (B, K, D): the maximum over the words the slot holds most of)."""
+    held = (weights.argmax(-1, keepdim=True) == torch.arange(weights.shape[-1], device=words.device)) \
+        & mask[..., None]  # (B, L, K)
+    peak = words[:, :, None].masked_fill(~held[..., None], -1e4).amax(1)
+    peak = torch.where(held.any(1)[..., None], peak, torch.zeros_like(peak))
+    return torch.einsum("blk,bld->bkd", weights, words), peak
+
+
+class SceneFlow(System):
+    name = "scene-flow"
+    uses_ema = True
+    compile_targets = ("sprite", "prior")
+
+    def __init__(self, cfg: SceneFlowConfig, vocab: Vocab):
+        super().__init__()
+        self.cfg = cfg
+        # Three readings of the caption: which words are whose, what each object looks like,
+        # how each one moves. Each learns from its own losses only, as sprite-flow's look and
+        # motion encoders do: the prior's noisy gradient never reaches the looks, and the
+        # binding losses never reach either.
+        self.binding = build_text_encoder(cfg.text, vocab, cfg.text_dim)
+        self.text = build_text_encoder(cfg.text, vocab, cfg.text_dim)
+        self.motion_text = build_text_encoder(cfg.text, vocab, cfg.text_dim)
+        if not hasattr(self.text, "states"):
+            raise ValueError(f"scene-flow needs a text encoder with per-word states (gru or subword), "
+                             f"not {cfg.text!r}")
+        d = self.text.dim
+        self.slots = SlotReader(cfg, d)
+        self.sprite = SpriteNet(cfg, d)
+        self.presence = nn.Linear(d + 1, 1)  # from the slot and its share of the words
+        self.motion = nn.Sequential(nn.Linear(d, cfg.hidden), nn.SiLU(), nn.Linear(cfg.hidden, 2 * POSE))
+        self.background = nn.Linear(d, 3)
+        nn.init.zeros_(self.background.weight)
+        nn.init.constant_(self.background.bias, 2.0)  # tanh(2) ~ white
+        self.prior = FlowPrior(cfg, cfg.latent, cfg.slots * d)  # p(every slot's track | motions)
+        self.extent = (cfg.sprite / 2) / (cfg.width / 2)  # sprite half side, frame coordinates
+        self.register_buffer("orders", torch.tensor(list(permutations(range(cfg.slots)))), persistent=False)
+        self.checkpointing = False
+
+    @property
+    def max_objects(self) -> int:
+        return self.cfg.slots
+
+    def check_prompt(self, caption):
+        return check_words(self.text, caption)
+
+    def read(self, captions: list[str]) -> tuple[torch.Tensor, ...]:
+        """Captions -> (each slot's look (B, K, D), its motion words (B, K, D), presence logits
+        (B, K), share of the words (B, K), background colours (B, 3)). A one-object caption
+        whose words all go to one slot gets sprite-flow's look and motion embeddings."""
+        words, mask, _ = self.binding.states(captions)
+        state, won, weights = self.slots(words, mask)
+        logits = self.presence(torch.cat([state, torch.log(won + 1e-4)[..., None]], -1))[..., 0]
+        look_words, _, pooled = self.text.states(captions)
+        look = self.text.out(torch.cat(gather(weights, look_words, mask), -1))
+        moving = self.motion_text.out(torch.cat(gather(weights.detach(), self.motion_text.states(captions)[0],
+                                                       mask), -1))
+        return look, moving, logits, won, torch.tanh(self.background(pooled))
+
+    def draw(self, slots, present, track, bg):
+        """Slots (B, K, D), presence (B, K) in [0, 1], poses (B, K, F, 4), background (B, 3) ->
+        frames (B, F, 3, H, W)."""
+        return maybe_checkpoint(self, self._draw, slots, present, track, bg)
+
+    def _draw(self, slots, present, track, bg):
+        c = self.cfg
+        b, k, f = track.shape[:3]
+        sprites = self.sprite(slots.flatten(0, 1)).view(b, k, 4, c.sprite, c.sprite)
+        sprites = sprites * present[..., None, None, None].to(sprites.dtype)  # an absent slot is clear
+        frames = bg.repeat_interleave(f, 0)  # (B * F, 3): each frame starts as its colour
+        for j in range(k):  # objects never overlap: the layer order does not matter
+            pose = track[:, j].reshape(b * f, POSE)
+            frames = render(sprites[:, j].repeat_interleave(f, 0), pose[:, :3], pose[:, 3], frames,
+                            c.height, c.width, self.extent)
+        return frames.view(b, f, 3, c.height, c.width)
+
+    # -- training
+
+    def losses(self, video, captions, progress, targets):
+        c = self.cfg
+        b, t = video.shape[:2]
+        bgs = backgrounds(video)
+        dist = colour_distance(video, bgs)
+        index, present = split_objects(video, dist, c.slots)
+        coverage = object_coverage(dist, index, c.slots)  # (B, K, T, H, W)
+        with torch.no_grad():
+            track = track_of(coverage.flatten(0, 1), c.ref_radius).view(b, c.slots, t, POSE)
+        slots, moving, logits, won, bg = self.read(captions)
+        motion = self.motion(moving)  # (B, K, 8)
+
+        # -- match slots to objects (no gradient through the choice)
+        cutouts = self.cutouts(video, index, track, bgs)  # (B, K, 3, S, S)
+        sprites = self.sprite(slots.flatten(0, 1)).view(b, c.slots, 4, c.sprite, c.sprite)
+        order = self.match(sprites, logits, motion, cutouts, motion_summary(track), present, bgs[:, 0])
+        rows = torch.arange(b, device=video.device)[:, None]
+        track, present = track[rows, order], present[rows, order]  # object of each slot
+
+        # -- losses
+        fi = pick_frames(b, t, c.dec_frames, video.device)
+        target = video[rows, fi]  # (B, F, 3, H, W)
+        frames = self.draw(slots, present.float(), track[rows[:, :, None], self.orders[0][:, None], fi[:, None]],
+                           bg)
+        weight = foreground_weight(target, bgs[rows, fi][..., None, None], c.fg_weight)
+        recon = (weight * (frames - target).abs()).mean()
+        presence = F.binary_cross_entropy_with_logits(logits, present.float()) \
+            + (won * ~present).sum(-1).mean()  # words in a slot that draws nothing are lost
+        used = present.float()
+        moves = ((motion - motion_summary(track)).abs().mean(-1) * used).sum() / used.sum().clamp(min=1)
+        z = track_to_latent(track.flatten(0, 1)).view(b, c.slots, -1) * used[..., None]
+        flow = self.prior.loss(z.flatten(1), moving.flatten(1))
+        loss = recon + c.flow_weight * flow + c.presence_weight * presence + c.motion_weight * moves
+        return loss, {"loss": loss, "recon": recon, "flow": flow, "presence": presence, "motion": moves}
+
+    @torch.no_grad()
+    def cutouts(self, video, index, track, bgs):
+        """Each object alone over the background in the first frame, warped to the sprite's
+        canonical frame (centred, radius ref_radius, as first seen): (B, K, 3, S, S)."""
+        c = self.cfg
+        b = video.shape[0]
+        first, under = video[:, 0], bgs[:, 0, :, None, None]  # (B, 3, H, W), (B, 3, 1, 1)
+        alone = torch.stack([torch.where(index[:, 0, None] == j, first, under) for j in range(c.slots)], 1)
+        pose = track[:, :, 0].flatten(0, 1)  # (B * K, 4), angle 0 in the first frame
+        s = pose[:, 2].clamp(-2, 2).exp() * self.extent
+        zero = torch.zeros_like(s)
+        theta = torch.stack([torch.stack([s, zero, pose[:, 0]], -1), torch.stack([zero, s, pose[:, 1]], -1)], 1)
+        grid = F.affine_grid(theta, (b * c.slots, 3, c.sprite, c.sprite), align_corners=False)
+        out = F.grid_sample(alone.flatten(0, 1), grid, align_corners=False, padding_mode="border")
+        return out.view(b, c.slots, 3, c.sprite, c.sprite)
+
+    @torch.no_grad()
+    def match(self, sprites, logits, motion, cutouts, measured, present, bg):
+        """The object each slot takes (B, K): the permutation of least total cost, where a slot
+        pays for an object its sprite's difference from the object's cut-out, its motion's from
+        the object's, and its presence logit's from whether the object is there."""
+        c = self.cfg
+        drawn = sprites[:, :, :3] + (1 - sprites[:, :, 3:]) * bg[:, None, :, None, None]  # (B, K, 3, S, S)
+        weight = foreground_weight(cutouts, bg[:, None, :, None, None], c.fg_weight)  # (B, K, 1, S, S)
+        look = (weight[:, None] * (drawn[:, :, None] - cutouts[:, None]).abs()).mean((3, 4, 5))  # (B, K, K)
+        moves = (motion[:, :, None] - measured[:, None]).abs().mean(-1)
+        there = present[:, None].float()
+        exists = F.binary_cross_entropy_with_logits(logits[:, :, None].expand_as(look), there.expand_as(look),
+                                                    reduction="none")
+        cost = exists + there * (look + c.motion_weight * moves)  # (B, slot, object)
+        k = torch.arange(c.slots, device=cost.device)
+        totals = cost[:, k, self.orders].sum(-1)  # (B, orders)
+        return self.orders[totals.argmin(-1)]
+
+    # -- sampling
+
+    @torch.no_grad()
+    def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
+        c = self.cfg
+        slots, moving, logits, _, bg = self.read(captions)
+        p = torch.sigmoid(logits)
+        present = (p > 0.5) | (p == p.amax(-1, keepdim=True))  # at least one object
+        z = self.prior.sample(moving.flatten(1), generator, guidance=guidance, temperature=temperature)
+        b = len(captions)
+        track = latent_to_track(z.view(b * c.slots, -1), c.frames).view(b, c.slots, c.frames, POSE)
+        n = frames or c.frames
+        if n != c.frames:  # the prior knows c.frames poses: resample the tracks in time
+            track = F.interpolate(track.flatten(0, 1).transpose(1, 2), size=n, mode="linear",
+                                  align_corners=True).transpose(1, 2).view(b, c.slots, n, POSE)
+        return self.draw(slots, present.float(), track, bg).clamp(-1, 1)
