@@ -1,6 +1,7 @@
 """Judge a checkpoint on every split, beside real clips' temporal consistency and variety
 (start_px: spread of start positions; speed_cv: spread of speeds within a motion), and time
-its sampling at batch 1 and batched.
+its sampling at batch 1 and batched. A scenes checkpoint is judged object by object on the
+scenes splits (object count, objects right, binding errors) beside the real clips' reading.
 
     python benchmarks/eval_checkpoint.py [--checkpoint PATH] [--n 200]
 """
@@ -15,6 +16,7 @@ from common import save
 
 from tinyt2v.evaluate import evaluate
 from tinyt2v.judge import read_clip, score
+from tinyt2v.judge.scene import read_scene, score_scenes
 from tinyt2v.pipeline import DEFAULT_CHECKPOINT, Pipeline
 from tinyt2v.world import clip_batch
 
@@ -27,8 +29,11 @@ def main():
     torch.set_num_threads(2)
     pipe = Pipeline.from_pretrained(args.checkpoint)
     real = clip_batch(pipe.world, "test", args.n, seed=1)
-    real_report = score((read_clip(v), lab) for v, lab in zip(real.video, real.labels))
-    real_temporal = real_report["temporal"]["overall"]
+    scenes = pipe.world.objects > 1
+    if scenes:
+        real_report = score_scenes([(read_scene(v), lab) for v, lab in zip(real.video, real.labels)])
+    else:
+        real_report = score((read_clip(v), lab) for v, lab in zip(real.video, real.labels))
     one = []
     for k in range(20):
         t = time.perf_counter()
@@ -39,16 +44,21 @@ def main():
     batched = 64 / (time.perf_counter() - t)
     train = pipe.config.get("train", {})
     rows = []
-    for split in ("test", "heldout", "freeform", "paraphrase"):
+    splits = ("test", "binding", "heldout", "count", "paraphrase") if scenes else \
+        ("test", "heldout", "freeform", "paraphrase")
+    for split in splits:
         rep = evaluate(pipe, split, args.n, seed=1)
-        rows.append(dict(split=split, n=rep["n"], all_correct=rep["all_correct"],
-                         shape=rep["accuracy"]["shape"], color=rep["accuracy"]["color"],
-                         size=rep["accuracy"]["size"], motion=rep["accuracy"]["motion"],
-                         readable=rep["readable"], temporal=rep["temporal"]["overall"],
-                         real_temporal=real_temporal, start_px=rep["variety"]["start_px"],
-                         real_start_px=real_report["variety"]["start_px"],
-                         speed_cv=rep["variety"]["speed_cv"],
-                         real_speed_cv=real_report["variety"]["speed_cv"]))
+        row = dict(split=split, n=rep["n"], all_correct=rep["all_correct"],
+                   shape=rep["accuracy"]["shape"], color=rep["accuracy"]["color"],
+                   size=rep["accuracy"]["size"], motion=rep["accuracy"]["motion"], readable=rep["readable"])
+        if scenes:
+            row |= dict(count=rep["count_correct"], objects_right=rep["per_object"],
+                        binding_errors=rep["binding_errors"], real_test_all_correct=real_report["all_correct"])
+        else:
+            row |= dict(temporal=rep["temporal"]["overall"], real_temporal=real_report["temporal"]["overall"],
+                        start_px=rep["variety"]["start_px"], real_start_px=real_report["variety"]["start_px"],
+                        speed_cv=rep["variety"]["speed_cv"], real_speed_cv=real_report["variety"]["speed_cv"])
+        rows.append(row)
         print(rows[-1], flush=True)
     save("eval_" + pipe.config["model"] + "_" + pipe.config.get("preset", ""), rows,
          f"{pipe.config['model']} ({pipe.config.get('preset')}) judged on every split",

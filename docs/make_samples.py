@@ -1,14 +1,19 @@
-"""Make docs/default_samples.png and .gif: the shipped checkpoint on fixed prompts (two seen
-combinations, two held-out combinations, two paraphrases), one row per prompt, and print what
-the judge reads in each row.
+"""Make the README's sample grids, one row per prompt, and print what the judge reads in each:
+- docs/default_samples.png and .gif: the shipped checkpoint on fixed prompts (two seen
+  combinations, two held-out combinations, two paraphrases);
+- docs/scenes_samples.png and .gif (--scenes): the shipped scenes checkpoint on the issue's three
+  example prompts, then one prompt of each of the binding, heldout and count splits.
 
-    python docs/make_samples.py
+    python docs/make_samples.py [--scenes]
 """
+import sys
 from pathlib import Path
 
 from tinyt2v import Pipeline
 from tinyt2v.judge import describe_verdict, judge_prompt
+from tinyt2v.pipeline import SCENES_CHECKPOINT
 from tinyt2v.visuals import save_samples
+from tinyt2v.world import clip_batch
 
 PROMPTS = [
     "a large blue square rotating clockwise",            # seen combination
@@ -18,14 +23,25 @@ PROMPTS = [
     "crimson ball sliding toward the upper right",       # paraphrase wording
     "a huge emerald plus shape, motionless",             # paraphrase wording
 ]
+SCENE_PROMPTS = [
+    "a red circle moving left and a small blue square rising",
+    "two green stars falling",
+    "a big purple cross spinning clockwise, a yellow triangle going right",
+]
+SCENE_SPLITS = ("binding", "heldout", "count")  # one prompt each, drawn from the split itself
 
 
 def main():
-    pipe = Pipeline.from_pretrained()
-    videos = pipe.generate(PROMPTS, seed=0)
-    save_samples(Path(__file__).parent, "default_samples", videos)
-    for prompt, video in zip(PROMPTS, videos):
-        print(f"{prompt!r}: {describe_verdict(*judge_prompt(video, prompt))}")
+    scenes = "--scenes" in sys.argv[1:]
+    pipe = Pipeline.from_pretrained(SCENES_CHECKPOINT if scenes else None)
+    prompts = PROMPTS
+    if scenes:
+        prompts = SCENE_PROMPTS + [clip_batch(pipe.world, s, 1, seed=0).captions[0] for s in SCENE_SPLITS]
+    videos = pipe.generate(prompts, seed=0)
+    save_samples(Path(__file__).parent, "scenes_samples" if scenes else "default_samples", videos,
+                 captions=prompts if scenes else None)
+    for prompt, video in zip(prompts, videos):
+        print(f"{prompt!r}: {describe_verdict(*judge_prompt(video, prompt, scene=scenes))}")
 
 
 if __name__ == "__main__":

@@ -78,6 +78,42 @@ def test_a_clip_that_does_not_match_shows_a_cross(pipe, tmp_path):
     assert verdict.startswith("✘ the judge sees: ") and verdict.endswith("(does not match the prompt)")
 
 
+class DrawsTheWorldScene:
+    """A scenes pipeline that answers with the world's own clip of its prompt (a perfect model)."""
+
+    def __init__(self, pipe, batch):
+        self.pipe, self.clips = pipe, dict(zip(batch.captions, batch.video))
+
+    def __call__(self, prompt, **knobs):
+        from tinyt2v.pipeline import Video
+
+        return Video(self.clips[prompt][:knobs["frames"]], prompt, understood=self.pipe.understand(prompt))
+
+    def __getattr__(self, name):
+        return getattr(self.pipe, name)
+
+
+def test_a_scene_prompt_goes_to_the_scenes_model_and_each_object_is_read(pipe, tmp_path):
+    from conftest import SMALL
+    from tinyt2v.train import TrainConfig, train
+    from tinyt2v.world import clip_batch
+
+    ck = train(TrainConfig(out=str(tmp_path / "run"), steps=1, batch_size=2, sample_every=None,
+                           ckpt_every=None, **SMALL["scene-flow"]))
+    scenes = Pipeline.from_pretrained(ck)
+    batch = clip_batch(scenes.world, "test", 40, seed=0)
+    k = next(i for i, lab in enumerate(batch.labels) if len(lab["objects"]) == 2 and lab["count"] is None)
+    demo = Generator(pipe, str(tmp_path), scenes=DrawsTheWorldScene(scenes, batch))
+    _, _, text = demo(batch.captions[k], 0, 2.0, 16)
+    lines = text.splitlines()
+    assert lines[0].startswith("✔ the judge sees: ") and lines[0].endswith("(matches the prompt)")
+    objects = [f"{o['size']} {o['color']} {o['shape']}" for o in batch.labels[k]["objects"]]
+    listed = [line for line in lines if line.startswith("- object ")]
+    assert len(listed) == 2 and all(sum(f": {o} " in line for line in listed) == 1 for o in objects), lines
+    with pytest.raises(gr.Error, match="one object per clip"):  # no scenes model: the message
+        Generator(pipe, str(tmp_path))(batch.captions[k], 0, 2.0, 16)
+
+
 def test_a_prompt_outside_the_grammar_is_judged_as_the_model_understood_it(pipe, tmp_path):
     _, _, text = Generator(pipe, str(tmp_path))("a medium red square moonwalking", 0, 2.0, 8)
     verdict = text.splitlines()[0]

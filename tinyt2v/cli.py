@@ -198,7 +198,7 @@ def train_cmd(
                               "latent-dit its transformer successor, in progress)."),
     preset: str = typer.Option(TRAIN.preset, help="Model preset: " + "; ".join(
         f"{name} {'|'.join(entry[2])}" for name, entry in MODELS.items()) + "."),
-    world: str = typer.Option(TRAIN.world, help="World preset to stream: default | seed"),
+    world: str = typer.Option(TRAIN.world, help="World preset to stream: default | seed | scenes (1-3 objects per clip, for scene-flow)"),
     minutes: Optional[float] = typer.Option(None, help="Stop after this many minutes of training."),
     cpu_minutes: Optional[float] = typer.Option(
         None, help="Stop after this many minutes of process CPU time (all threads; fair when the machine is shared)."),

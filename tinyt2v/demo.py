@@ -93,7 +93,7 @@ class Generator:
 
     def pick(self, prompt: str) -> Pipeline:
         """The scenes pipeline for a prompt the main one refuses as several objects."""
-        if self.scenes is not None and isinstance(prompt, str) and self.pipe.understand(prompt).several:
+        if self.scenes is not None and self.pipe.names_too_many(prompt):
             return self.scenes
         return self.pipe
 

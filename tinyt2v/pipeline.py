@@ -24,11 +24,11 @@ from .devices import resolve_device
 from .io import to_uint8, write_video
 from .models import build_model, config_from_dict
 from .text import Vocab
-from .text.understand import STOPWORDS, Understanding, counted_objects, understand
+from .text.understand import NUMBERS, STOPWORDS, Understanding, counted_objects, understand
 from .text.vocab import words
 from .world import PromptError, WorldConfig, parse_prompt
 from .world.captions import FUNCTION_WORDS
-from .world.scene_captions import parse_scene
+from .world.scene_captions import COUNT_WORDS, SINGULAR, SPLIT_AT, parse_scene
 
 DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default"  # one object per clip
 SCENES_CHECKPOINT = Path(__file__).parent / "checkpoints" / "scenes"  # several objects per clip
@@ -85,9 +85,13 @@ class Pipeline:
         would refuse the prompt for naming several objects and the scenes checkpoint is there.
         (The default is the better model of one object: tests/test_shipped_models.py.)"""
         pipe = cls.from_pretrained(None, device)
-        if isinstance(prompt, str) and pipe.understand(prompt).several and SCENES_CHECKPOINT.is_dir():
+        if pipe.names_too_many(prompt) and SCENES_CHECKPOINT.is_dir():
             return cls.from_pretrained(SCENES_CHECKPOINT, device)
         return pipe
+
+    def names_too_many(self, prompt: str) -> bool:
+        """Whether this model would refuse the prompt for naming more objects than it draws."""
+        return isinstance(prompt, str) and bool(self.understand(prompt).several)
 
     def to(self, device: str | torch.device) -> "Pipeline":
         """Move the model to `device` (as from_pretrained takes it); returns the pipeline."""
@@ -140,12 +144,13 @@ class Pipeline:
         if u.conflict:
             raise ValueError(f"the prompt contradicts itself {u.conflict}; "
                              "give each object one shape, one colour and one size")
-        if u.several:
-            most = self.max_objects
+        if u.several and self.max_objects == 1:
             raise ValueError(f"this model draws one object per clip, and the prompt {u.several}; "
-                             "ask for one object, e.g. 'a red circle moving left'" if most == 1 else
-                             f"this model draws at most {most} objects per clip, and the prompt "
-                             f"{u.several}; ask for {most} or fewer")
+                             "ask for one object, e.g. 'a red circle moving left', or give a "
+                             "scene-flow checkpoint")
+        if u.several:
+            raise ValueError(f"this model draws at most {self.max_objects} objects per clip, and the "
+                             f"prompt {u.several}; ask for {self.max_objects} or fewer")
         self.system.check_prompt(u.text)
         return u.dropped
 
@@ -165,7 +170,7 @@ class Pipeline:
     def _understand(self, prompt: str, lexicon: str) -> Understanding:
         u = understand(prompt, self.known, FUNCTION_WORDS | STOPWORDS, lexicon)
         if self.max_objects > 1:
-            return self._understand_scene(u)
+            return self._understand_scene(u, lexicon)
         u.several = counted_objects(u)
         if self.on_world:
             try:
@@ -175,11 +180,20 @@ class Pipeline:
                     u.several = str(e).removeprefix("the prompt ")
         return u
 
-    def _understand_scene(self, u: Understanding) -> Understanding:
+    def _understand_scene(self, u: Understanding, lexicon: str) -> Understanding:
         """For a model of several objects: count the prompt's objects and find contradictions
-        within one object; words outside the grammar are left to the model."""
+        within one object; words outside the grammar are left to the model. The prompt is cut
+        at its joins ("and", commas, "together with") before its words are read, since reading
+        keeps known words only and a comma or an unknown join would run two objects together."""
+        for k, (w, _, _) in enumerate(u.words):  # "five stars", "a pair of circles": a count it cannot draw
+            if (w in NUMBERS or w.isdigit()) and w not in COUNT_WORDS and \
+                    any(later in SINGULAR for later, _, _ in u.words[k + 1:k + 5]):
+                u.several = f"counts objects with a number it was not trained on ({w} ...)"
+                return u
+        pieces = [p for p in SPLIT_AT.split(u.prompt) if p and p.strip()]
+        read = " and ".join(understand(p, self.known, FUNCTION_WORDS | STOPWORDS, lexicon).text for p in pieces)
         try:
-            objects = parse_scene(u.text)
+            objects = parse_scene(read)
         except PromptError as e:
             if e.twice in OBJECT_ATTRIBUTES:
                 u.conflict = str(e).replace(": the prompt ", ": it ")
@@ -191,8 +205,9 @@ class Pipeline:
 
     @property
     def max_objects(self) -> int:
-        """The most objects the model draws in one clip."""
-        return getattr(self.system, "max_objects", 1)
+        """The most objects the model draws in one clip: its own number for a model built around
+        objects (sprite-flow 1, scene-flow its slots), else the most its world's clips hold."""
+        return getattr(self.system.cfg, "objects", None) or self.world.objects
 
     @torch.no_grad()
     def generate(self, prompts: list[str], seed: int = 0, frames: int | None = None,

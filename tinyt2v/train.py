@@ -153,6 +153,11 @@ def fresh(cfg: TrainConfig, device: torch.device = torch.device("cpu")) -> Train
     world = cfg.world if isinstance(cfg.world, WorldConfig) else get_world(cfg.world)
     mcfg = model_config(cfg.model, cfg.preset, **shaped_by(world, cfg.model, labelled=not cfg.data),
                         **cfg.overrides)
+    most = getattr(mcfg, "objects", None)  # a model built around a number of objects
+    if most is not None and not cfg.data and world.objects > most:
+        raise ValueError(f"world {world.name!r} has up to {world.objects} objects per clip, and {cfg.model} "
+                         f"draws {'one' if most == 1 else f'at most {most}'}; use scene-flow (with "
+                         "enough slots) or a one-object world")
     if cfg.batch_size:
         mcfg.batch_size = cfg.batch_size
     elif device.type == "cuda" and getattr(mcfg, "gpu_batch_size", None):

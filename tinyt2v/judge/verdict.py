@@ -37,9 +37,10 @@ def _judge_scene(frames, prompt, understood):
     for text in (prompt, understood or ""):
         try:
             objects = [label for label, count in parse_scene(text) for _ in range(count)]
-            break
         except PromptError:
             continue
+        if objects:  # an empty text reads as no object: nothing to compare with
+            break
     else:
         return reading, None
     if not reading.readable or len(reading.objects) != len(objects):

@@ -15,7 +15,8 @@ from scipy.optimize import linear_sum_assignment
 
 from .sprite_flow import NOISE_FLOOR
 
-MIN_BLOB = 4        # px at 64 px frames: smaller blobs are noise, not objects
+MIN_BLOB = 4        # px at 64 px frames: smaller blobs are codec specks, not objects (the judge,
+                    # reading imperfect generated clips, asks for more)
 COLOUR_COST = 64.0  # px of centroid distance that one unit of RGB distance weighs as when linking
 # one frame's blobs: 8-connected in space, never across frames or clips
 _FRAME_BLOBS = np.zeros((3, 3, 3, 3), bool)
@@ -29,6 +30,9 @@ def split_objects(video: torch.Tensor, dist: torch.Tensor, slots: int) -> tuple[
     clip holds (B, slots) bool). Objects are numbered by first appearance; a clip with more
     than `slots` objects keeps the largest."""
     b, t, h, w = dist.shape
+    if dist.is_meta:  # tracing shapes only (tests/test_devices.py): no pixels to measure
+        return (torch.full(dist.shape, -1, dtype=torch.long, device=dist.device),
+                torch.zeros(b, slots, dtype=torch.bool, device=dist.device))
     mask = (dist > NOISE_FLOOR).cpu().numpy()
     labels, n = ndimage.label(mask, _FRAME_BLOBS)  # blob ids are numbered frame by frame
     pix = np.flatnonzero(labels)  # the few pixels that differ from the background
@@ -37,7 +41,7 @@ def split_objects(video: torch.Tensor, dist: torch.Tensor, slots: int) -> tuple[
     keep = area >= MIN_BLOB * (min(h, w) / 64) ** 2
     keep[0] = False
     size = np.maximum(area, 1)
-    frame = np.bincount(flat, pix // (h * w), n + 1) / size  # b * t + t of each blob
+    frame = np.bincount(flat, pix // (h * w), n + 1) / size  # clip * T + frame, per blob
     cx = np.bincount(flat, pix % w, n + 1) / size
     cy = np.bincount(flat, (pix // w) % h, n + 1) / size
     rgb = video.permute(0, 1, 3, 4, 2).reshape(-1, 3)[torch.from_numpy(pix).to(video.device)].float().cpu().numpy()
@@ -68,7 +72,7 @@ def split_objects(video: torch.Tensor, dist: torch.Tensor, slots: int) -> tuple[
                     owner[blob] = len(last)
                     last.append(blob)
         present[clip, :len(last)] = True
-    index = torch.from_numpy(owner[labels]).to(dist.device)
+    index = torch.from_numpy(owner[labels].astype(np.int8)).to(dist.device).long()  # 8x less to copy
     return index, torch.from_numpy(present).to(dist.device)
 
 

@@ -2,13 +2,12 @@
 
 A scene of K objects is K sprites, each on its own pose track, over one background. The model
 has `slots` object slots:
-- text -> slots: slot attention over the caption's per-word states: slots compete for the
-  words, so each slot gathers the words of one object (its look, its motion) and says whether
-  it holds an object at all;
-- each slot draws one RGBA sprite (sprite-flow's sprite net) and says whether it is present;
+- words -> slots: slot attention over the caption's word states; slots compete for the words,
+  so each word goes to one object's slot, and each slot says whether it holds an object;
+- each slot's words, pooled as the one-object encoder pools a caption, draw one RGBA sprite
+  (sprite-flow's sprite net); the same words through a second encoder say how it moves;
 - one rectified-flow prior draws every slot's pose track jointly, given every slot's motion
-  words (a second encoder's, gathered into the same slots): where each object goes depends
-  on where the others go (objects of a world scene never touch);
+  words: where each object goes depends on where the others go (world objects never touch);
 - layers are warped to their poses and laid over the background.
 
 Training needs captions and pixels only. Each clip is split into its objects from the pixels
@@ -16,8 +15,8 @@ Training needs captions and pixels only. Each clip is split into its objects fro
 sprite-flow. Which slot draws which object is not given: as in DETR, every clip's slots are
 matched one to one to its objects by the cheapest assignment (the slot's sprite against the
 object's first-frame cut-out, its predicted motion against the object's measured motion, its
-presence), and the losses follow that matching. A slot that attends to "blue" draws blue, so
-the matching gives it the blue object, and words bind to objects without labels.
+presence), and the losses follow that matching. A slot that won the word "blue" draws blue,
+so the matching gives it the blue object, and words bind to objects without labels.
 """
 from __future__ import annotations
 
@@ -34,9 +33,10 @@ from .flow_prior import FlowPrior
 from .layers import foreground_weight, maybe_checkpoint, pick_frames
 from .objects import object_coverage, split_objects
 from .sprite_flow import (POSE, SpriteFlowConfig, SpriteNet, backgrounds, colour_distance, latent_to_track,
-                          render, track_of, track_to_latent)
+                          render, resample_track, track_of, track_to_latent)
 
 MOTION_SCALE = 10.0  # per-frame pose changes are ~0.01-0.2: scaled to ~1 for the motion head
+MAX_SLOTS = 5        # matching tries every assignment: 5! = 120 per clip, 6! would be 720
 
 
 @dataclass
@@ -46,12 +46,16 @@ class SceneFlowConfig(SpriteFlowConfig):
     presence_weight: float = 1.0  # weight of the is-this-slot-used loss
     motion_weight: float = 1.0  # weight of each slot's predicted motion summary (it also binds
                                 # motion words to the slot that matches the object)
-    prior_width: int = 384
-    prior_depth: int = 4
+    prior_width: int = 384      # the joint prior draws three tracks: sprite-flow default's width ...
+    prior_depth: int = 4        # ... and depth
 
     @property
     def latent(self) -> int:  # every slot's track, as sprite-flow's: first pose + changes
         return self.slots * (POSE * self.frames - 1)
+
+    @property
+    def objects(self) -> int:
+        return self.slots
 
 
 PRESETS = {
@@ -68,8 +72,9 @@ def motion_summary(track: torch.Tensor) -> torch.Tensor:
 
 
 class SlotReader(nn.Module):
-    """Per-word states (B, L, D) and their mask (B, L) -> each slot's state (B, K, D), its share
-    of the words (B, K) and the weights (B, L, K) its last update averaged the words with.
+    """Per-word states (B, L, D) and their mask (B, L) -> each slot's state (B, K, D), each word's
+    split over the slots (B, L, K; padding 0) and the weights (B, L, K) each slot's last update
+    averaged the words with (each slot's column sums to 1).
 
     Slot attention (Locatello et al., 2020) over words: the softmax runs over the slots, so slots
     compete for words and each word goes to one object. The weights then gather any encoder's
@@ -80,7 +85,7 @@ class SlotReader(nn.Module):
         super().__init__()
         self.start = nn.Parameter(torch.randn(c.slots, dim))
         self.iterations = c.slot_iterations
-        self.words = nn.LayerNorm(dim)
+        self.norm = nn.LayerNorm(dim)
         self.key, self.value = nn.Linear(dim, dim), nn.Linear(dim, dim)
         self.query = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim))
         self.update = nn.GRUCell(dim, dim)
@@ -88,7 +93,7 @@ class SlotReader(nn.Module):
 
     def forward(self, words, mask):
         b, _, d = words.shape
-        x = self.words(words)
+        x = self.norm(words)
         k, v = self.key(x), self.value(x)
         slots = self.start.expand(b, -1, -1)
         for _ in range(self.iterations):
@@ -98,14 +103,15 @@ class SlotReader(nn.Module):
             slots = self.update(torch.einsum("blk,bld->bkd", weights, v).reshape(-1, d),
                                 slots.reshape(-1, d)).view(b, -1, d)
             slots = slots + self.mlp(slots)
-        return slots, share.sum(1) / mask.sum(1, keepdim=True), weights
+        return slots, share, weights
 
 
-def gather(weights: torch.Tensor, words: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def gather(share: torch.Tensor, weights: torch.Tensor, words: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Each slot's words pooled as the one-object encoder pools a caption: (weighted mean
-    (B, K, D), peak (B, K, D): the maximum over the words the slot holds most of)."""
-    held = (weights.argmax(-1, keepdim=True) == torch.arange(weights.shape[-1], device=words.device)) \
-        & mask[..., None]  # (B, L, K)
+    (B, K, D), peak (B, K, D): the maximum over the words the slot holds at least an even share
+    of: all of them for a one-object caption, and the shared words of a counted group ("two
+    green stars") for each of its slots)."""
+    held = share >= 1 / share.shape[-1]  # (B, L, K); padding has no share
     peak = words[:, :, None].masked_fill(~held[..., None], -1e4).amax(1)
     peak = torch.where(held.any(1)[..., None], peak, torch.zeros_like(peak))
     return torch.einsum("blk,bld->bkd", weights, words), peak
@@ -120,9 +126,10 @@ class SceneFlow(System):
         super().__init__()
         self.cfg = cfg
         # Three readings of the caption: which words are whose, what each object looks like,
-        # how each one moves. Each learns from its own losses only, as sprite-flow's look and
-        # motion encoders do: the prior's noisy gradient never reaches the looks, and the
-        # binding losses never reach either.
+        # how each one moves, as sprite-flow keeps looks and motion apart. The prior's noisy
+        # gradient reaches only the motion encoder, and the presence losses only the binding
+        # one; the binding also learns from the reconstruction, through which words it gives
+        # each slot's look.
         self.binding = build_text_encoder(cfg.text, vocab, cfg.text_dim)
         self.text = build_text_encoder(cfg.text, vocab, cfg.text_dim)
         self.motion_text = build_text_encoder(cfg.text, vocab, cfg.text_dim)
@@ -130,7 +137,7 @@ class SceneFlow(System):
             raise ValueError(f"scene-flow needs a text encoder with per-word states (gru or subword), "
                              f"not {cfg.text!r}")
         d = self.text.dim
-        self.slots = SlotReader(cfg, d)
+        self.reader = SlotReader(cfg, d)
         self.sprite = SpriteNet(cfg, d)
         self.presence = nn.Linear(d + 1, 1)  # from the slot and its share of the words
         self.motion = nn.Sequential(nn.Linear(d, cfg.hidden), nn.SiLU(), nn.Linear(cfg.hidden, 2 * POSE))
@@ -139,12 +146,11 @@ class SceneFlow(System):
         nn.init.constant_(self.background.bias, 2.0)  # tanh(2) ~ white
         self.prior = FlowPrior(cfg, cfg.latent, cfg.slots * d)  # p(every slot's track | motions)
         self.extent = (cfg.sprite / 2) / (cfg.width / 2)  # sprite half side, frame coordinates
+        if not 1 <= cfg.slots <= MAX_SLOTS or cfg.slot_iterations < 1:
+            raise ValueError(f"scene-flow takes 1 to {MAX_SLOTS} slots and at least one slot iteration")
+        # every one-to-one assignment of slots to objects, tried at once (slots! of them)
         self.register_buffer("orders", torch.tensor(list(permutations(range(cfg.slots)))), persistent=False)
         self.checkpointing = False
-
-    @property
-    def max_objects(self) -> int:
-        return self.cfg.slots
 
     def check_prompt(self, caption):
         return check_words(self.text, caption)
@@ -154,23 +160,28 @@ class SceneFlow(System):
         (B, K), share of the words (B, K), background colours (B, 3)). A one-object caption
         whose words all go to one slot gets sprite-flow's look and motion embeddings."""
         words, mask, _ = self.binding.states(captions)
-        state, won, weights = self.slots(words, mask)
+        state, share, weights = self.reader(words, mask)
+        won = share.sum(1) / mask.sum(1, keepdim=True)  # (B, K)
         logits = self.presence(torch.cat([state, torch.log(won + 1e-4)[..., None]], -1))[..., 0]
         look_words, _, pooled = self.text.states(captions)
-        look = self.text.out(torch.cat(gather(weights, look_words, mask), -1))
-        moving = self.motion_text.out(torch.cat(gather(weights.detach(), self.motion_text.states(captions)[0],
-                                                       mask), -1))
+        look = self.text.out(torch.cat(gather(share, weights, look_words), -1))
+        moving = self.motion_text.out(torch.cat(gather(share.detach(), weights.detach(),
+                                                       self.motion_text.states(captions)[0]), -1))
         return look, moving, logits, won, torch.tanh(self.background(pooled))
 
-    def draw(self, slots, present, track, bg):
-        """Slots (B, K, D), presence (B, K) in [0, 1], poses (B, K, F, 4), background (B, 3) ->
-        frames (B, F, 3, H, W)."""
-        return maybe_checkpoint(self, self._draw, slots, present, track, bg)
+    def sprites(self, looks: torch.Tensor) -> torch.Tensor:
+        """Each slot's look (B, K, D) -> its sprite (B, K, 4, S, S)."""
+        s = self.cfg.sprite
+        return self.sprite(looks.flatten(0, 1)).view(*looks.shape[:2], 4, s, s)
 
-    def _draw(self, slots, present, track, bg):
+    def draw(self, sprites, present, track, bg):
+        """Sprites (B, K, 4, S, S), presence (B, K) in [0, 1], poses (B, K, F, 4), background
+        (B, 3) -> frames (B, F, 3, H, W)."""
+        return maybe_checkpoint(self, self._draw, sprites, present, track, bg)
+
+    def _draw(self, sprites, present, track, bg):
         c = self.cfg
         b, k, f = track.shape[:3]
-        sprites = self.sprite(slots.flatten(0, 1)).view(b, k, 4, c.sprite, c.sprite)
         sprites = sprites * present[..., None, None, None].to(sprites.dtype)  # an absent slot is clear
         frames = bg.repeat_interleave(f, 0)  # (B * F, 3): each frame starts as its colour
         for j in range(k):  # objects never overlap: the layer order does not matter
@@ -190,12 +201,12 @@ class SceneFlow(System):
         coverage = object_coverage(dist, index, c.slots)  # (B, K, T, H, W)
         with torch.no_grad():
             track = track_of(coverage.flatten(0, 1), c.ref_radius).view(b, c.slots, t, POSE)
-        slots, moving, logits, won, bg = self.read(captions)
+        looks, moving, logits, won, bg = self.read(captions)
         motion = self.motion(moving)  # (B, K, 8)
+        sprites = self.sprites(looks)
 
         # -- match slots to objects (no gradient through the choice)
         cutouts = self.cutouts(video, index, track, bgs)  # (B, K, 3, S, S)
-        sprites = self.sprite(slots.flatten(0, 1)).view(b, c.slots, 4, c.sprite, c.sprite)
         order = self.match(sprites, logits, motion, cutouts, motion_summary(track), present, bgs[:, 0])
         rows = torch.arange(b, device=video.device)[:, None]
         track, present = track[rows, order], present[rows, order]  # object of each slot
@@ -203,8 +214,8 @@ class SceneFlow(System):
         # -- losses
         fi = pick_frames(b, t, c.dec_frames, video.device)
         target = video[rows, fi]  # (B, F, 3, H, W)
-        frames = self.draw(slots, present.float(), track[rows[:, :, None], self.orders[0][:, None], fi[:, None]],
-                           bg)
+        slot = torch.arange(c.slots, device=video.device)[:, None]
+        frames = self.draw(sprites, present.float(), track[rows[:, :, None], slot, fi[:, None]], bg)
         weight = foreground_weight(target, bgs[rows, fi][..., None, None], c.fg_weight)
         recon = (weight * (frames - target).abs()).mean()
         presence = F.binary_cross_entropy_with_logits(logits, present.float()) \
@@ -255,14 +266,11 @@ class SceneFlow(System):
     @torch.no_grad()
     def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
         c = self.cfg
-        slots, moving, logits, _, bg = self.read(captions)
+        looks, moving, logits, _, bg = self.read(captions)
         p = torch.sigmoid(logits)
         present = (p > 0.5) | (p == p.amax(-1, keepdim=True))  # at least one object
         z = self.prior.sample(moving.flatten(1), generator, guidance=guidance, temperature=temperature)
         b = len(captions)
-        track = latent_to_track(z.view(b * c.slots, -1), c.frames).view(b, c.slots, c.frames, POSE)
         n = frames or c.frames
-        if n != c.frames:  # the prior knows c.frames poses: resample the tracks in time
-            track = F.interpolate(track.flatten(0, 1).transpose(1, 2), size=n, mode="linear",
-                                  align_corners=True).transpose(1, 2).view(b, c.slots, n, POSE)
-        return self.draw(slots, present.float(), track, bg).clamp(-1, 1)
+        track = resample_track(latent_to_track(z.view(b * c.slots, -1), c.frames), n).view(b, c.slots, n, POSE)
+        return self.draw(self.sprites(looks), present.float(), track, bg).clamp(-1, 1)

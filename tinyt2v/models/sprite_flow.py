@@ -51,6 +51,10 @@ class SpriteFlowConfig(FlowPriorConfig):
     def latent(self) -> int:  # what the prior generates: first pose + pose changes per frame
         return POSE * self.frames - 1
 
+    @property
+    def objects(self) -> int:  # most objects one clip holds: one sprite, one track
+        return 1
+
 
 POSE = 4  # centre x, y, log scale, angle
 
@@ -169,6 +173,13 @@ def latent_to_track(latent: torch.Tensor, frames: int) -> torch.Tensor:
     return torch.cat([first[:, None], steps], 1).cumsum(1)
 
 
+def resample_track(track: torch.Tensor, frames: int) -> torch.Tensor:
+    """Poses (B, T, 4) -> (B, frames, 4), linearly in time: the prior knows T poses."""
+    if frames == track.shape[1]:
+        return track
+    return F.interpolate(track.transpose(1, 2), size=frames, mode="linear", align_corners=True).transpose(1, 2)
+
+
 class SpriteNet(nn.Module):
     """caption embedding (B, D) -> sprite (B, 4, S, S): premultiplied RGB and alpha."""
 
@@ -264,9 +275,5 @@ class SpriteFlow(System):
         c = self.cfg
         z = self.prior.sample(self.motion_text(captions), generator, guidance=guidance,
                               temperature=temperature)
-        track = latent_to_track(z, c.frames)
-        n = frames or c.frames
-        if n != c.frames:  # the prior knows c.frames poses: resample the track in time
-            track = F.interpolate(track.transpose(1, 2), size=n, mode="linear",
-                                  align_corners=True).transpose(1, 2)
+        track = resample_track(latent_to_track(z, c.frames), frames or c.frames)
         return self.draw(self.text(captions), track).clamp(-1, 1)

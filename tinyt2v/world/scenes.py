@@ -112,6 +112,7 @@ def draw_objects(world: WorldConfig, split: str, rng: np.random.Generator) -> tu
             objs, group = [obj(pool[rng.integers(len(pool))])] * n, True
         else:
             k = int(rng.integers(1, world.objects + 1))
+            k = min(k, len({(r[0], r[1]) for r in train}))  # objects differ in (shape, colour)
             objs = [obj(pool[rng.integers(len(pool))])]
             while len(objs) < k:
                 o = obj(train[rng.integers(len(train))])
