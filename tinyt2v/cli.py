@@ -342,7 +342,8 @@ def generate_cmd(
 @app.command("eval")
 @friendly
 def eval_cmd(
-    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (default: the shipped one)."),
+    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (default: the shipped one; "
+                                              "for binding or count, the shipped scenes one)."),
     split: str = typer.Option("test", help=" | ".join(SPLITS) + "; a scenes model: " + " | ".join(SCENE_SPLITS)),
     n: int = typer.Option(200, "-n", "--n", help="Clips (one per prompt of the split)."),
     seed: int = typer.Option(0, help="Seed of the prompts and of the sampling noise."),
@@ -356,6 +357,10 @@ def eval_cmd(
 
     if n < 1:
         raise UsageError(f"-n must be at least 1, got {n}")
+    if checkpoint is None and split not in SPLITS and split in SCENE_SPLITS:
+        from .pipeline import SCENES_CHECKPOINT
+
+        checkpoint = SCENES_CHECKPOINT  # a split only scenes have: the shipped scenes model
     pipe = _pipeline(checkpoint, device)
     if not pipe.on_world:
         raise UsageError(f"this checkpoint was trained on {pipe.trained_on}, not the world: the "

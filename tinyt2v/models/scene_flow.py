@@ -37,6 +37,9 @@ from .sprite_flow import (POSE, SpriteFlowConfig, SpriteNet, backgrounds, colour
 
 MOTION_SCALE = 10.0  # per-frame pose changes are ~0.01-0.2: scaled to ~1 for the motion head
 MAX_SLOTS = 5        # matching tries every assignment: 5! = 120 per clip, 6! would be 720
+REDRAWS = 8          # prior draws a sample may try for a clip whose objects overlap
+APART = 1.2          # centres further apart than this x the sum of equal-area radii do not overlap
+                     # (a star's tips reach ~1.4 radii, its sides less)
 
 
 @dataclass
@@ -269,8 +272,44 @@ class SceneFlow(System):
         looks, moving, logits, _, bg = self.read(captions)
         p = torch.sigmoid(logits)
         present = (p > 0.5) | (p == p.amax(-1, keepdim=True))  # at least one object
-        z = self.prior.sample(moving.flatten(1), generator, guidance=guidance, temperature=temperature)
-        b = len(captions)
+        track = self.sample_tracks(moving, present, generator, guidance, temperature)
         n = frames or c.frames
-        track = resample_track(latent_to_track(z.view(b * c.slots, -1), c.frames), n).view(b, c.slots, n, POSE)
+        track = resample_track(track.flatten(0, 1), n).view(len(captions), c.slots, n, POSE)
         return self.draw(self.sprites(looks), present.float(), track, bg).clamp(-1, 1)
+
+    @torch.no_grad()
+    def sample_tracks(self, moving, present, generator, guidance=None, temperature=None):
+        """Every slot's track (B, K, T, 4) from the prior; a clip whose objects would overlap is
+        drawn again (up to REDRAWS times; the draw with the most room is kept). The prior
+        learns that world objects keep apart, but a sample drawn near the middle of the noise
+        (temperature < 1) pulls look-alike objects, such as a counted group, to the same
+        place."""
+        c = self.cfg
+        b = moving.shape[0]
+
+        def draw(rows):
+            z = self.prior.sample(moving[rows].flatten(1), generator, guidance=guidance, temperature=temperature)
+            return latent_to_track(z.view(-1, POSE * c.frames - 1), c.frames).view(-1, c.slots, c.frames, POSE)
+
+        track = draw(torch.arange(b, device=moving.device))
+        room = self.room(track, present)
+        for _ in range(REDRAWS):
+            again = (room < 0).nonzero()[:, 0]
+            if len(again) == 0:
+                break
+            new = draw(again)
+            more = self.room(new, present[again])
+            better = more > room[again]
+            track[again[better]], room[again[better]] = new[better], more[better]
+        return track
+
+    def room(self, track, present):
+        """Per clip (B,): the least distance in px, over frames and pairs of present objects,
+        between their centres beyond APART x the sum of their equal-area radii (below 0: the
+        objects would overlap; +inf for a clip of one object)."""
+        c = self.cfg
+        px = track[..., :2] * track.new_tensor([c.width / 2, c.height / 2])  # frame coordinates -> px
+        radius = c.ref_radius * track[..., 2].clamp(-2, 2).exp()  # (B, K, T)
+        gap = (px[:, :, None] - px[:, None]).norm(dim=-1) - APART * (radius[:, :, None] + radius[:, None])
+        pair = present[:, :, None] & present[:, None] & ~torch.eye(c.slots, dtype=torch.bool, device=track.device)
+        return gap.masked_fill(~pair[..., None], float("inf")).flatten(1).amin(-1)
