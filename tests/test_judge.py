@@ -125,7 +125,8 @@ def test_judge_takes_only_the_prompt_grammar_from_the_world():
                 borrowed |= {(node.module, alias.name) for alias in node.names}
             if isinstance(node, ast.Import):
                 assert not any("world" in alias.name for alias in node.names), path
-    assert {name for _, name in borrowed} <= {"parse_prompt", "parse_scene", "PromptError"}, borrowed  # the prompt grammars
+    grammars = {"parse_prompt", "parse_scene", "PromptError"}  # how prompts read, one object or several
+    assert {name for _, name in borrowed} <= grammars, borrowed
 
 
 def test_judge_does_not_follow_a_change_to_the_worlds_palette(monkeypatch):
