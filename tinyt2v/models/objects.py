@@ -44,8 +44,13 @@ def split_objects(video: torch.Tensor, dist: torch.Tensor, slots: int) -> tuple[
     frame = np.bincount(flat, pix // (h * w), n + 1) / size  # clip * T + frame, per blob
     cx = np.bincount(flat, pix % w, n + 1) / size
     cy = np.bincount(flat, (pix // w) % h, n + 1) / size
-    rgb = video.permute(0, 1, 3, 4, 2).reshape(-1, 3)[torch.from_numpy(pix).to(video.device)].float().cpu().numpy()
-    colour = np.stack([np.bincount(flat, rgb[:, c], n + 1) for c in range(3)], 1) / size[:, None]
+    # a blob's colour is its pixel furthest from the background: its inside, where the mean
+    # would move with how much anti-aliased edge a sub-pixel position happens to show
+    strength = dist.reshape(-1).float().cpu().numpy()[pix]
+    by_blob = np.lexsort((strength, flat))  # pixels by blob, strongest last
+    core = np.zeros(n + 1, np.int64)
+    core[flat[by_blob]] = pix[by_blob]  # later (stronger) pixels overwrite earlier ones
+    colour = video.permute(0, 1, 3, 4, 2).reshape(-1, 3)[torch.from_numpy(core).to(video.device)].float().cpu().numpy()
     ids = np.nonzero(keep)[0]
     by_frame: dict[int, list[int]] = {}
     for i in ids:

@@ -68,10 +68,16 @@ PRESETS = {
 
 
 def motion_summary(track: torch.Tensor) -> torch.Tensor:
-    """Pose tracks (..., T, 4) -> (..., 8): the mean change per frame (drift, growth, turn) and
-    the mean size of the change (how much it moves at all: a bounce has no drift)."""
+    """Pose tracks (..., T, 4) -> (..., SUMMARY): the mean change per frame (drift, growth,
+    turn), the mean size of the change (how much it moves at all: a bounce has no drift) and
+    the mean log size. The motion encoder learns to say these from each slot's words: the
+    prior's own loss spreads over every pose of every slot, and on its own taught size words
+    weakly."""
     step = track.diff(dim=-2) * MOTION_SCALE
-    return torch.cat([step.mean(-2), step.abs().mean(-2)], -1)
+    return torch.cat([step.mean(-2), step.abs().mean(-2), track[..., 2:3].mean(-2)], -1)
+
+
+SUMMARY = 2 * POSE + 1  # numbers in a motion summary
 
 
 class SlotReader(nn.Module):
@@ -143,7 +149,7 @@ class SceneFlow(System):
         self.reader = SlotReader(cfg, d)
         self.sprite = SpriteNet(cfg, d)
         self.presence = nn.Linear(d + 1, 1)  # from the slot and its share of the words
-        self.motion = nn.Sequential(nn.Linear(d, cfg.hidden), nn.SiLU(), nn.Linear(cfg.hidden, 2 * POSE))
+        self.motion = nn.Sequential(nn.Linear(d, cfg.hidden), nn.SiLU(), nn.Linear(cfg.hidden, SUMMARY))
         self.background = nn.Linear(d, 3)
         nn.init.zeros_(self.background.weight)
         nn.init.constant_(self.background.bias, 2.0)  # tanh(2) ~ white
