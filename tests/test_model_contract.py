@@ -57,3 +57,27 @@ def test_a_checkpoint_brings_back_the_model_that_was_saved(tmp_path, name):
         trained = to_uint8(seen["system"].eval().generate(prompts, torch.Generator().manual_seed(3)))
         assert np.array_equal(loaded, trained)
     assert np.array_equal(loaded, Pipeline.from_pretrained(ck).generate(prompts, seed=3))
+
+
+def test_the_lr_warms_up_then_falls_by_a_cosine_to_its_final_share():
+    _, model = small_model("scene-flow")
+    model.cfg.warmup, model.cfg.lr_final = 0.1, 0.05
+    opt, top = model.optimizers()["all"], model.cfg.lr
+
+    def lr_at(progress):
+        model.schedule(opt, progress)
+        return opt.param_groups[0]["lr"]
+
+    assert lr_at(0.0) == 0 and lr_at(0.05) < lr_at(0.1)
+    assert lr_at(0.5) == pytest.approx(top * (0.05 + 0.95 * 0.5))
+    assert lr_at(1.0) == pytest.approx(top * 0.05)
+    falls = [lr_at(p) for p in np.linspace(0.1, 1.0, 10)]
+    assert all(a > b for a, b in zip(falls, falls[1:]))
+
+
+def test_a_model_without_a_schedule_keeps_its_lr():
+    _, model = small_model("sprite-flow")
+    opt = model.optimizers()["all"]
+    for progress in (0.0, 0.5, 1.0):
+        model.schedule(opt, progress)
+        assert opt.param_groups[0]["lr"] == model.cfg.lr

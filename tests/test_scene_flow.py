@@ -9,7 +9,7 @@ import torch
 from conftest import small_model
 from tinyt2v.io import to_tensor
 from tinyt2v.models.objects import object_coverage, split_objects
-from tinyt2v.models.scene_flow import motion_summary
+from tinyt2v.models.scene_flow import MARGIN, motion_summary
 from tinyt2v.models.sprite_flow import backgrounds, colour_distance, track_of
 from tinyt2v.world import clip_batch, get_world
 
@@ -125,15 +125,28 @@ def test_slots_take_the_objects_their_sprites_and_motions_look_like():
     assert (got == order).all(), got
 
 
-def test_room_says_whether_sampled_objects_would_overlap():
-    """Two objects of 8 px equal-area radius: on top of each other there is no room, 40 px
-    apart there is, and a clip of one object has room whatever its track."""
+def test_room_says_whether_sampled_objects_would_touch():
+    """Two objects that reach 8 px from their centres: on top of each other there is no room,
+    18 px apart they are within the margin of touching, 40 px apart there is room, and a clip
+    of one object has room whatever its track."""
     _, model = small_model("scene-flow")
-    track = torch.zeros(3, 3, 16, 4)  # (clips, slots, frames, pose): every object centred, radius 8 px
-    track[1, 1, :, 0] = 40 / 32  # clip 1: the second object 40 px to the right
-    present = torch.tensor([[True, True, False], [True, True, False], [True, False, False]])
-    room = model.room(track, present)
-    assert room[0] < 0 < room[1] and room[2] == float("inf")
+    track = torch.zeros(4, 3, 16, 4)  # (clips, slots, frames, pose): every object centred, scale 1
+    track[1, 1, :, 0] = 18 / 32  # clip 1: the second object 18 px to the right
+    track[2, 1, :, 0] = 40 / 32  # clip 2: 40 px
+    present = torch.tensor([[True, True, False]] * 3 + [[True, False, False]])
+    room = model.room(track, present, torch.full((4, 3), 8.0))
+    assert room[0] < room[1] < 0 < room[2] and room[3] == float("inf")
+    assert room[2] == pytest.approx(40 - 16 - MARGIN)
+
+
+def test_a_sprites_reach_is_its_furthest_solid_pixel():
+    _, model = small_model("scene-flow")
+    s = model.cfg.sprite
+    sprites = torch.zeros(1, 2, 4, s, s)
+    sprites[0, 0, 3, s // 2, s // 2] = 1.0  # the centre ...
+    sprites[0, 0, 3, s // 2 + 10, s // 2] = 1.0  # ... and one pixel 10 rows below it
+    reach = model.reach(sprites)
+    assert reach[0, 0] == pytest.approx((10.5 ** 2 + 0.5 ** 2) ** 0.5) and reach[0, 1] == 0
 
 
 @pytest.fixture(scope="module")

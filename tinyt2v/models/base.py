@@ -6,6 +6,7 @@ pipeline asks it for videos. Videos are (B, T, 3, H, W) floats in [-1, 1].
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import Callable, Iterable
 
 import torch
@@ -54,7 +55,22 @@ class System(nn.Module):
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         """Named optimizers; by default one AdamW over every parameter at the config's lr."""
-        return {"all": torch.optim.AdamW(self.parameters(), lr=self.cfg.lr, weight_decay=0.0)}
+        return {"all": torch.optim.AdamW(self.parameters(), lr=self.cfg.lr, weight_decay=0.0,
+                                         betas=(0.9, getattr(self.cfg, "beta2", 0.999)))}
+
+    def schedule(self, opt: torch.optim.Optimizer, progress: float) -> None:
+        """Set each parameter group's lr for this point of the run (progress 0..1): a linear
+        warm-up over the config's `warmup` share, then a cosine from the group's own lr down to
+        `lr_final` of it. Models without those fields keep a constant lr."""
+        warmup, final = getattr(self.cfg, "warmup", 0.0), getattr(self.cfg, "lr_final", 1.0)
+        if warmup == 0.0 and final == 1.0:
+            return
+        p = min(max(progress, 0.0), 1.0)
+        factor = final + (1 - final) * 0.5 * (1 + math.cos(math.pi * p))
+        if p < warmup:
+            factor *= p / warmup
+        for group in opt.param_groups:
+            group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
 
     def losses(self, video: torch.Tensor, captions: list[str], progress: float,
                targets: Targets | None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -102,6 +118,7 @@ class System(nn.Module):
                 logs[k] = logs.get(k, 0.0) + share * float(x.detach())
         sync(self.parameters())
         self.clip_gradients()
+        self.schedule(opt, progress)
         opt.step()
         return logs
 

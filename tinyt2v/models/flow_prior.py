@@ -32,6 +32,10 @@ class FlowPriorConfig:
     text: str = "gru"         # gru | subword | mean | bag | minilm (tinyt2v.text)
     text_dim: int = 128
     lr: float = 2e-3
+    warmup: float = 0.0       # share of the run over which the lr rises from 0 to lr
+    lr_final: float = 1.0     # lr at the end of the run, as a share of lr (cosine decay; 1: constant)
+    beta2: float = 0.999      # AdamW's second-moment decay (lower: quicker to shrink a step
+                              # after a gradient burst)
     batch_size: int = 32
     gpu_batch_size: int | None = None  # clips per step when training on a GPU and no batch size
                                        # is given (None: batch_size); a GPU is idle at 32

@@ -37,9 +37,11 @@ from .sprite_flow import (POSE, SpriteFlowConfig, SpriteNet, backgrounds, colour
 
 MOTION_SCALE = 10.0  # per-frame pose changes are ~0.01-0.2: scaled to ~1 for the motion head
 MAX_SLOTS = 5        # matching tries every assignment: 5! = 120 per clip, 6! would be 720
-REDRAWS = 8          # prior draws a sample may try for a clip whose objects overlap
-APART = 1.2          # centres further apart than this x the sum of equal-area radii do not overlap
-                     # (a star's tips reach ~1.4 radii, its sides less)
+REDRAWS = 4          # rounds of fresh prior draws for clips whose objects come too close ...
+CANDIDATES = 8       # ... each round this many per clip at once (one batched prior call)
+MARGIN = 3.0         # px at 64 px frames that a sample keeps between two objects' reaches (world
+                     # clips keep 4 between outlines; closer ones read as one blob)
+SOLID = 0.3          # sprite alpha above which a pixel counts towards the object's reach
 
 
 @dataclass
@@ -51,6 +53,12 @@ class SceneFlowConfig(SpriteFlowConfig):
                                 # motion words to the slot that matches the object)
     prior_width: int = 384      # the joint prior draws three tracks: sprite-flow default's width ...
     prior_depth: int = 4        # ... and depth
+    # A constant lr 2e-3 with AdamW's default beta2 blew up twice in 18k steps of the default
+    # run (a prior that had learnt to 0.25 jumped to 2.0 and took 3k steps to come back);
+    # a short warm-up, a cosine decay and a quicker second moment keep the late steps small.
+    warmup: float = 0.02
+    lr_final: float = 0.05
+    beta2: float = 0.95
 
     @property
     def latent(self) -> int:  # every slot's track, as sprite-flow's: first pose + changes
@@ -278,18 +286,28 @@ class SceneFlow(System):
         looks, moving, logits, _, bg = self.read(captions)
         p = torch.sigmoid(logits)
         present = (p > 0.5) | (p == p.amax(-1, keepdim=True))  # at least one object
-        track = self.sample_tracks(moving, present, generator, guidance, temperature)
+        sprites = self.sprites(looks)
+        track = self.sample_tracks(moving, present, self.reach(sprites), generator, guidance, temperature)
         n = frames or c.frames
         track = resample_track(track.flatten(0, 1), n).view(len(captions), c.slots, n, POSE)
-        return self.draw(self.sprites(looks), present.float(), track, bg).clamp(-1, 1)
+        return self.draw(sprites, present.float(), track, bg).clamp(-1, 1)
+
+    def reach(self, sprites):
+        """How far each sprite (B, K, 4, S, S) reaches from its centre, in sprite px (a sprite px is a
+        frame px at scale 1): (B, K); 0 for a clear sprite. Exact for any shape and any
+        turn, where an equal-area radius misses a triangle's corners by half."""
+        s = self.cfg.sprite
+        axis = torch.arange(s, device=sprites.device, dtype=sprites.dtype) + 0.5 - s / 2
+        dist = (axis[:, None] ** 2 + axis[None, :] ** 2).sqrt()  # (S, S)
+        return (dist * (sprites[:, :, 3] > SOLID)).flatten(2).amax(-1)
 
     @torch.no_grad()
-    def sample_tracks(self, moving, present, generator, guidance=None, temperature=None):
-        """Every slot's track (B, K, T, 4) from the prior; a clip whose objects would overlap is
-        drawn again (up to REDRAWS times; the draw with the most room is kept). The prior
-        learns that world objects keep apart, but a sample drawn near the middle of the noise
-        (temperature < 1) pulls look-alike objects, such as a counted group, to the same
-        place."""
+    def sample_tracks(self, moving, present, reach, generator, guidance=None, temperature=None):
+        """Every slot's track (B, K, T, 4) from the prior; a clip whose objects come closer than
+        MARGIN is drawn again (REDRAWS rounds of CANDIDATES draws; the draw with the most room is
+        kept). The prior learns that world objects keep apart, but not always, and a sample
+        drawn near the middle of the noise (temperature < 1) pulls look-alike objects, such as
+        a counted group, to the same place."""
         c = self.cfg
         b = moving.shape[0]
 
@@ -298,24 +316,27 @@ class SceneFlow(System):
             return latent_to_track(z.view(-1, POSE * c.frames - 1), c.frames).view(-1, c.slots, c.frames, POSE)
 
         track = draw(torch.arange(b, device=moving.device))
-        room = self.room(track, present)
+        room = self.room(track, present, reach)
         for _ in range(REDRAWS):
             again = (room < 0).nonzero()[:, 0]
             if len(again) == 0:
                 break
-            new = draw(again)
-            more = self.room(new, present[again])
+            rows = again.repeat_interleave(CANDIDATES)
+            new = draw(rows).view(len(again), CANDIDATES, *track.shape[1:])
+            more, best = self.room(new.flatten(0, 1), present[rows], reach[rows]).view(len(again), -1).max(-1)
+            new = new[torch.arange(len(again), device=new.device), best]
             better = more > room[again]
             track[again[better]], room[again[better]] = new[better], more[better]
         return track
 
-    def room(self, track, present):
+    def room(self, track, present, reach):
         """Per clip (B,): the least distance in px, over frames and pairs of present objects,
-        between their centres beyond APART x the sum of their equal-area radii (below 0: the
-        objects would overlap; +inf for a clip of one object)."""
+        between their centres beyond both objects' reach (B, K, at scale 1) and MARGIN (below
+        0: the objects would touch or read as one; +inf for a clip of one object)."""
         c = self.cfg
         px = track[..., :2] * track.new_tensor([c.width / 2, c.height / 2])  # frame coordinates -> px
-        radius = c.ref_radius * track[..., 2].clamp(-2, 2).exp()  # (B, K, T)
-        gap = (px[:, :, None] - px[:, None]).norm(dim=-1) - APART * (radius[:, :, None] + radius[:, None])
+        ext = reach[..., None] * track[..., 2].clamp(-2, 2).exp()  # (B, K, T), px
+        gap = (px[:, :, None] - px[:, None]).norm(dim=-1) - ext[:, :, None] - ext[:, None] \
+            - MARGIN * c.width / 64
         pair = present[:, :, None] & present[:, None] & ~torch.eye(c.slots, dtype=torch.bool, device=track.device)
         return gap.masked_fill(~pair[..., None], float("inf")).flatten(1).amin(-1)
