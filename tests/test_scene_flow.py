@@ -126,17 +126,19 @@ def test_slots_take_the_objects_their_sprites_and_motions_look_like():
 
 
 def test_room_says_whether_sampled_objects_would_touch():
-    """Two objects that reach 8 px from their centres: on top of each other there is no room,
-    18 px apart they are within the margin of touching, 40 px apart there is room, and a clip
-    of one object has room whatever its track."""
+    """An object that reaches 6 px and one whose sprite reaches 5 px drawn at twice its size:
+    on top of each other there is no room, 18 px apart they are within the margin of
+    touching, 40 px apart there is room, and a clip of one object has room whatever its track."""
     _, model = small_model("scene-flow")
+    c = model.cfg
     track = torch.zeros(4, 3, 16, 4)  # (clips, slots, frames, pose): every object centred, scale 1
-    track[1, 1, :, 0] = 18 / 32  # clip 1: the second object 18 px to the right
-    track[2, 1, :, 0] = 40 / 32  # clip 2: 40 px
+    track[:, 1, :, 2] = math.log(2)  # the second object at twice its sprite's size
+    track[1, 1, :, 1] = 18 / (c.height / 2)  # clip 1: the second object 18 px below the first
+    track[2, 1, :, 1] = 40 / (c.height / 2)  # clip 2: 40 px below
     present = torch.tensor([[True, True, False]] * 3 + [[True, False, False]])
-    room = model.room(track, present, torch.full((4, 3), 8.0))
+    room = model.room(track, present, torch.tensor([6.0, 5.0, 8.0]).expand(4, 3))
     assert room[0] < room[1] < 0 < room[2] and room[3] == float("inf")
-    assert room[2] == pytest.approx(40 - 16 - MARGIN)
+    assert room[2] == pytest.approx(40 - 6 - 10 - MARGIN * min(c.height, c.width) / 64)
 
 
 def test_a_sprites_reach_is_its_furthest_solid_pixel():
@@ -145,6 +147,7 @@ def test_a_sprites_reach_is_its_furthest_solid_pixel():
     sprites = torch.zeros(1, 2, 4, s, s)
     sprites[0, 0, 3, s // 2, s // 2] = 1.0  # the centre ...
     sprites[0, 0, 3, s // 2 + 10, s // 2] = 1.0  # ... and one pixel 10 rows below it
+    sprites[0, 0, 3, 0, 0] = 0.2  # a faint corner pixel does not count
     reach = model.reach(sprites)
     assert reach[0, 0] == pytest.approx((10.5 ** 2 + 0.5 ** 2) ** 0.5) and reach[0, 1] == 0
 

@@ -59,9 +59,9 @@ class System(nn.Module):
                                          betas=(0.9, getattr(self.cfg, "beta2", 0.999)))}
 
     def schedule(self, opt: torch.optim.Optimizer, progress: float) -> None:
-        """Set each parameter group's lr for this point of the run (progress 0..1): a linear
-        warm-up over the config's `warmup` share, then a cosine from the group's own lr down to
-        `lr_final` of it. Models without those fields keep a constant lr."""
+        """Set each parameter group's lr for this point of the run (progress 0..1): a cosine
+        over the whole run from the group's own lr down to `lr_final` of it, scaled by a linear
+        warm-up over the config's `warmup` share. Models without those fields keep a constant lr."""
         warmup, final = getattr(self.cfg, "warmup", 0.0), getattr(self.cfg, "lr_final", 1.0)
         if warmup == 0.0 and final == 1.0:
             return

@@ -53,12 +53,6 @@ class SceneFlowConfig(SpriteFlowConfig):
                                 # motion words to the slot that matches the object)
     prior_width: int = 384      # the joint prior draws three tracks: sprite-flow default's width ...
     prior_depth: int = 4        # ... and depth
-    # A constant lr 2e-3 with AdamW's default beta2 blew up twice in 18k steps of the default
-    # run (a prior that had learnt to 0.25 jumped to 2.0 and took 3k steps to come back);
-    # a short warm-up, a cosine decay and a quicker second moment keep the late steps small.
-    warmup: float = 0.02
-    lr_final: float = 0.05
-    beta2: float = 0.95
 
     @property
     def latent(self) -> int:  # every slot's track, as sprite-flow's: first pose + changes
@@ -69,9 +63,14 @@ class SceneFlowConfig(SpriteFlowConfig):
         return self.slots
 
 
+# A constant lr 2e-3 with AdamW's default beta2 blew up twice in 18k steps of the default run
+# (a prior that had learnt to 0.25 jumped to 2.0 and took 3k steps to come back); a short
+# warm-up, a cosine decay and a quicker second moment keep the late steps small. In the presets,
+# not the class defaults, so that a run saved before them resumes as it began.
+SCHEDULE = dict(warmup=0.02, lr_final=0.05, beta2=0.95)
 PRESETS = {
-    "tiny": SceneFlowConfig(prior_width=256, prior_depth=3),
-    "default": SceneFlowConfig(),
+    "tiny": SceneFlowConfig(prior_width=256, prior_depth=3, **SCHEDULE),
+    "default": SceneFlowConfig(**SCHEDULE),
 }
 
 
@@ -335,8 +334,9 @@ class SceneFlow(System):
         0: the objects would touch or read as one; +inf for a clip of one object)."""
         c = self.cfg
         px = track[..., :2] * track.new_tensor([c.width / 2, c.height / 2])  # frame coordinates -> px
-        ext = reach[..., None] * track[..., 2].clamp(-2, 2).exp()  # (B, K, T), px
+        ext = reach[..., None] * track[..., 2].clamp(-2, 2).exp()  # (B, K, T) px
         gap = (px[:, :, None] - px[:, None]).norm(dim=-1) - ext[:, :, None] - ext[:, None] \
-            - MARGIN * c.width / 64
-        pair = present[:, :, None] & present[:, None] & ~torch.eye(c.slots, dtype=torch.bool, device=track.device)
+            - MARGIN * min(c.height, c.width) / 64  # (B, K, K, T) px
+        pair = present[:, :, None] & present[:, None] & ~torch.eye(c.slots, dtype=torch.bool,
+                                                                    device=track.device)  # (B, K, K)
         return gap.masked_fill(~pair[..., None], float("inf")).flatten(1).amin(-1)
