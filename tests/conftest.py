@@ -17,9 +17,11 @@ SMALL = {"latent-flow": dict(model="latent-flow", overrides=TINY),
          "latent-dit": dict(model="latent-dit", overrides=dict(
              ae_width=8, latent_channels=4, dit_width=32, dit_depth=1, heads=2, text_dim=16,
              ae_share=0.2)),
+         # no lr schedule: it follows the planned budget, and the resume test plans 2 steps,
+         # then 4 (the schedule itself: test_model_contract)
          "scene-flow": dict(model="scene-flow", world="scenes", overrides=dict(
              hidden=32, width_dec=8, prior_width=32, prior_depth=1, text_dim=16, dec_frames=1,
-             slot_iterations=2)),
+             slot_iterations=2, warmup=0.0, lr_final=1.0)),
          "seed-gan": dict(model="seed-gan", preset="seed", world="seed", overrides={}),
          "seed-cgan": dict(model="seed-cgan", preset="seed", world="seed", overrides={})}
 
