@@ -322,8 +322,13 @@ class SceneFlow(System):
                 break
             rows = again.repeat_interleave(CANDIDATES)
             new = draw(rows).view(len(again), CANDIDATES, *track.shape[1:])
-            more, best = self.room(new.flatten(0, 1), present[rows], reach[rows]).view(len(again), -1).max(-1)
-            new = new[torch.arange(len(again), device=new.device), best]
+            more = self.room(new.flatten(0, 1), present[rows], reach[rows]).view(len(again), -1)
+            # the first candidate that fits (choosing the roomiest would favour small objects),
+            # else the roomiest
+            first = more.new_tensor(range(CANDIDATES, 0, -1)) * 1e6
+            best = torch.where(more >= 0, first, more).argmax(-1)
+            at = torch.arange(len(again), device=new.device)
+            new, more = new[at, best], more[at, best]
             better = more > room[again]
             track[again[better]], room[again[better]] = new[better], more[better]
         return track
