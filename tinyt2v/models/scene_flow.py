@@ -303,8 +303,8 @@ class SceneFlow(System):
     @torch.no_grad()
     def sample_tracks(self, moving, present, reach, generator, guidance=None, temperature=None):
         """Every slot's track (B, K, T, 4) from the prior; a clip whose objects come closer than
-        MARGIN is drawn again (REDRAWS rounds of CANDIDATES draws; the draw with the most room is
-        kept). The prior learns that world objects keep apart, but not always, and a sample
+        MARGIN is drawn again (REDRAWS rounds of CANDIDATES draws; the first draw that fits is
+        kept, else the one with the most room). The prior learns that world objects keep apart, but not always, and a sample
         drawn near the middle of the noise (temperature < 1) pulls look-alike objects, such as
         a counted group, to the same place."""
         c = self.cfg
@@ -324,9 +324,9 @@ class SceneFlow(System):
             new = draw(rows).view(len(again), CANDIDATES, *track.shape[1:])
             more = self.room(new.flatten(0, 1), present[rows], reach[rows]).view(len(again), -1)
             # the first candidate that fits (choosing the roomiest would favour small objects),
-            # else the roomiest
-            first = more.new_tensor(range(CANDIDATES, 0, -1)) * 1e6
-            best = torch.where(more >= 0, first, more).argmax(-1)
+            # else the roomiest; argmax returns the first of equal maxima
+            fits = more >= 0
+            best = torch.where(fits.any(-1), fits.float().argmax(-1), more.argmax(-1))
             at = torch.arange(len(again), device=new.device)
             new, more = new[at, best], more[at, best]
             better = more > room[again]
