@@ -141,17 +141,6 @@ def test_room_says_whether_sampled_objects_would_touch():
     assert room[2] == pytest.approx(40 - 6 - 10 - MARGIN * min(c.height, c.width) / 64)
 
 
-def test_a_sprites_reach_is_its_furthest_solid_pixel():
-    _, model = small_model("scene-flow")
-    s = model.cfg.sprite
-    sprites = torch.zeros(1, 2, 4, s, s)
-    sprites[0, 0, 3, s // 2, s // 2] = 1.0  # the centre ...
-    sprites[0, 0, 3, s // 2 + 10, s // 2] = 1.0  # ... and one pixel 10 rows below it
-    sprites[0, 0, 3, 0, 0] = 0.2  # a faint corner pixel does not count
-    reach = model.reach(sprites)
-    assert reach[0, 0] == pytest.approx((10.5 ** 2 + 0.5 ** 2) ** 0.5) and reach[0, 1] == 0
-
-
 @pytest.fixture(scope="module")
 def scene_checkpoint(tmp_path_factory):
     """A scene-flow checkpoint trained one step: enough for what the pipeline checks."""
@@ -190,6 +179,8 @@ def test_prompts_of_several_objects_go_to_the_scenes_checkpoint(scene_checkpoint
     assert pick("a red circle moving left") == "sprite-flow"
     assert pick("a red circle moving left and a blue square moving down") == "scene-flow"
     assert pick("two green stars falling") == "scene-flow"
+    assert pick("2 blue stars of medium size shrinking") == "scene-flow"  # a count in digits
+    assert pick("a clip of two green medium-sized plus signs going up-left") == "scene-flow"
     assert pick("a crimson ball and a navy box") == "scene-flow"  # words read through the lexicon
 
 

@@ -1,5 +1,6 @@
 """sprite-flow: the pose track is measured exactly from pixels, rendering and measuring agree,
 the prior's velocity code round-trips, and the model really learns (overfit check)."""
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -8,7 +9,7 @@ import torch
 
 from conftest import one_attribute_at_chance, overfit_bar, overfit_rate
 from tinyt2v.models import build_model, model_config
-from tinyt2v.models.sprite_flow import latent_to_track, measure_track, render, track_to_latent
+from tinyt2v.models.sprite_flow import EDGE, into_frame, latent_to_track, measure_track, reach, render, track_to_latent
 from tinyt2v.text import Vocab, training_words
 from tinyt2v.io import to_tensor
 from tinyt2v.world import clip_batch, get_world
@@ -67,6 +68,36 @@ def test_the_prior_works_in_velocities_that_round_trip_to_the_track():
     latent = track_to_latent(track)
     assert latent.shape == (5, 63)
     assert torch.allclose(latent_to_track(latent, 16), track, atol=1e-5)
+
+
+def test_a_sprites_reach_is_its_furthest_solid_pixel():
+    s = 32
+    sprites = torch.zeros(2, 4, s, s)
+    sprites[0, 3, s // 2, s // 2] = 1.0  # the centre ...
+    sprites[0, 3, s // 2 + 10, s // 2] = 1.0  # ... and one pixel 10 rows below it
+    sprites[0, 3, 0, 0] = 0.2  # a faint corner pixel does not count
+    assert reach(sprites)[0] == pytest.approx((10.5 ** 2 + 0.5 ** 2) ** 0.5) and reach(sprites)[1] == 0
+
+
+def test_into_frame_moves_a_track_just_inside_the_frame_and_keeps_its_motion():
+    """In 64 px frames: a 4 px object that starts 2 px from the left edge and moves right is
+    shifted right until it clears the edge by EDGE; one at twice the scale needs twice the
+    room; one wholly inside is left alone; a path longer than the frame is centred."""
+    h = w = 64
+    t = torch.arange(16.0)
+    track = torch.zeros(4, 16, 4)
+    track[:, :, 0] = (2 + t) / (w / 2) - 1  # x px 2 .. 17, moving right
+    track[1, :, 2] = math.log(2)  # clip 1 at twice the scale
+    track[2, :, 0] += 30 / (w / 2)  # clip 2: x px 32 .. 47
+    track[3, :, 0] = (t * 8 - 28) / (w / 2)  # clip 3: x px 4 .. 124, longer than the frame
+    track[:, :, 1] = 0.3 * t[None] / 16  # moving down a little, well inside
+    moved = into_frame(track, torch.full((4,), 4.0), h, w)
+    left = (moved[:, :, 0] + 1) * w / 2  # px
+    assert left[0, 0] == pytest.approx(4 + EDGE) and left[1, 0] == pytest.approx(8 + EDGE)
+    assert torch.allclose(moved[2], track[2])
+    assert (left[3, 0] + left[3, -1]) / 2 == pytest.approx(w / 2)
+    assert torch.allclose(moved.diff(dim=1), track.diff(dim=1), atol=1e-6)  # the same motion
+    assert torch.allclose(moved[..., 1:], track[..., 1:])  # down and scale untouched
 
 
 def test_one_sprite_and_one_track_per_clip():

@@ -52,6 +52,11 @@ def test_a_real_word_is_never_spelled_into_another():
     assert read("a red block sinking", "none").dropped == ["block", "sinking"]  # not black, shrinking
 
 
+def test_a_noun_sense_answers_only_for_the_noun():
+    assert read("a five-pointed star").text == "a star"  # WordNet's noun "point" is a dot
+    assert read("three dots").text == read("a dot").text.removeprefix("a ") == "disc"  # the plural too
+
+
 COMMON = ("house table idea water person time way day man thing world life hand part child eye "
           "woman week case point number group problem fact money book word night story music car "
           "dog tree city road door light food game paper friend animal land river sea sky song "
@@ -122,7 +127,9 @@ def pipe(tmp_path_factory):
 
 
 @pytest.mark.parametrize("prompt", ["a red circle moving up-right and a blue square moving left",
-                                    "two red circles moving up", "a circle next to a star"])
+                                    "two red circles moving up", "a circle next to a star",
+                                    "3 small red circles moving up",
+                                    "two green medium-sized plus signs going up-left"])
 def test_a_prompt_naming_several_objects_gets_a_clear_message(pipe, prompt):
     with pytest.raises(ValueError, match="one object per clip"):
         pipe(prompt)

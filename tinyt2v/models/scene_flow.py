@@ -32,8 +32,8 @@ from .base import System, check_words
 from .flow_prior import FlowPrior
 from .layers import foreground_weight, maybe_checkpoint, pick_frames
 from .objects import object_coverage, split_objects
-from .sprite_flow import (POSE, SpriteFlowConfig, SpriteNet, backgrounds, colour_distance, latent_to_track,
-                          render, resample_track, track_of, track_to_latent)
+from .sprite_flow import (POSE, SpriteFlowConfig, SpriteNet, backgrounds, colour_distance, into_frame,
+                          latent_to_track, reach, render, resample_track, track_of, track_to_latent)
 
 MOTION_SCALE = 10.0  # per-frame pose changes are ~0.01-0.2: scaled to ~1 for the motion head
 MAX_SLOTS = 5        # matching tries every assignment: 5! = 120 per clip, 6! would be 720
@@ -41,7 +41,6 @@ REDRAWS = 4          # rounds of fresh prior draws for clips whose objects come 
 CANDIDATES = 8       # ... each round this many per clip at once (one batched prior call)
 MARGIN = 3.0         # px at 64 px frames that a sample keeps between two objects' reaches (world
                      # clips keep 4 between outlines; closer ones read as one blob)
-SOLID = 0.3          # sprite alpha above which a pixel counts towards the object's reach
 
 
 @dataclass
@@ -286,33 +285,28 @@ class SceneFlow(System):
         p = torch.sigmoid(logits)
         present = (p > 0.5) | (p == p.amax(-1, keepdim=True))  # at least one object
         sprites = self.sprites(looks)
-        track = self.sample_tracks(moving, present, self.reach(sprites), generator, guidance, temperature)
+        track = self.sample_tracks(moving, present, reach(sprites), generator, guidance, temperature)
         n = frames or c.frames
         track = resample_track(track.flatten(0, 1), n).view(len(captions), c.slots, n, POSE)
         return self.draw(sprites, present.float(), track, bg).clamp(-1, 1)
 
-    def reach(self, sprites):
-        """How far each sprite (B, K, 4, S, S) reaches from its centre, in sprite px (a sprite px is a
-        frame px at scale 1): (B, K); 0 for a clear sprite. Exact for any shape and any
-        turn, where an equal-area radius misses a triangle's corners by half."""
-        s = self.cfg.sprite
-        axis = torch.arange(s, device=sprites.device, dtype=sprites.dtype) + 0.5 - s / 2
-        dist = (axis[:, None] ** 2 + axis[None, :] ** 2).sqrt()  # (S, S)
-        return (dist * (sprites[:, :, 3] > SOLID)).flatten(2).amax(-1)
-
     @torch.no_grad()
     def sample_tracks(self, moving, present, reach, generator, guidance=None, temperature=None):
-        """Every slot's track (B, K, T, 4) from the prior; a clip whose objects come closer than
-        MARGIN is drawn again (REDRAWS rounds of CANDIDATES draws; the first draw that fits is
-        kept, else the one with the most room). The prior learns that world objects keep apart, but not always, and a sample
-        drawn near the middle of the noise (temperature < 1) pulls look-alike objects, such as
+        """Every slot's track (B, K, T, 4) from the prior, each shifted into the frame (in_frame);
+        a clip whose objects come closer than MARGIN is drawn again (REDRAWS rounds of
+        CANDIDATES draws; the first draw that fits is kept, else the one with the most room).
+        The prior learns that world objects keep apart, but not always, and a sample drawn
+        near the middle of the noise (temperature < 1) pulls look-alike objects, such as
         a counted group, to the same place."""
         c = self.cfg
         b = moving.shape[0]
 
         def draw(rows):
             z = self.prior.sample(moving[rows].flatten(1), generator, guidance=guidance, temperature=temperature)
-            return latent_to_track(z.view(-1, POSE * c.frames - 1), c.frames).view(-1, c.slots, c.frames, POSE)
+            track = latent_to_track(z.view(-1, POSE * c.frames - 1), c.frames)
+            if c.in_frame:
+                track = into_frame(track, reach[rows].flatten(), c.height, c.width)
+            return track.view(-1, c.slots, c.frames, POSE)
 
         track = draw(torch.arange(b, device=moving.device))
         room = self.room(track, present, reach)

@@ -46,6 +46,10 @@ class SpriteFlowConfig(FlowPriorConfig):
     # A small prior errs in the tails of its distribution; 0.6 keeps most of the real spread of
     # start positions (benchmarks/results/temperature.md).
     temperature: float = 0.6
+    # Shift each sampled track so that its object stays wholly inside the frame, as the object of
+    # every world clip does (a prior's tail draw starts a small object half over the edge, where
+    # its cut-off outline reads as another shape). False for footage whose objects leave the frame.
+    in_frame: bool = True
 
     @property
     def latent(self) -> int:  # what the prior generates: first pose + pose changes per frame
@@ -73,6 +77,33 @@ def backgrounds(video: torch.Tensor) -> torch.Tensor:
     """Each frame's background colour (B, T, 3): the median of every 4th pixel in each direction
     (a median over all of them is the slowest part of a training step)."""
     return video[..., ::4, ::4].flatten(3).median(-1).values
+
+
+SOLID = 0.3  # sprite alpha above which a pixel counts towards the object's reach
+EDGE = 1.0   # px an object in frame keeps from the frame's edge (the world's start_range keeps 1)
+
+
+def reach(sprites: torch.Tensor) -> torch.Tensor:
+    """How far each sprite (..., 4, S, S) reaches from its centre, in sprite px (a sprite px is
+    a frame px at scale 1): (...); 0 for a clear sprite. Exact for any shape and any turn, where
+    an equal-area radius misses a triangle's corners by half."""
+    s = sprites.shape[-1]
+    axis = torch.arange(s, device=sprites.device, dtype=sprites.dtype) + 0.5 - s / 2
+    dist = (axis[:, None] ** 2 + axis[None, :] ** 2).sqrt()  # (S, S)
+    return (dist * (sprites[..., 3, :, :] > SOLID)).flatten(-2).amax(-1)
+
+
+def into_frame(track: torch.Tensor, reach: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Tracks (N, T, 4) shifted, each as a whole, by the least that keeps an object of `reach`
+    (N,) sprite px wholly inside the frame, EDGE px from its edges; speed, turn and scale are
+    kept. A path too long for the frame is centred on it."""
+    half = track.new_tensor([width / 2, height / 2])
+    px = (track[..., :2] + 1) * half  # frame coordinates -> px from the top-left corner
+    ext = reach[:, None, None] * track[..., 2:3].clamp(-2, 2).exp() + EDGE  # (N, T, 1) px
+    lo = (ext - px).amax(1)  # (N, 2): the least shift that clears the left/top edge ...
+    hi = (2 * half - ext - px).amin(1)  # ... the most that still clears the right/bottom one
+    shift = torch.where(lo > hi, (lo + hi) / 2, lo.clamp(min=0) + hi.clamp(max=0))
+    return torch.cat([track[..., :2] + (shift / half)[:, None], track[..., 2:]], -1)
 
 
 NOISE_FLOOR = 0.1  # colour distance below which a pixel is codec noise, not object
@@ -242,14 +273,15 @@ class SpriteFlow(System):
     def check_prompt(self, caption):
         return check_words(self.text, caption)
 
-    def draw(self, e: torch.Tensor, track: torch.Tensor) -> torch.Tensor:
-        """Caption embeddings (B, D), poses (B, F, 4) -> frames (B, F, 3, H, W)."""
-        return maybe_checkpoint(self, self._draw, e, track)
+    def draw(self, e: torch.Tensor, track: torch.Tensor, sprite: torch.Tensor | None = None) -> torch.Tensor:
+        """Caption embeddings (B, D), poses (B, F, 4) -> frames (B, F, 3, H, W); sprite: the
+        captions' sprites (B, 4, S, S) when the caller has drawn them already."""
+        return maybe_checkpoint(self, self._draw, e, track, sprite)
 
-    def _draw(self, e, track):
+    def _draw(self, e, track, sprite=None):
         c = self.cfg
         b, f = track.shape[:2]
-        sprite = self.sprite(e).repeat_interleave(f, 0)
+        sprite = (self.sprite(e) if sprite is None else sprite).repeat_interleave(f, 0)
         bg = torch.tanh(self.background(e.repeat_interleave(f, 0)))
         pose = track.reshape(b * f, POSE)
         frames = render(sprite, pose[:, :3], pose[:, 3], bg, c.height, c.width, self.extent)
@@ -275,5 +307,9 @@ class SpriteFlow(System):
         c = self.cfg
         z = self.prior.sample(self.motion_text(captions), generator, guidance=guidance,
                               temperature=temperature)
-        track = resample_track(latent_to_track(z, c.frames), frames or c.frames)
-        return self.draw(self.text(captions), track).clamp(-1, 1)
+        track = latent_to_track(z, c.frames)
+        e = self.text(captions)
+        sprite = self.sprite(e)
+        if c.in_frame:
+            track = into_frame(track, reach(sprite), c.height, c.width)
+        return self.draw(e, resample_track(track, frames or c.frames), sprite).clamp(-1, 1)

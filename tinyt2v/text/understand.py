@@ -30,7 +30,9 @@ MINILM_BAR = 0.62
 SPELLING_CUTOFF = 0.8   # difflib ratio for a typo to count as the known word ("circel" 0.83)
 SUFFIXES = ("s", "es", "ed", "ing", "ly", "ward", "wards")  # stripped to compare stems
 VERB_SUFFIXES = ("ing", "s", "es", "ed")
-NUMBERS = frozenset("two three four five several many multiple both pair couple".split())
+NUMBERS = frozenset("two three four five six seven eight nine ten dozen twin twins several many "
+                    "multiple both pair couple".split())
+COUNT_REACH = 6  # words after a number within which its plural noun comes
 # Common English words that name nothing a clip shows; dropped without a complaint.
 STOPWORDS = frozenset("a an the and or of in into on at by for with to toward towards from as it "
                       "its is are be being this that which who there here one some very please "
@@ -95,7 +97,8 @@ def _read_lexicon(path: Path) -> dict:
 def lexicon_word(word: str, known: set[str], resource: str = "both") -> tuple[str, str] | None:
     """(known word, which resource) the lexicon maps `word` (or its stem) to, or None. An answer
     WordNet reached through a verb sense counts only for a word inflected as a verb ("rising",
-    "rolls"): "light" the noun is not "go down"."""
+    "rolls"): "light" the noun is not "go down"; one through a noun sense never for a participle:
+    "five-pointed" does not name a "point", a dot."""
     if resource == "none":
         return None
     lex = load_lexicon()["words"]
@@ -104,9 +107,11 @@ def lexicon_word(word: str, known: set[str], resource: str = "both") -> tuple[st
         if not entry:
             continue
         verbal = suffix in VERB_SUFFIXES or word.endswith(VERB_SUFFIXES)
+        described = suffix == "ed"  # a participle describes: "pointed" is not the noun "point"
         answers = []
         wn = entry.get("wordnet")
-        if resource in ("wordnet", "both") and wn and wn[0] in known and (wn[1] != "v" or verbal):
+        if resource in ("wordnet", "both") and wn and wn[0] in known and \
+                (wn[1] != "v" or verbal) and (wn[1] != "n" or not described):
             answers.append((wn[0], "wordnet"))
         lm = entry.get("minilm")
         if resource in ("minilm", "both") and lm and lm[1] >= MINILM_BAR and lm[0] in known:
@@ -190,11 +195,13 @@ def _splits(word: str) -> list[tuple[str, str]]:
 
 
 def counted_objects(u: Understanding) -> str:
-    """What says the prompt counts objects ("two ..."): a number, then a plural within four
-    words; "" if nothing does. "five-pointed star" counts nothing."""
+    """What says the prompt counts objects ("two ...", "3 ..."): a number above one, then a
+    plural within COUNT_REACH words (sizes and colours come between: "two green medium-sized
+    plus signs"); "" if nothing does. "five-pointed star" counts nothing."""
     for k, (w, _, how) in enumerate(u.words):
-        later = u.words[k + 1:k + 5]
-        if w in NUMBERS and how == "dropped" and any(
+        number = w in NUMBERS or (w.isdigit() and int(w) > 1)
+        later = u.words[k + 1:k + 1 + COUNT_REACH]
+        if number and how == "dropped" and any(
                 how_ == "spelling" and w_ in (to + "s", to + "es") for w_, to, how_ in later):
             return f"counts objects ({w} ...)"
     return ""
