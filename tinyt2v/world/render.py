@@ -113,16 +113,18 @@ def coverage(shape: str, px, py, cx, cy, radius, angle, xp=np):
 
 
 def render(shape: np.ndarray, rgb: np.ndarray, radius: np.ndarray, center: np.ndarray,
-           scale: np.ndarray, angle: np.ndarray, background: np.ndarray) -> np.ndarray:
+           scale: np.ndarray, angle: np.ndarray, background: np.ndarray,
+           frames: np.ndarray | None = None) -> np.ndarray:
     """Draw one object per frame over a background.
 
     shape (N,) int, rgb (N, 3) uint8, radius (N,) equal-area px, center (N, T, 2) px as (x, y),
-    scale (N, T), angle (N, T) rad, background (N, H, W, 3) uint8.
-    Returns video (N, T, H, W, 3) uint8.
+    scale (N, T), angle (N, T) rad, background (N, H, W, 3) uint8; frames (N, T, H, W, 3) uint8,
+    C-contiguous: clips to draw into, in place, instead of the background (a scene's earlier
+    objects). Returns video (N, T, H, W, 3) uint8.
     """
     n, t = center.shape[:2]
     h, w = background.shape[1:3]
-    video = np.repeat(background[:, None], t, axis=1)  # (N, T, H, W, 3)
+    video = np.repeat(background[:, None], t, axis=1) if frames is None else frames  # (N, T, H, W, 3)
     flat = video.reshape(-1, 3)
     for sid, name in enumerate(SHAPES):
         idx = np.flatnonzero(shape == sid)

@@ -211,7 +211,8 @@ class SceneLayout:
 
     def draw(self, device=None):
         """The clips, layer by layer: layer j holds the j-th object of every scene that has one.
-        Objects never overlap, so each layer's changed pixels are copied over the clip as they are."""
+        Objects never overlap, so each layer is drawn over the clips as the earlier layers left
+        them, as if over the background."""
         from .sample import Batch
 
         t = self.placed[0].center.shape[1] if self.placed else 1
@@ -228,16 +229,14 @@ class SceneLayout:
         for j in range(layers):
             idx = np.array([i for i, p in enumerate(self.placed) if len(p.shape) > j])
             part = [p for p in self.placed if len(p.shape) > j]
-            layer = draw_layer(np.array([p.shape[j] for p in part]), np.stack([p.rgb[j] for p in part]),
-                               np.array([p.radius[j] for p in part]), np.stack([p.center[j] for p in part]),
-                               np.stack([p.scale[j] for p in part]), np.stack([p.angle[j] for p in part]),
-                               self.background[idx])
+            args = (np.array([p.shape[j] for p in part]), np.stack([p.rgb[j] for p in part]),
+                    np.array([p.radius[j] for p in part]), np.stack([p.center[j] for p in part]),
+                    np.stack([p.scale[j] for p in part]), np.stack([p.angle[j] for p in part]),
+                    self.background[idx])
             if device is None:
-                under = video[idx]
-                changed = (layer != np.repeat(self.background[idx][:, None], t, axis=1)).any(-1)
-                under[changed] = layer[changed]
-                video[idx] = under
+                video[idx] = draw_layer(*args, frames=video[idx])  # video[idx] is a copy
             else:
+                layer = draw_layer(*args)
                 bg = video.new_tensor(self.background[idx])[:, None].expand_as(layer)
                 changed = (layer != bg).any(-1, keepdim=True)
                 sel = torch.from_numpy(idx).to(device)
