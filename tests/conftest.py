@@ -1,9 +1,15 @@
+import os
+
 import numpy as np
 import pytest
+import torch
 from scipy import ndimage
 
 from tinyt2v.world import get_world
 
+
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):  # workers side by side: each its share of the cores
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
 
 # latent-flow at a size that trains a step in milliseconds
 TINY = dict(width_enc=4, width_dec=8, hidden=32, prior_width=32, prior_depth=1, text_dim=16,

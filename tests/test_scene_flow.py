@@ -192,7 +192,7 @@ def test_a_one_object_model_still_refuses_two_objects():
         pipe.check("two red circles moving left")
 
 
-OVERFIT_STEPS = 1500  # the overfit test's run length
+OVERFIT_STEPS = 800  # the overfit test's run length
 
 
 @pytest.mark.timeout(900)

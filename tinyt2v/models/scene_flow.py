@@ -52,10 +52,15 @@ class SceneFlowConfig(SpriteFlowConfig):
                                 # motion words to the slot that matches the object)
     prior_width: int = 384      # the joint prior draws three tracks: sprite-flow default's width ...
     prior_depth: int = 4        # ... and depth
+    # One prior draws every slot's track together, given every slot's motion words (it learns
+    # where objects go around each other); False: one prior, shared by the slots, draws each
+    # object's track from its own words (it learns from every object of a clip, not once per
+    # clip, and objects are kept apart by the sampler's redraws alone).
+    joint_prior: bool = True
 
     @property
-    def latent(self) -> int:  # every slot's track, as sprite-flow's: first pose + changes
-        return self.slots * (POSE * self.frames - 1)
+    def latent(self) -> int:  # what the prior draws: sprite-flow's track (first pose + changes)
+        return (self.slots if self.joint_prior else 1) * (POSE * self.frames - 1)
 
     @property
     def objects(self) -> int:
@@ -68,7 +73,9 @@ class SceneFlowConfig(SpriteFlowConfig):
 # not the class defaults, so that a run saved before them resumes as it began.
 SCHEDULE = dict(warmup=0.02, lr_final=0.05, beta2=0.95)
 PRESETS = {
-    "tiny": SceneFlowConfig(prior_width=256, prior_depth=3, **SCHEDULE),
+    # A prior per object learns in a short run what the joint one does not (15 CPU-minutes:
+    # benchmarks/results/quality_per_compute_scenes.md).
+    "tiny": SceneFlowConfig(prior_width=256, prior_depth=3, joint_prior=False, **SCHEDULE),
     "default": SceneFlowConfig(**SCHEDULE),
 }
 
@@ -159,7 +166,8 @@ class SceneFlow(System):
         self.background = nn.Linear(d, 3)
         nn.init.zeros_(self.background.weight)
         nn.init.constant_(self.background.bias, 2.0)  # tanh(2) ~ white
-        self.prior = FlowPrior(cfg, cfg.latent, cfg.slots * d)  # p(every slot's track | motions)
+        # p(every slot's track | every slot's motion), or p(one track | its motion)
+        self.prior = FlowPrior(cfg, cfg.latent, (cfg.slots if cfg.joint_prior else 1) * d)
         self.extent = (cfg.sprite / 2) / (cfg.width / 2)  # sprite half side, frame coordinates
         if not 1 <= cfg.slots <= MAX_SLOTS or cfg.slot_iterations < 1:
             raise ValueError(f"scene-flow takes 1 to {MAX_SLOTS} slots and at least one slot iteration")
@@ -238,7 +246,10 @@ class SceneFlow(System):
         used = present.float()
         moves = ((motion - motion_summary(track)).abs().mean(-1) * used).sum() / used.sum().clamp(min=1)
         z = track_to_latent(track.flatten(0, 1)).view(b, c.slots, -1) * used[..., None]
-        flow = self.prior.loss(z.flatten(1), moving.flatten(1))
+        if c.joint_prior:
+            flow = self.prior.loss(z.flatten(1), moving.flatten(1))
+        else:  # each object a sample of its own; absent slots have no track to learn
+            flow = self.prior.loss(z[present], moving[present])
         loss = recon + c.flow_weight * flow + c.presence_weight * presence + c.motion_weight * moves
         return loss, {"loss": loss, "recon": recon, "flow": flow, "presence": presence, "motion": moves}
 
@@ -302,7 +313,8 @@ class SceneFlow(System):
         b = moving.shape[0]
 
         def draw(rows):
-            z = self.prior.sample(moving[rows].flatten(1), generator, guidance=guidance, temperature=temperature)
+            z = self.prior.sample(moving[rows].flatten(1) if c.joint_prior else moving[rows].flatten(0, 1),
+                                  generator, guidance=guidance, temperature=temperature)
             track = latent_to_track(z.view(-1, POSE * c.frames - 1), c.frames)
             if c.in_frame:
                 track = into_frame(track, reach[rows].flatten(), c.height, c.width)
