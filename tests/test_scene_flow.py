@@ -125,6 +125,27 @@ def test_slots_take_the_objects_their_sprites_and_motions_look_like():
     assert (got == order).all(), got
 
 
+@pytest.mark.parametrize("joint", [True, False])
+def test_one_joint_prior_or_one_per_object_learns_and_draws_every_slots_track(joint):
+    """The joint prior sees every slot's track as one sample; the per-object one each present
+    object's track as a sample of its own. Either way a training step reaches the prior and
+    sampling draws whole clips."""
+    from tinyt2v.models import build_model
+    from tinyt2v.text import Vocab, training_words
+
+    world, small = small_model("scene-flow")
+    model = build_model("scene-flow", replace(small.cfg, joint_prior=joint), Vocab(training_words(world)))
+    c = model.cfg
+    assert model.prior.dim == (c.slots if joint else 1) * (4 * c.frames - 1)
+    batch = clip_batch(world, "train", 4, seed=2)
+    loss, logs = model.losses(to_tensor(batch.video), batch.captions, 0.0, None)
+    loss.backward()
+    assert torch.isfinite(logs["flow"]) and model.prior.velocity.out.weight.grad.abs().sum() > 0
+    with torch.no_grad():
+        video = model.generate(batch.captions, torch.Generator().manual_seed(0))
+    assert video.shape == (4, c.frames, 3, c.height, c.width) and torch.isfinite(video).all()
+
+
 def test_room_says_whether_sampled_objects_would_touch():
     """An object that reaches 6 px and one whose sprite reaches 5 px drawn at twice its size:
     on top of each other there is no room, 18 px apart they are within the margin of
