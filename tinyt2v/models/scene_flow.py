@@ -59,8 +59,12 @@ class SceneFlowConfig(SpriteFlowConfig):
     joint_prior: bool = True
 
     @property
+    def prior_tracks(self) -> int:  # object tracks in one sample of the prior
+        return self.slots if self.joint_prior else 1
+
+    @property
     def latent(self) -> int:  # what the prior draws: sprite-flow's track (first pose + changes)
-        return (self.slots if self.joint_prior else 1) * (POSE * self.frames - 1)
+        return self.prior_tracks * (POSE * self.frames - 1)
 
     @property
     def objects(self) -> int:
@@ -167,7 +171,7 @@ class SceneFlow(System):
         nn.init.zeros_(self.background.weight)
         nn.init.constant_(self.background.bias, 2.0)  # tanh(2) ~ white
         # p(every slot's track | every slot's motion), or p(one track | its motion)
-        self.prior = FlowPrior(cfg, cfg.latent, (cfg.slots if cfg.joint_prior else 1) * d)
+        self.prior = FlowPrior(cfg, cfg.latent, cfg.prior_tracks * d)
         self.extent = (cfg.sprite / 2) / (cfg.width / 2)  # sprite half side, frame coordinates
         if not 1 <= cfg.slots <= MAX_SLOTS or cfg.slot_iterations < 1:
             raise ValueError(f"scene-flow takes 1 to {MAX_SLOTS} slots and at least one slot iteration")
@@ -313,7 +317,7 @@ class SceneFlow(System):
         b = moving.shape[0]
 
         def draw(rows):
-            z = self.prior.sample(moving[rows].flatten(1) if c.joint_prior else moving[rows].flatten(0, 1),
+            z = self.prior.sample(moving[rows].reshape(-1, c.prior_tracks * moving.shape[-1]),
                                   generator, guidance=guidance, temperature=temperature)
             track = latent_to_track(z.view(-1, POSE * c.frames - 1), c.frames)
             if c.in_frame:
