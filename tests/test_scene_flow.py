@@ -8,9 +8,9 @@ import torch
 
 from conftest import small_model
 from tinyt2v.io import to_tensor
-from tinyt2v.models.objects import object_coverage, split_objects
+from tinyt2v.models.objects import object_tracks, split_objects
 from tinyt2v.models.scene_flow import MARGIN, motion_summary
-from tinyt2v.models.sprite_flow import backgrounds, colour_distance, track_of
+from tinyt2v.models.sprite_flow import backgrounds, colour_distance, measure_track
 from tinyt2v.world import clip_batch, get_world
 
 
@@ -18,9 +18,7 @@ def measured(video: torch.Tensor, slots: int = 3):
     bg = backgrounds(video)
     dist = colour_distance(video, bg)
     index, present = split_objects(video, dist, slots)
-    coverage = object_coverage(dist, index, slots)
-    b, t = video.shape[:2]
-    return index, present, track_of(coverage.flatten(0, 1), 8.0).view(b, slots, t, 4)
+    return index, present, object_tracks(dist, index, slots, 8.0)
 
 
 def test_each_object_of_a_scene_is_found_where_it_starts_and_followed_frame_to_frame():
@@ -37,6 +35,18 @@ def test_each_object_of_a_scene_is_found_where_it_starts_and_followed_frame_to_f
         assert np.abs(px[i, :len(objs), 0].numpy()[:, None] - want[None]).sum(-1).min(0).max() < 1.5
     # no object jumps to another's place: the world moves nothing 8 px in one frame
     assert (px.diff(dim=2).norm(dim=-1)[present] < 8).all()
+
+
+def test_an_object_among_others_is_measured_as_sprite_flow_measures_it_alone():
+    world = get_world("scenes")
+    scenes = to_tensor(clip_batch(world, "train", 48, seed=4).video)
+    _, present, track = measured(scenes)
+    pick = present.sum(1) >= 2
+    for k in range(2):  # each of two objects, cut out alone onto the background
+        index, _, _ = measured(scenes[pick])
+        alone = torch.where((index == k)[:, :, None], scenes[pick], backgrounds(scenes[pick])[..., None, None])
+        want, _ = measure_track(alone, 8.0)
+        assert torch.allclose(track[pick][:, k], want, atol=1e-4)
 
 
 def test_two_objects_passing_close_keep_their_own_tracks():

@@ -3,8 +3,9 @@
 A pixel belongs to an object when its colour differs from the frame's background; in a frame,
 the connected blobs of such pixels are the objects (scenes keep objects apart, so a blob is
 one object). Blobs are linked frame to frame by position and colour (Hungarian matching), so
-each object gets its own coverage map in every frame; `track_of` (sprite_flow.py) then turns
-each map into a pose track. No labels: this is a measurement, like sprite-flow's one-object track.
+each object gets its own coverage in every frame, which `object_tracks` turns into a pose
+track as sprite-flow measures one object's. No labels: this is a measurement, like sprite-flow's
+one-object track.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import torch
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
-from .sprite_flow import NOISE_FLOOR
+from .sprite_flow import NOISE_FLOOR, pixel_track
 
 MIN_BLOB = 4        # px at 64 px frames: smaller blobs are codec specks, not objects (the judge,
                     # reading imperfect generated clips, asks for more)
@@ -81,9 +82,15 @@ def split_objects(video: torch.Tensor, dist: torch.Tensor, slots: int) -> tuple[
     return index, torch.from_numpy(present).to(dist.device)
 
 
-def object_coverage(dist: torch.Tensor, index: torch.Tensor, slots: int) -> torch.Tensor:
-    """Each object's coverage (B, slots, T, H, W) in [0, 1]: its pixels' colour distance relative
-    to its own strongest pixel in that frame (a pale object beside a dark one still covers 1)."""
-    own = torch.stack([torch.where(index == k, dist, torch.zeros_like(dist)) for k in range(slots)], 1)
-    peak = own.flatten(3).amax(-1).clamp(min=1e-3)[..., None, None]
-    return (own / peak).clamp_(0, 1)
+def object_tracks(dist: torch.Tensor, index: torch.Tensor, slots: int, ref_radius: float) -> torch.Tensor:
+    """Each object's pose track (B, slots, T, 4), measured as sprite-flow measures one object's
+    (`pixel_track`) from its coverage: its pixels' colour distance relative to its own strongest
+    pixel in that frame (a pale object beside a dark one still covers 1). Only object pixels
+    are visited (a few percent of each frame)."""
+    b, t, h, w = dist.shape
+    clip, frame, pix = (index >= 0).view(b, t, h * w).nonzero(as_tuple=True)
+    value = dist.view(b, t, h * w)[clip, frame, pix]
+    row = (clip * slots + index.view(b, t, h * w)[clip, frame, pix]) * t + frame  # (clip, object, frame)
+    peak = value.new_zeros(b * slots * t).scatter_reduce_(0, row, value, "amax").clamp(min=1e-3)
+    alpha = (value / peak[row]).clamp_(0, 1)
+    return pixel_track(row, pix, alpha, (b * slots, t, h, w), ref_radius).view(b, slots, t, 4)

@@ -31,9 +31,9 @@ from ..text import Vocab, build_text_encoder
 from .base import System, check_words
 from .flow_prior import FlowPrior
 from .layers import foreground_weight, maybe_checkpoint, pick_frames
-from .objects import object_coverage, split_objects
+from .objects import object_tracks, split_objects
 from .sprite_flow import (POSE, SpriteFlowConfig, SpriteNet, backgrounds, colour_distance, into_frame,
-                          latent_to_track, reach, render, resample_track, track_of, track_to_latent)
+                          latent_to_track, reach, render, resample_track, track_to_latent)
 
 MOTION_SCALE = 10.0  # per-frame pose changes are ~0.01-0.2: scaled to ~1 for the motion head
 MAX_SLOTS = 5        # matching tries every assignment: 5! = 120 per clip, 6! would be 720
@@ -225,9 +225,7 @@ class SceneFlow(System):
         bgs = backgrounds(video)
         dist = colour_distance(video, bgs)
         index, present = split_objects(video, dist, c.slots)
-        coverage = object_coverage(dist, index, c.slots)  # (B, K, T, H, W)
-        with torch.no_grad():
-            track = track_of(coverage.flatten(0, 1), c.ref_radius).view(b, c.slots, t, POSE)
+        track = object_tracks(dist, index, c.slots, c.ref_radius)  # (B, K, T, 4)
         looks, moving, logits, won, bg = self.read(captions)
         motion = self.motion(moving)  # (B, K, 8)
         sprites = self.sprites(looks)

@@ -136,32 +136,39 @@ def measure_track(video: torch.Tensor, ref_radius: float,
 
 def track_of(alpha: torch.Tensor, ref_radius: float) -> torch.Tensor:
     """Coverage (B, T, H, W) of one object per clip -> its pose track (B, T, 4), as
-    measure_track describes. The angular moments visit only the covered pixels."""
+    measure_track describes."""
     b, t, h, w = alpha.shape
-    area = alpha.sum((2, 3)).clamp(min=1.0)
+    flat = alpha.reshape(b * t, h * w)
+    row, pix = flat.nonzero(as_tuple=True)
+    return pixel_track(row, pix, flat[row, pix], (b, t, h, w), ref_radius)
+
+
+def pixel_track(row: torch.Tensor, pix: torch.Tensor, alpha: torch.Tensor, shape: tuple[int, int, int, int],
+                ref_radius: float) -> torch.Tensor:
+    """The covered pixels only: frame `row` (clip * T + frame) of each, its index `pix` in the
+    frame (y * W + x) and its coverage `alpha` (N,), in clips of `shape` (B, T, H, W) -> the
+    pose track (B, T, 4). A few percent of a frame is covered, so this visits only those."""
+    b, t, h, w = shape
     xs = (torch.arange(w, device=alpha.device) + 0.5) * 2 / w - 1
     ys = (torch.arange(h, device=alpha.device) + 0.5) * 2 / h - 1
-    cx = (alpha.sum(2) * xs).sum(-1) / area
-    cy = (alpha.sum(3) * ys).sum(-1) / area
+    x, y = xs[pix % w], ys[pix // w]
+    sums = alpha.new_zeros(b * t, 3).index_add_(0, row, torch.stack([alpha, alpha * x, alpha * y], 1))
+    area = sums[:, 0].clamp(min=1.0)
+    cx, cy = sums[:, 1] / area, sums[:, 2] / area
     log_scale = torch.log(torch.sqrt(area / math.pi) / ref_radius)
-    angle = measure_turn(angular_moments(alpha, cx, cy, xs, ys))
-    return torch.stack([cx, cy, log_scale, angle], -1)
+    angle = measure_turn(angular_moments(row, x - cx[row], y - cy[row], alpha, b, t))
+    return torch.stack([cx.view(b, t), cy.view(b, t), log_scale.view(b, t), angle], -1)
 
 
 TURN_HARMONICS = (2, 3, 4, 5)
 
 
-def angular_moments(alpha: torch.Tensor, cx: torch.Tensor, cy: torch.Tensor, xs: torch.Tensor,
-                    ys: torch.Tensor) -> torch.Tensor:
-    """Complex angular moments (B, T, K) of coverage (B, T, H, W) about centres (B, T), for
-    k in TURN_HARMONICS, weighted by alpha * r^2 (the outline says more about orientation than the
-    middle) and normalised. Only covered pixels (a few percent of a frame) are visited."""
-    b, t, h, w = alpha.shape
-    flat = alpha.reshape(b * t, h * w)
-    row, pix = flat.nonzero(as_tuple=True)
-    dx = xs[pix % w] - cx.flatten()[row]
-    dy = ys[pix // w] - cy.flatten()[row]
-    weight = flat[row, pix] * (dx * dx + dy * dy)
+def angular_moments(row: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor, alpha: torch.Tensor,
+                    b: int, t: int) -> torch.Tensor:
+    """Complex angular moments (B, T, K) for k in TURN_HARMONICS of covered pixels (N,) at
+    offsets dx, dy from their frame's centre, weighted by alpha * r^2 (the outline says more
+    about orientation than the middle) and normalised."""
+    weight = alpha * (dx * dx + dy * dy)
     kt = torch.atan2(dy, dx)[:, None] * torch.tensor(TURN_HARMONICS, dtype=alpha.dtype, device=alpha.device)
     sums = alpha.new_zeros(b * t, 2 * len(TURN_HARMONICS) + 1).index_add_(
         0, row, torch.cat([weight[:, None] * torch.cos(kt), weight[:, None] * torch.sin(kt),
