@@ -51,7 +51,8 @@ def split_objects(video: torch.Tensor, dist: torch.Tensor, slots: int) -> tuple[
     by_blob = np.lexsort((strength, flat))  # pixels by blob, strongest last
     core = np.zeros(n + 1, np.int64)
     core[flat[by_blob]] = pix[by_blob]  # later (stronger) pixels overwrite earlier ones
-    colour = video.permute(0, 1, 3, 4, 2).reshape(-1, 3)[torch.from_numpy(core).to(video.device)].float().cpu().numpy()
+    at = torch.from_numpy(core).to(video.device)
+    colour = video.reshape(b * t, 3, h * w)[at // (h * w), :, at % (h * w)].float().cpu().numpy()  # (n + 1, 3)
     ids = np.nonzero(keep)[0]
     by_frame: dict[int, list[int]] = {}
     for i in ids:
