@@ -4,6 +4,8 @@ samples for fixed prompts.
 
     python benchmarks/quality_per_compute.py [--minutes 15] [--n 200]
     python benchmarks/quality_per_compute.py --world scenes   # scene-flow beside the baselines
+    python benchmarks/quality_per_compute.py --world scenes --models scene-flow:tiny --seed 1
+                                            # another training seed (results/..._seed1.*)
 """
 from __future__ import annotations
 
@@ -45,18 +47,21 @@ def main():
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--world", default="default", choices=list(WORLDS))
     ap.add_argument("--models", default=None, help="model:preset,... (default: the world's)")
-    ap.add_argument("--out", default=None, help="runs folder (default: runs/bench-qpc-WORLD)")
+    ap.add_argument("--out", default=None, help="runs folder (default: runs/bench-qpc-WORLD[-seedS])")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0, help="training seed (the judged prompts stay the same)")
     args = ap.parse_args()
     models, splits, prompts = WORLDS[args.world]
     args.models = args.models or models
-    out = Path(args.out or f"runs/bench-qpc-{args.world}")
+    tag = ("" if args.world == "default" else f"_{args.world}") + (f"_seed{args.seed}" if args.seed else "")
+    out = Path(args.out or f"runs/bench-qpc-{args.world}" + (f"-seed{args.seed}" if args.seed else ""))
     minutes = [float(m) for m in args.minutes.split(",")]
     rows, grids = [], []
     for spec in args.models.split(","):
         model, preset = spec.split(":")
         run = out / f"{model}-{preset}"
-        rows += train_and_eval(model, preset, args.world, minutes, splits, args.n, run, threads=args.threads)
+        rows += train_and_eval(model, preset, args.world, minutes, splits, args.n, run, seed=args.seed,
+                               threads=args.threads)
         pipe = Pipeline.from_pretrained(run / "checkpoint")
         accepted = [p for p in prompts if accepts(pipe, p)]
         if accepted:
@@ -64,11 +69,11 @@ def main():
     width = max(g.shape[0] for g in grids)  # pad refused rows so the grids stack
     grids = [np.concatenate([g, np.full((width - len(g),) + g.shape[1:], 128, np.uint8)])
              for g in grids]
-    name = "quality_per_compute" + ("" if args.world == "default" else f"_{args.world}")
+    name = "quality_per_compute" + tag
     save_png(RESULTS / f"{name}_samples.png", np.concatenate([frame_grid(g) for g in grids], axis=0))
     save(name, rows, f"Judge accuracy per training CPU-minute ({args.world} world)",
          f"python benchmarks/quality_per_compute.py --world {args.world} --minutes {args.minutes} "
-         f"--n {args.n} --models {args.models} --threads {args.threads}",
+         f"--n {args.n} --models {args.models} --threads {args.threads} --seed {args.seed}",
          notes=f"Sample grid: {name}_samples.png (one row per model, in the order above; columns: "
                + "; ".join(prompts) + ").")
 
