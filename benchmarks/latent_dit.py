@@ -3,6 +3,8 @@
     python benchmarks/latent_dit.py --preset large --device cuda --minutes 7     # one GPU call
     python benchmarks/latent_dit.py --preset tiny --cpu-minutes 120 --threads 2  # the CPU bar
     python benchmarks/latent_dit.py --preset tiny --steps 4 --n 8                # a smoke test
+    python benchmarks/latent_dit.py --preset tiny --cpu-minutes 20 --threads 2 --set ae_share=1 \
+        --guidance none --name latent_dit_tiny_cpu_autoencoder      # the autoencoder alone
 
 Reports, per split (test, heldout): the judge's all-correct rate and per-attribute accuracy on
 the autoencoder's reconstructions of real clips (how much the latent grid keeps), on samples at
@@ -66,10 +68,13 @@ def main():
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--amp", default="none")
     ap.add_argument("--n", type=int, default=200, help="clips per split and measurement")
-    ap.add_argument("--guidance", default="2", help="comma-separated guidance scales to sample at")
+    ap.add_argument("--guidance", default="2",
+                    help="comma-separated guidance scales to sample at; none: judge reconstructions only "
+                         "(an autoencoder trained alone, --set ae_share=1)")
     ap.add_argument("--out", default="runs/latent-dit-bench")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--copy-to", help="also write the results and the weights here")
+    ap.add_argument("--name", help="results file name (default: latent_dit_PRESET_DEVICE)")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                     help="change a field of the preset (repeatable), e.g. --set latent_channels=8")
     args = ap.parse_args()
@@ -103,7 +108,7 @@ def main():
         r = reconstructions(pipe, split, args.n)
         rows.append(row("reconstruction", split, r, psnr_db=round(r["psnr_db"], 2), **common))
         print(rows[-1], file=sys.stderr)
-    for g in [float(x) for x in args.guidance.split(",")]:
+    for g in [] if args.guidance == "none" else [float(x) for x in args.guidance.split(",")]:
         for split in ("test", "heldout"):
             pipe.system.cfg.guidance = g
             r = evaluate(pipe, split, args.n, seed=1, batch_size=50)
@@ -117,7 +122,7 @@ def main():
              f"Training: {rec['steps']} steps of {rec['batch_size']} clips, "
              f"{rec['wall_seconds'] / 60:.2f} wall-minutes, {rec['cpu_seconds'] / 60:.2f} CPU-minutes, "
              f"on {rec['device']} (amp {rec['amp']}). Training clips/s: {phases}.")
-    name = f"latent_dit_{args.preset}_{rec['device']}"
+    name = args.name or f"latent_dit_{args.preset}_{rec['device']}"
     save(name, rows, f"latent-dit {args.preset}: judged reconstructions and samples",
          "python benchmarks/latent_dit.py " + " ".join(sys.argv[1:]), notes)
     if args.copy_to:

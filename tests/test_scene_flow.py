@@ -223,7 +223,7 @@ def test_a_one_object_model_still_refuses_two_objects():
         pipe.check("two red circles moving left")
 
 
-OVERFIT_STEPS = 800  # the overfit test's run length
+OVERFIT_STEPS = 1200  # the overfit test's run length: clear of the bar over training seeds, not just one (docs/results.md)
 
 
 @pytest.mark.timeout(900)
