@@ -38,15 +38,14 @@ def test_each_object_of_a_scene_is_found_where_it_starts_and_followed_frame_to_f
 
 
 def test_an_object_among_others_is_measured_as_sprite_flow_measures_it_alone():
-    world = get_world("scenes")
-    scenes = to_tensor(clip_batch(world, "train", 48, seed=4).video)
-    _, present, track = measured(scenes)
+    video = to_tensor(clip_batch(get_world("scenes"), "train", 48, seed=4).video)
+    index, present, track = measured(video)
     pick = present.sum(1) >= 2
+    video, index, track = video[pick], index[pick], track[pick]
     for k in range(2):  # each of two objects, cut out alone onto the background
-        index, _, _ = measured(scenes[pick])
-        alone = torch.where((index == k)[:, :, None], scenes[pick], backgrounds(scenes[pick])[..., None, None])
+        alone = torch.where((index == k)[:, :, None], video, backgrounds(video)[..., None, None])
         want, _ = measure_track(alone, 8.0)
-        assert torch.allclose(track[pick][:, k], want, atol=1e-4)
+        assert torch.allclose(track[:, k], want, atol=1e-4)
 
 
 def test_two_objects_passing_close_keep_their_own_tracks():
@@ -223,7 +222,8 @@ def test_a_one_object_model_still_refuses_two_objects():
         pipe.check("two red circles moving left")
 
 
-OVERFIT_STEPS = 1200  # the overfit test's run length: clear of the bar over training seeds, not just one (docs/results.md)
+OVERFIT_STEPS = 1200  # the overfit test's run length: clear of the bar over training seeds, not
+                      # just one (docs/results.md)
 
 
 @pytest.mark.timeout(900)

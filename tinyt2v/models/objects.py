@@ -83,6 +83,7 @@ def split_objects(video: torch.Tensor, dist: torch.Tensor, slots: int) -> tuple[
     return index, torch.from_numpy(present).to(dist.device)
 
 
+@torch.no_grad()
 def object_tracks(dist: torch.Tensor, index: torch.Tensor, slots: int, ref_radius: float) -> torch.Tensor:
     """Each object's pose track (B, slots, T, 4), measured as sprite-flow measures one object's
     (`pixel_track`) from its coverage: its pixels' colour distance relative to its own strongest
