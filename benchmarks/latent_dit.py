@@ -3,7 +3,7 @@
     python benchmarks/latent_dit.py --preset large --device cuda --minutes 7     # one GPU call
     python benchmarks/latent_dit.py --preset tiny --cpu-minutes 120 --threads 2  # the CPU bar
     python benchmarks/latent_dit.py --preset tiny --steps 4 --n 8                # a smoke test
-    python benchmarks/latent_dit.py --preset tiny --cpu-minutes 20 --threads 2 --set ae_share=1 \
+    python benchmarks/latent_dit.py --preset tiny --cpu-minutes 12 --threads 2 --set ae_share=1 \
         --guidance none --name latent_dit_tiny_cpu_autoencoder      # the autoencoder alone
 
 Reports, per split (test, heldout): the judge's all-correct rate and per-attribute accuracy on

@@ -335,7 +335,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, on_step, on_end) -> Path:
         if ctx.active:
             distributed.average_buffers(system, ctx)
         if ema:
-            ema.update(system, state.step)
+            ema.update(system, system.stage_steps(state.step))
         state.step += 1
         state.clips_seen += state.model_config.batch_size * ctx.world_size
         # -- logs, samples and checkpoints (rank 0 writes)

@@ -87,6 +87,11 @@ class System(nn.Module):
         """Whether train_step can split a batch into micro-batches (accumulate > 1)."""
         return type(self).losses is not System.losses
 
+    def stage_steps(self, step: int) -> int:
+        """How many steps the weights being learned now have learned for: the EMA's warm-up
+        counts from there. One stage by default; a model trained in stages restarts the count."""
+        return step
+
     def clip_gradients(self) -> None:
         torch.nn.utils.clip_grad_norm_(self.parameters(), self.cfg.grad_clip)
 

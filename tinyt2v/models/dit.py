@@ -1,9 +1,9 @@
 """A space-time diffusion transformer over latent grids (DiT, Peebles & Xie 2023; Latte and
 Open-Sora for video), knowing nothing of the flow it is trained for.
 
-A latent grid (B, C, T', H', W') is cut into 1 x patch x patch tokens, one sequence over space
-and time with full attention (at 4x8x8 = 256 tokens full attention is cheaper than a factorised
-one would be to write and run). The flow time and the pooled caption steer every block through
+A latent grid (B, C, T', H', W') is cut into time_patch x patch x patch tokens (Latte's and
+ViViT's "tubelets"), one sequence over space and time with full attention (at 4x8x8 = 256 tokens
+full attention is cheaper than a factorised one would be to write and run). The flow time and the pooled caption steer every block through
 adaLN-Zero; the words themselves are read by cross-attention (PixArt-alpha), which is what lets a
 token know which words are about it.
 """
@@ -86,32 +86,33 @@ class DiT(nn.Module):
     pooled caption (B, text_dim)) -> velocity (B, C, T', H', W')."""
 
     def __init__(self, grid: tuple[int, int, int, int], patch: int, width: int, depth: int,
-                 heads: int, text_dim: int):
+                 heads: int, text_dim: int, time_patch: int = 1):
         super().__init__()
         c, t, h, w = grid
-        if h % patch or w % patch:
-            raise ValueError(f"a latent grid of {h}x{w} cells does not split into {patch}x{patch} patches")
-        self.patch, self.hw = patch, (h // patch, w // patch)
-        self.embed = nn.Linear(c * patch * patch, width)
-        self.register_buffer("positions", sincos_positions(t, h // patch, w // patch, width), persistent=False)
+        if h % patch or w % patch or t % time_patch:
+            raise ValueError(f"a latent grid of {t}x{h}x{w} cells does not split into "
+                             f"{time_patch}x{patch}x{patch} patches")
+        self.patch, self.time_patch, self.thw = patch, time_patch, (t // time_patch, h // patch, w // patch)
+        self.embed = nn.Linear(c * time_patch * patch * patch, width)
+        self.register_buffer("positions", sincos_positions(*self.thw, width), persistent=False)
         self.time = nn.Sequential(nn.Linear(2 * TIME_FREQUENCIES + 1, width), nn.SiLU(), nn.Linear(width, width))
         self.pooled = nn.Sequential(nn.Linear(text_dim, width), nn.SiLU(), nn.Linear(width, width))
         self.blocks = nn.ModuleList(DiTBlock(width, heads, text_dim) for _ in range(depth))
         self.norm = nn.LayerNorm(width, elementwise_affine=False)
         self.ada = nn.Linear(width, 2 * width)
-        self.out = nn.Linear(width, c * patch * patch)
+        self.out = nn.Linear(width, c * time_patch * patch * patch)
         for layer in (self.ada, self.out):  # the velocity starts at zero
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
         self.checkpointing = False
 
     def forward(self, x, t, words, mask, pooled):
-        p, (hp, wp) = self.patch, self.hw
-        tokens = self.embed(rearrange(x, "b c t (h p) (w q) -> b (t h w) (c p q)", p=p, q=p))
+        p, pt, (_, hp, wp) = self.patch, self.time_patch, self.thw
+        tokens = self.embed(rearrange(x, "b c (t r) (h p) (w q) -> b (t h w) (c r p q)", r=pt, p=p, q=p))
         tokens = tokens + self.positions.to(tokens.dtype)
         c = self.time(fourier(t, TIME_FREQUENCIES)) + self.pooled(pooled)
         for block in self.blocks:
             tokens = maybe_checkpoint(self, block, tokens, c, words, mask)
         shift, scale = self.ada(F.silu(c)).chunk(2, -1)
         out = self.out(modulate(self.norm(tokens), shift, scale))
-        return rearrange(out, "b (t h w) (c p q) -> b c t (h p) (w q)", h=hp, w=wp, p=p, q=p)
+        return rearrange(out, "b (t h w) (c r p q) -> b c (t r) (h p) (w q)", h=hp, w=wp, r=pt, p=p, q=p)

@@ -21,7 +21,7 @@ from ..diffusion.flow import flow_loss, sample_latents
 from ..text import Vocab, build_text_encoder
 from .base import System, check_words
 from .dit import DiT
-from .layers import foreground_weight
+from .layers import foreground_weight, pick_frames
 from .video_autoencoder import VideoDecoder, VideoEncoder
 
 TOKEN_TEXT = ("gru", "subword")  # encoders with per-word states to cross-attend to
@@ -35,16 +35,21 @@ class LatentDiTConfig:
     width: int = 64
     # -- the autoencoder
     ae_width: int = 8          # channels at full resolution, doubled at each halving
-    latent_channels: int = 8   # numbers per latent cell
-    time_down: int = 4         # frames per latent frame
+    latent_channels: int = 4   # numbers per latent cell
+    time_down: int = 1         # frames per latent frame; 1: an image autoencoder frame by frame
+                               # (on the CPU it reads 99% after 6 CPU-minutes where a 3D one
+                               # read 60% after 40: benchmarks/README.md)
+    ae_frames: int = 4         # frames per clip a frame-by-frame autoencoder learns from each
+                               # step: a few frames of many clips teach as much as all of a few
     space_down: int = 4        # pixels per latent cell, each way
     fg_weight: float = 10.0    # objects are ~2% of world pixels: weight them up or they vanish
     latent_noise: float = 0.1  # noise on the latents while the decoder learns: it must not
                                # depend on digits the transformer will not get right
     ae_lr: float = 2e-3
-    ae_share: float = 0.3      # share of the run spent on the autoencoder
+    ae_share: float = 0.1      # share of the run spent on the autoencoder
     # -- the transformer
-    patch: int = 2             # latent cells per token, each way
+    patch: int = 2             # latent cells per token, each way in space
+    time_patch: int = 4        # latent frames per token
     dit_width: int = 128
     dit_depth: int = 4
     heads: int = 4
@@ -67,13 +72,14 @@ class LatentDiTConfig:
 PRESETS = {
     "tiny": LatentDiTConfig(),
     # For a GPU (benchmarks/results/latent_dit_large_h100_run1.md; run2 tried other rates).
-    "large": LatentDiTConfig(ae_width=16, ae_lr=1e-3, ae_share=0.35, dit_width=256, dit_depth=6,
+    "large": LatentDiTConfig(ae_width=16, ae_lr=1e-3, ae_share=0.15, dit_width=256, dit_depth=6,
                              heads=4, lr=5e-4, text_lr=5e-4, batch_size=64, gpu_batch_size=256),
 }
 
 
 def _restore_stage(model: "LatentDiT", incompatible) -> None:
-    model.transformer_stage = bool(model.latent_batches.item())
+    model.flow_batches = int(model.latent_batches.item())
+    model.transformer_stage = model.flow_batches > 0
 
 
 class LatentDiT(System):
@@ -95,7 +101,8 @@ class LatentDiT(System):
         self.grid = (cfg.latent_channels, cfg.frames // cfg.time_down,
                      cfg.height // cfg.space_down, cfg.width // cfg.space_down)
         self.text = build_text_encoder(cfg.text, vocab, cfg.text_dim)
-        self.dit = DiT(self.grid, cfg.patch, cfg.dit_width, cfg.dit_depth, cfg.heads, cfg.text_dim)
+        self.dit = DiT(self.grid, cfg.patch, cfg.dit_width, cfg.dit_depth, cfg.heads, cfg.text_dim,
+                       cfg.time_patch)
         self.null_words = nn.Parameter(torch.zeros(cfg.text_dim))   # the null text of guidance
         self.null_pooled = nn.Parameter(torch.zeros(cfg.text_dim))
         # Per-channel statistics of the frozen encoder's latents: the flow sees ~N(0, 1) data.
@@ -104,13 +111,18 @@ class LatentDiT(System):
         self.register_buffer("latent_batches", torch.zeros((), dtype=torch.long))
         # The same fact as a Python flag, so a step never reads a tensor to branch (a GPU sync;
         # impossible on the meta device); restored from the buffer when a checkpoint loads.
-        self.transformer_stage = False
+        self.transformer_stage, self.flow_batches = False, 0
         self.register_load_state_dict_post_hook(_restore_stage)
 
     # -- the two stages
 
     def autoencoder_parameters(self) -> list[nn.Parameter]:
         return [*self.encoder.parameters(), *self.decoder.parameters()]
+
+    def stage_steps(self, step):
+        # the transformer's EMA warms up from the switch, not from the run's first step (it
+        # would otherwise sample with the zero-velocity init for a good part of a short run)
+        return self.flow_batches if self.transformer_stage else step
 
     def optimizers(self):
         c = self.cfg
@@ -129,6 +141,9 @@ class LatentDiT(System):
 
     def reconstruction_loss(self, video: torch.Tensor) -> torch.Tensor:
         """Foreground-weighted L1 of the autoencoder on video (B, T, 3, H, W)."""
+        if self.cfg.time_down == 1 and self.cfg.ae_frames < video.shape[1]:
+            fi = pick_frames(len(video), video.shape[1], self.cfg.ae_frames, video.device)
+            video = video[torch.arange(len(video), device=video.device)[:, None], fi]
         z = self.encoder(video)
         out = self.decoder(z + self.cfg.latent_noise * torch.randn_like(z))
         bg = video.flatten(3).median(-1).values[..., None, None]  # (B, T, 3, 1, 1) per-frame background
@@ -142,8 +157,9 @@ class LatentDiT(System):
             # the first batch sets the statistics, later ones move them slowly
             rate = 0.01 if self.transformer_stage else 1.0
             self.latent_mean.lerp_(z.mean((0, 2, 3, 4)), rate)
-            self.latent_std.lerp_(z.std((0, 2, 3, 4)) + 1e-3, rate)
+            self.latent_std.lerp_(z.std((0, 2, 3, 4)) + 1e-5, rate)  # + 1e-5: a dead channel divides by no 0
             self.latent_batches += 1
+        self.flow_batches += 1
         # from here on the autoencoder stays frozen, even if a run resumed with a longer budget
         # puts progress back under ae_share
         self.transformer_stage = True
