@@ -36,9 +36,9 @@ class LatentDiTConfig:
     # -- the autoencoder
     ae_width: int = 8          # channels at full resolution, doubled at each halving
     latent_channels: int = 4   # numbers per latent cell
-    time_down: int = 1         # frames per latent frame; 1: an image autoencoder frame by frame
-                               # (on the CPU it reads 99% after 6 CPU-minutes where a 3D one
-                               # read 60% after 40: benchmarks/README.md)
+    time_down: int = 1         # frames per latent frame; 1: an image autoencoder frame by frame,
+                               # which learns the world's outlines far sooner than a 3D one
+                               # (measured: benchmarks/README.md)
     ae_frames: int = 4         # frames per clip a frame-by-frame autoencoder learns from each
                                # step: a few frames of many clips teach as much as all of a few
     space_down: int = 4        # pixels per latent cell, each way
