@@ -4,9 +4,8 @@ Open-Sora for video), knowing nothing of the flow it is trained for.
 A latent grid (B, C, T', H', W') is cut into time_patch x patch x patch tokens (Latte's and
 ViViT's "tubelets"), one sequence over space and time with full attention (at 4x8x8 = 256 tokens
 full attention is cheaper than a factorised one would be to write and run). The flow time and
-the pooled caption steer every block through
-adaLN-Zero; the words themselves are read by cross-attention (PixArt-alpha), which is what lets a
-token know which words are about it.
+the pooled caption steer every block through adaLN-Zero; the words themselves are read by
+cross-attention (PixArt-alpha), which is what lets a token know which words are about it.
 """
 from __future__ import annotations
 
