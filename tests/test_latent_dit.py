@@ -82,6 +82,43 @@ def test_tokens_can_span_several_latent_frames():
         DiT((4, 6, 8, 8), patch=2, width=32, depth=1, heads=2, text_dim=16, time_patch=4)
 
 
+def _live_factorised_dit(depth):
+    torch.manual_seed(0)
+    dit = DiT((4, 4, 8, 8), patch=2, width=32, depth=depth, heads=2, text_dim=16, attention="factorised")
+    for block in dit.blocks:  # open adaLN-Zero's gates
+        torch.nn.init.normal_(block.ada.weight, std=0.2)
+    torch.nn.init.normal_(dit.out.weight, std=0.2)
+    torch.nn.init.normal_(dit.ada.weight, std=0.2)
+    return dit
+
+
+def _velocity_change(dit, frame, row, col):
+    """|change| of the velocity per (latent frame, token row, token column) when the latent cells
+    of one token (2x2 cells of one frame) change."""
+    x = torch.randn(1, 4, 4, 8, 8)
+    changed = x.clone()
+    changed[:, :, frame, 2 * row:2 * row + 2, 2 * col:2 * col + 2] += 1
+    args = (torch.rand(1), torch.randn(1, 3, 16), torch.ones(1, 3, dtype=torch.bool), torch.randn(1, 16))
+    diff = (dit(changed, *args) - dit(x, *args)).abs().sum(1)[0]  # (T', 8, 8) cells
+    return diff.unflatten(1, (4, 2)).unflatten(3, (4, 2)).sum((2, 4))  # (T', 4, 4) tokens
+
+
+def test_factorised_attention_takes_turns_within_a_frame_and_along_time():
+    # the first block attends within each frame: a token reaches its own frame only
+    reach = _velocity_change(_live_factorised_dit(depth=1), frame=1, row=0, col=0) > 1e-6
+    assert reach[1].all() and not reach[[0, 2, 3]].any()
+    # the second attends along time at one place: a token reaches its own place in every frame
+    dit = _live_factorised_dit(depth=2)
+    del dit.blocks[0]
+    reach = _velocity_change(dit, frame=1, row=0, col=0) > 1e-6
+    assert reach[:, 0, 0].all() and reach.sum() == 4
+    # together they reach every token
+    assert (_velocity_change(_live_factorised_dit(depth=2), frame=1, row=0, col=0) > 1e-6).all()
+    assert [b.span for b in _live_factorised_dit(depth=3).blocks] == ["space", "time", "space"]
+    with pytest.raises(ValueError, match="attention must be one of"):
+        DiT((4, 4, 8, 8), patch=2, width=32, depth=1, heads=2, text_dim=16, attention="axial")
+
+
 def test_the_words_steer_the_velocity_and_padding_does_not():
     dit = _dit_with_live_cross_attention()
     x, t, pooled = torch.randn(1, 4, 2, 8, 8), torch.rand(1), torch.zeros(1, 16)

@@ -2,8 +2,9 @@
 Open-Sora for video), knowing nothing of the flow it is trained for.
 
 A latent grid (B, C, T', H', W') is cut into time_patch x patch x patch tokens (Latte's and
-ViViT's "tubelets"), one sequence over space and time with full attention (at 4x8x8 = 256 tokens
-full attention is cheaper than a factorised one would be to write and run). The flow time and
+ViViT's "tubelets"). Self-attention is either full, one sequence over space and time, or
+factorised as in Latte: blocks take turns attending within a frame and along time at one place,
+which costs far less than full attention once there are many frames of tokens. The flow time and
 the pooled caption steer every block through adaLN-Zero; the words themselves are read by
 cross-attention (PixArt-alpha), which is what lets a token know which words are about it.
 """
@@ -55,12 +56,18 @@ def modulate(x, shift, scale):
     return x * (1 + scale[:, None]) + shift[:, None]
 
 
-class DiTBlock(nn.Module):
-    """Self-attention over all space-time tokens, cross-attention to the words, MLP; the first
-    and last gated by adaLN-Zero (the block starts as the identity)."""
+ATTENTION = ("full", "factorised")  # self-attention over all tokens, or within a frame and
+                                   # along time in turn
 
-    def __init__(self, width: int, heads: int, text_dim: int):
+
+class DiTBlock(nn.Module):
+    """Self-attention over the tokens of `span`, cross-attention to the words, MLP; the first
+    and last gated by adaLN-Zero (the block starts as the identity). span: "all" space-time
+    tokens, "space" (the tokens of one latent frame) or "time" (one place across frames)."""
+
+    def __init__(self, width: int, heads: int, text_dim: int, span: str = "all"):
         super().__init__()
+        self.span = span
         self.norm1 = nn.LayerNorm(width, elementwise_affine=False)
         self.attn = Attention(width, heads)
         self.norm2 = nn.LayerNorm(width)
@@ -74,9 +81,19 @@ class DiTBlock(nn.Module):
         nn.init.zeros_(self.ada.weight)
         nn.init.zeros_(self.ada.bias)
 
-    def forward(self, x, c, words, mask):
+    def self_attention(self, x, thw):
+        t, h, w = thw
+        if self.span == "space":
+            x = rearrange(x, "b (t s) d -> (b t) s d", t=t)
+            return rearrange(self.attn(x), "(b t) s d -> b (t s) d", t=t)
+        if self.span == "time":
+            x = rearrange(x, "b (t s) d -> (b s) t d", t=t)
+            return rearrange(self.attn(x), "(b s) t d -> b (t s) d", s=h * w)
+        return self.attn(x)
+
+    def forward(self, x, c, words, mask, thw):
         shift1, scale1, gate1, shift2, scale2, gate2 = self.ada(F.silu(c)).chunk(6, -1)
-        x = x + gate1[:, None] * self.attn(modulate(self.norm1(x), shift1, scale1))
+        x = x + gate1[:, None] * self.self_attention(modulate(self.norm1(x), shift1, scale1), thw)
         x = x + self.cross(self.norm2(x), words, mask)
         return x + gate2[:, None] * self.mlp(modulate(self.norm3(x), shift2, scale2))
 
@@ -86,8 +103,10 @@ class DiT(nn.Module):
     pooled caption (B, text_dim)) -> velocity (B, C, T', H', W')."""
 
     def __init__(self, grid: tuple[int, int, int, int], patch: int, width: int, depth: int,
-                 heads: int, text_dim: int, time_patch: int = 1):
+                 heads: int, text_dim: int, time_patch: int = 1, attention: str = "full"):
         super().__init__()
+        if attention not in ATTENTION:
+            raise ValueError(f"attention must be one of {', '.join(ATTENTION)}, got {attention!r}")
         c, t, h, w = grid
         if h % patch or w % patch or t % time_patch:
             raise ValueError(f"a latent grid of {t}x{h}x{w} cells does not split into "
@@ -97,7 +116,8 @@ class DiT(nn.Module):
         self.register_buffer("positions", sincos_positions(*self.thw, width), persistent=False)
         self.time = nn.Sequential(nn.Linear(2 * TIME_FREQUENCIES + 1, width), nn.SiLU(), nn.Linear(width, width))
         self.pooled = nn.Sequential(nn.Linear(text_dim, width), nn.SiLU(), nn.Linear(width, width))
-        self.blocks = nn.ModuleList(DiTBlock(width, heads, text_dim) for _ in range(depth))
+        spans = ["all"] * depth if attention == "full" else ["space", "time"] * (depth // 2) + ["space"] * (depth % 2)
+        self.blocks = nn.ModuleList(DiTBlock(width, heads, text_dim, span) for span in spans)
         self.norm = nn.LayerNorm(width, elementwise_affine=False)
         self.ada = nn.Linear(width, 2 * width)
         self.out = nn.Linear(width, c * time_patch * patch * patch)
@@ -112,7 +132,7 @@ class DiT(nn.Module):
         tokens = tokens + self.positions.to(tokens.dtype)
         c = self.time(fourier(t, TIME_FREQUENCIES)) + self.pooled(pooled)
         for block in self.blocks:
-            tokens = maybe_checkpoint(self, block, tokens, c, words, mask)
+            tokens = maybe_checkpoint(self, block, tokens, c, words, mask, self.thw)
         shift, scale = self.ada(F.silu(c)).chunk(2, -1)
         out = self.out(modulate(self.norm(tokens), shift, scale))
         return rearrange(out, "b (t h w) (c r p q) -> b c (t r) (h p) (w q)", h=hp, w=wp, r=pt, p=p, q=p)

@@ -50,6 +50,8 @@ class LatentDiTConfig:
     # -- the transformer
     patch: int = 2             # latent cells per token, each way in space
     time_patch: int = 4        # latent frames per token
+    attention: str = "full"    # full | factorised: self-attention over all tokens, or blocks
+                               # that take turns within a frame and along time
     dit_width: int = 128
     dit_depth: int = 4
     heads: int = 4
@@ -102,7 +104,7 @@ class LatentDiT(System):
                      cfg.height // cfg.space_down, cfg.width // cfg.space_down)
         self.text = build_text_encoder(cfg.text, vocab, cfg.text_dim)
         self.dit = DiT(self.grid, cfg.patch, cfg.dit_width, cfg.dit_depth, cfg.heads, cfg.text_dim,
-                       cfg.time_patch)
+                       cfg.time_patch, cfg.attention)
         self.null_words = nn.Parameter(torch.zeros(cfg.text_dim))   # the null text of guidance
         self.null_pooled = nn.Parameter(torch.zeros(cfg.text_dim))
         # Per-channel statistics of the frozen encoder's latents: the flow sees ~N(0, 1) data.
