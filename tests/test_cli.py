@@ -144,6 +144,12 @@ NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is visible
     (["generate", "a red circle", "-o", "{tmp}/missing/v.mp4"],
      "output folder {tmp}/missing does not exist"),
     (["data", "export", "-n", "0"], "-n must be at least 1, got 0"),
+    (["train", "--steps", "1", "--set", "time_patch"], "--set takes FIELD=VALUE, got 'time_patch'"),
+    (["train", "--steps", "1", "--model", "latent-dit", "--set", "tubelets=2"],
+     "latent-dit has no setting 'tubelets'; its settings: ae_frames,"),
+    (["train", "--steps", "1", "--model", "latent-dit", "--set", "time_patch=two"],
+     "latent-dit's time_patch takes int values (the preset's is 4), got 'two'"),
+    (["train", "--steps", "1", "--set", "frames=8"], "frames comes from the data"),
 ])
 def test_each_argument_check_is_one_line_that_names_the_bad_value_and_exit_2(
         tmp_path, monkeypatch, args, message):
@@ -185,3 +191,21 @@ def test_ctrl_c_during_training_exits_130_with_one_interrupted_line(tmp_path):
     assert the_one_line(stderr) == "interrupted"
     # stdout holds only progress lines (no terminal here), never a "checkpoint:" result
     assert all(line.startswith("train seed-cgan: ") for line in stdout.splitlines()), stdout
+
+
+def test_train_set_changes_a_preset_field_and_a_resume_keeps_it(tmp_path):
+    from ddp_worker import TINY
+
+    settings = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
+    args = ["train", "--model", "latent-flow", "--steps", "1", "--batch-size", "2", "--threads", "1",
+            "--out", str(tmp_path / "run"), *settings]
+    r = CliRunner().invoke(app, args + ["--set", "latent_noise=0.25"])
+    assert r.exit_code == 0, r.output
+    saved = json.loads((tmp_path / "run" / "checkpoint" / "config.json").read_text())["model_config"]
+    assert saved["latent_noise"] == 0.25 and saved["hidden"] == TINY["hidden"]
+    # a resumed run is the model it was: a different value is refused, the same one is fine
+    r = CliRunner().invoke(app, [*args, "--steps", "2", "--resume", "--set", "latent_noise=0.5"])
+    assert r.exit_code == 2
+    assert "was trained with latent_noise=0.25; a resumed run keeps its settings" in the_one_line(r.stderr)
+    r = CliRunner().invoke(app, [*args, "--steps", "2", "--resume", "--set", "latent_noise=0.25"])
+    assert r.exit_code == 0, r.output

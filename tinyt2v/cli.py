@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .models import MODELS
-from .train import TrainConfig
+from .train import TrainConfig, parse_settings
 from .world.splits import SCENE_SPLITS, SPLITS
 
 # click's UsageError, from whichever click this typer uses (recent typers vendor their own)
@@ -225,6 +225,9 @@ def train_cmd(
                     "memory, ~30% more compute; for large presets on a GPU)."),
     compile: bool = typer.Option(False, "--compile", help="torch.compile the heavy sub-networks "
                                  "(inductor; needs a C compiler; pays off on long GPU runs)."),
+    settings: list[str] = typer.Option(
+        [], "--set", metavar="FIELD=VALUE", help="Change one field of the model preset, e.g. --set "
+        "time_patch=1 (repeatable; the fields are in the model's config in tinyt2v/models/)."),
 ):
     """Train a model on the streamed world (or real clips, --data); writes checkpoint/, samples/,
     loss.png, metrics.jsonl. Many processes: torchrun --nproc_per_node N -m tinyt2v train ..."""
@@ -235,7 +238,8 @@ def train_cmd(
                       batch_size=batch_size, seed=seed, sample_every=sample_every,
                       ckpt_every=ckpt_every, threads=threads, tensorboard=tensorboard,
                       data=data, workers=workers, device=device, amp=amp, grad_accum=grad_accum,
-                      grad_checkpoint=grad_checkpoint, compile="inductor" if compile else None)
+                      grad_checkpoint=grad_checkpoint, compile="inductor" if compile else None,
+                      overrides=parse_settings(settings))
     cfg.validate()  # every argument check lives with the config, before a bar is drawn
     if int(os.environ.get("RANK", "0")) > 0:  # torchrun: rank 0 alone talks
         train(cfg)

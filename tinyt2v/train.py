@@ -82,9 +82,40 @@ class TrainConfig:
         check_device(self.device)
         if self.amp not in AMP:
             raise ValueError(f"--amp must be one of {', '.join(AMP)}, got {self.amp!r}")
-        model_config(self.model, self.preset)  # an unknown model or preset names the choices
+        check_settings(self.model, model_config(self.model, self.preset), self.overrides)
         if not isinstance(self.world, WorldConfig):
             get_world(self.world)
+
+
+def parse_settings(items: list[str]) -> dict:
+    """FIELD=VALUE texts (the train command's --set) -> {field: value}. A value is read as JSON
+    (2, 1e-3, true, null) and otherwise kept as text, so --set attention=factorised needs no quotes."""
+    settings = {}
+    for item in items:
+        name, eq, text = item.partition("=")
+        if not eq or not name:
+            raise ValueError(f"--set takes FIELD=VALUE, got {item!r}")
+        try:
+            settings[name.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            settings[name.strip()] = text
+    return settings
+
+
+def check_settings(model: str, preset_config, settings: dict) -> None:
+    """Raise ValueError for a setting the model does not have, or a value of the wrong kind."""
+    known = config_fields(model)
+    for name, value in settings.items():
+        if name in DATA_FIELDS:
+            raise ValueError(f"{name} comes from the data (the world or --data), not from --set")
+        if name not in known:
+            raise ValueError(f"{model} has no setting {name!r}; its settings: "
+                             f"{', '.join(sorted(known - set(DATA_FIELDS)))}")
+        default = getattr(preset_config, name)
+        kinds = (int, float) if type(default) is float else (type(default),)
+        if default is not None and value is not None and (type(value) not in kinds):
+            raise ValueError(f"{model}'s {name} takes {type(default).__name__} values (the preset's is "
+                             f"{default!r}), got {value!r}")
 
 
 AMP = ("none", "bf16")  # fp16 would need a GradScaler inside every train_step
@@ -138,6 +169,9 @@ class TrainState:
         return self.ema.model if self.ema else self.system
 
 
+DATA_FIELDS = ("frames", "height", "width", "label_heads")  # model config fields the data sets
+
+
 def shaped_by(world: WorldConfig, model: str, labelled: bool = True) -> dict:
     """The model config fields that come from the data: clip size, and label heads for a model
     that has them when the clips are one-object world clips (whose labels the heads predict)."""
@@ -189,6 +223,10 @@ def resume(folder: Path, cfg: TrainConfig, ctx: distributed.Context) -> TrainSta
     if saved["model"] != cfg.model:
         raise ValueError(f"{folder} holds a {saved['model']} run, not {cfg.model}")
     mcfg = config_from_dict(cfg.model, saved["model_config"])
+    for name, value in cfg.overrides.items():  # the model is built: its settings cannot change
+        if json.loads(json.dumps(value)) != saved["model_config"].get(name):
+            raise ValueError(f"{folder} was trained with {name}={getattr(mcfg, name)!r}; a resumed "
+                             f"run keeps its settings (drop --set {name}, or start a new --out)")
     if cfg.batch_size:
         mcfg.batch_size = cfg.batch_size
     vocab = Vocab(saved["vocab"])
