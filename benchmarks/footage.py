@@ -7,8 +7,11 @@ that a general model learns what it is shown rather than the world's flat shapes
         --cpu-minutes 15 --threads 2 --out runs/footage-dit
     tinyt2v train --model latent-flow --data videos:runs/footage/train/manifest.csv \\
         --cpu-minutes 15 --threads 2 --out runs/footage-lf
-    python benchmarks/footage.py measure --checkpoint runs/footage-dit/checkpoint \\
-        --checkpoint runs/footage-lf/checkpoint --grid docs/footage_samples.png
+    tinyt2v train --model latent-dit --data videos:runs/footage/train/manifest.csv \\
+        --cpu-minutes 12 --threads 2 --set ae_share=1 --out runs/footage-ae   # its autoencoder alone
+    python benchmarks/footage.py measure --autoencoder runs/footage-ae/checkpoint \\
+        --checkpoint runs/footage-dit/checkpoint --checkpoint runs/footage-lf/checkpoint \\
+        --grid docs/footage_samples.png
 
 Ten photographs (an astronaut, a cat, a cup of coffee, ...) are filmed by a virtual camera
 that pans left/right/up/down, zooms in/out or stays still: "a cup of coffee, the camera panning
@@ -18,7 +21,8 @@ for seen and held-out prompts and scores, with no model of its own:
   pans, the best-fitting zoom about the centre for zooms);
 - subject: which photograph the clip shows, by the nearest training frame (cosine of 16x16
   thumbnails);
-- the autoencoder's PSNR on held-out real clips (for models that reconstruct).
+- for models that reconstruct, the same two measures and the PSNR on their autoencoder's
+  copies of held-out real clips: what the latent keeps.
 The same measures on real clips are reported first: they say how far the measures themselves
 can be trusted.
 """
@@ -178,7 +182,7 @@ def read_subject(video: np.ndarray, refs: dict[str, np.ndarray]) -> str:
 def measure(args) -> None:
     import torch
 
-    from tinyt2v.io import read_video, to_tensor
+    from tinyt2v.io import read_video, to_tensor, to_uint8
     from tinyt2v.pipeline import Pipeline
 
     root = Path(args.data)
@@ -201,18 +205,33 @@ def measure(args) -> None:
     seen = [p for p in _pairs() if p not in HELDOUT]
     add("real clips (the measures' own check)", "seen", seen, lambda p: real[p])
     add("real clips (the measures' own check)", "held out", sorted(HELDOUT), lambda p: real[p])
+    def copies(pipe, name):
+        """The measures and the PSNR on the autoencoder's copies of the held-out pairs' real clips."""
+        pairs = sorted(HELDOUT)
+        videos = to_tensor(np.stack([v for p in pairs for v in real[p]]))
+        with torch.no_grad():
+            copy = pipe.system.reconstruct(videos)
+        made = iter(to_uint8(copy))
+        copied = {p: [next(made) for _ in real[p]] for p in pairs}
+        add(f"{name}: its autoencoder's copies of real clips", "held out", pairs, lambda p: copied[p])
+        mse = float(((copy - videos) / 2).pow(2).mean())
+        rows[-1]["psnr_db"] = round(10 * math.log10(1 / mse), 2)
+
+    def named(pipe):
+        return f"{pipe.config['model']} ({pipe.config['train']['cpu_seconds'] / 60:.0f} CPU-min)"
+
+    for checkpoint in args.autoencoder:
+        pipe = Pipeline.from_pretrained(checkpoint)
+        copies(pipe, named(pipe).replace(")", ", autoencoder alone)"))
     for checkpoint in args.checkpoint:
         pipe = Pipeline.from_pretrained(checkpoint)
         torch.manual_seed(0)
-        name = f"{pipe.config['model']} ({pipe.config['train']['cpu_seconds'] / 60:.0f} CPU-min)"
+        name = named(pipe)
         for kind, pairs in (("seen", seen), ("held out", sorted(HELDOUT))):
             made = {p: pipe.generate([caption(*p)] * args.per_prompt, seed=1) for p in pairs}
             add(name, kind, pairs, lambda p: made[p])
-            if hasattr(pipe.system, "reconstruct") and kind == "held out":
-                videos = to_tensor(np.stack([v for p in pairs for v in real[p]]))
-                copy = pipe.system.reconstruct(videos)
-                mse = float(((copy - videos) / 2).pow(2).mean())
-                rows[-1]["psnr_db"] = round(10 * math.log10(1 / mse), 2)
+        if hasattr(pipe.system, "reconstruct"):
+            copies(pipe, name)
         if args.grid:  # the first checkpoint's samples
             from tinyt2v.visuals import save_samples
 
@@ -222,9 +241,10 @@ def measure(args) -> None:
             args.grid = None
     save("footage", rows, "Photographs through a moving camera: motion and subject read back",
          "python benchmarks/footage.py measure " + " ".join(sys.argv[2:]),
-         notes=f"Checkpoints: {', '.join(args.checkpoint)}; {args.per_prompt} clips per prompt; "
-               f"chance: motion 1/{len(MOTIONS)}, subject 1/{len(SUBJECTS)}. PSNR: the autoencoder "
-               "on the held-out pairs' real clips (models that reconstruct).")
+         notes=f"Checkpoints: {', '.join(args.autoencoder + args.checkpoint)}; {args.per_prompt} clips "
+               f"per prompt; chance: motion 1/{len(MOTIONS)}, subject 1/{len(SUBJECTS)}. Copies: "
+               "the autoencoder's reconstructions of the held-out pairs' real clips (models that "
+               "reconstruct), with their PSNR.")
 
 
 def main():
@@ -234,7 +254,9 @@ def main():
     b.add_argument("--out", default="runs/footage")
     b.add_argument("--per-pair", type=int, default=12, help="training clips per (subject, motion)")
     m = sub.add_parser("measure", help="score a checkpoint trained on the clips")
-    m.add_argument("--checkpoint", required=True, action="append", help="repeat to compare models")
+    m.add_argument("--checkpoint", action="append", default=[], help="repeat to compare models")
+    m.add_argument("--autoencoder", action="append", default=[],
+                   help="a checkpoint whose autoencoder alone is measured (trained with --set ae_share=1)")
     m.add_argument("--data", default="runs/footage")
     m.add_argument("--per-prompt", type=int, default=4)
     m.add_argument("--grid", help="also write a sample grid here (PNG + GIF)")

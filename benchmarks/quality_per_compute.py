@@ -6,6 +6,8 @@ samples for fixed prompts.
     python benchmarks/quality_per_compute.py --world scenes   # scene-flow beside the baselines
     python benchmarks/quality_per_compute.py --world scenes --models scene-flow:tiny --seed 1
                                             # another training seed (results/..._seed1.*)
+    python benchmarks/quality_per_compute.py --world scenes --models scene-flow:tiny,latent-dit:tiny \
+        --name quality_per_compute_scenes_latent_dit    # the general transformer beside scene-flow
 """
 from __future__ import annotations
 
@@ -50,6 +52,7 @@ def main():
     ap.add_argument("--out", default=None, help="runs folder (default: runs/bench-qpc-WORLD[-seedS])")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0, help="training seed (the judged prompts stay the same)")
+    ap.add_argument("--name", help="results file name (default: quality_per_compute[_WORLD][_seedS])")
     args = ap.parse_args()
     models, splits, prompts = WORLDS[args.world]
     args.models = args.models or models
@@ -69,11 +72,12 @@ def main():
     width = max(g.shape[0] for g in grids)  # pad refused rows so the grids stack
     grids = [np.concatenate([g, np.full((width - len(g),) + g.shape[1:], 128, np.uint8)])
              for g in grids]
-    name = "quality_per_compute" + tag
+    name = args.name or "quality_per_compute" + tag
     save_png(RESULTS / f"{name}_samples.png", np.concatenate([frame_grid(g) for g in grids], axis=0))
     save(name, rows, f"Judge accuracy per training CPU-minute ({args.world} world)",
          f"python benchmarks/quality_per_compute.py --world {args.world} --minutes {args.minutes} "
-         f"--n {args.n} --models {args.models} --threads {args.threads} --seed {args.seed}",
+         f"--n {args.n} --models {args.models} --threads {args.threads} --seed {args.seed}"
+         + (f" --name {args.name}" if args.name else ""),
          notes=f"Sample grid: {name}_samples.png (one row per model, in the order above; columns: "
                + "; ".join(prompts) + ").")
 
