@@ -33,7 +33,10 @@ RUNNING_STATS = ("prior.mean", "prior.std")  # latent-flow's buffers that are no
 
 
 def torchrun(*args):
+    # a free port of the OS's choosing, not torchrun's fixed default (29500), which any other
+    # torchrun on the machine may hold: a collision there fails a fixture for no fault of the code
     return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                           "--nnodes", "1", "--rdzv-backend", "c10d", "--rdzv-endpoint", "localhost:0",
                            *args], capture_output=True, text=True, timeout=300)
 
 
