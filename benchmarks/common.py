@@ -35,6 +35,21 @@ def save(name: str, rows: list[dict], title: str, command: str, notes: str = "")
         dict(title=title, command=command, machine=machine(), rows=rows, notes=notes), indent=2) + "\n")
 
 
+def step_cost(system, video, captions, opts, progress: float, targets, steps: int) -> tuple[float, list[float]]:
+    """FLOPs of one training step (torch's FlopCounterMode: matmuls and convolutions, forward +
+    backward) and the wall seconds of `steps` more, on one batch."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        system.train_step(video, captions, opts, progress, targets)
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        system.train_step(video, captions, opts, progress, targets)
+        times.append(time.perf_counter() - t)
+    return counter.get_total_flops(), times
+
+
 def train_and_eval(model: str, preset: str, world: str, minutes: list[float], splits: list[str],
                    n: int, out: Path, seed: int = 0, threads: int = 2) -> list[dict]:
     """Train `model` on `world` with `threads` threads, stopping at each cumulative mark of process CPU

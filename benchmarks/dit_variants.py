@@ -23,6 +23,7 @@ from dataclasses import replace
 import torch
 from common import save
 
+from tinyt2v.diffusion.flow import flow_loss
 from tinyt2v.evaluate import evaluate
 from tinyt2v.io import to_tensor
 from tinyt2v.models.latent_dit import LatentDiT
@@ -68,11 +69,9 @@ class HeldOutLoss:
         total = 0.0
         for i in range(0, HELD, chunk):
             s = slice(i, i + chunk)
-            words, mask, pooled = model.text.states(self.captions[s])
-            tb = self.t[s].view(-1, 1, 1, 1, 1)
-            x = (1 - tb) * self.noise[s] + tb * self.z[s]
-            v = model.dit(x, self.t[s], words, mask, pooled)
-            total += float(((v - (self.z[s] - self.noise[s])) ** 2).mean()) * len(x)
+            cond = model.text.states(self.captions[s])
+            loss = flow_loss(model._velocity, self.z[s], cond, self.noise[s], self.t[s])
+            total += float(loss) * len(self.t[s])
         model.train(was_training)
         return total / HELD
 

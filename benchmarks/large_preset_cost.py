@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import torch
-from common import save
-from torch.utils.flop_counter import FlopCounterMode
+from common import save, step_cost
 
 from tinyt2v.models import build_model, model_config
 from tinyt2v.text import Vocab, training_words
@@ -44,15 +42,9 @@ def main():
         batch = clip_batch(world, "train", args.batch, seed=0)
         video = to_tensor(batch.video)
         targets = targets_of(batch, cfg, world)
-        with FlopCounterMode(display=False) as counter:
-            system.train_step(video, batch.captions, opts, 0.0, targets)
-        flops = counter.get_total_flops() / args.batch
-        times = []
-        for _ in range(args.steps):
-            t = time.perf_counter()
-            system.train_step(video, batch.captions, opts, 0.0, targets)
-            times.append((time.perf_counter() - t) / args.batch)
-        sec = statistics.median(times)
+        flops, times = step_cost(system, video, batch.captions, opts, 0.0, targets, args.steps)
+        flops /= args.batch
+        sec = statistics.median(times) / args.batch
         gpu_hours = flops * args.clips / (args.gpus * args.gpu_tflops * 1e12) / 3600
         rows.append(dict(preset=preset, params_M=sum(p.numel() for p in system.parameters()) / 1e6,
                          train_gflop_per_clip=flops / 1e9, cpu_sec_per_clip=sec,

@@ -12,11 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 
 import torch
-from common import RESULTS, save
-from torch.utils.flop_counter import FlopCounterMode
+from common import RESULTS, save, step_cost
 
 from tinyt2v.io import to_tensor
 from tinyt2v.models import build_model, model_config
@@ -58,16 +56,10 @@ def main():
         video, targets = to_tensor(batch.video), targets_of(batch, cfg, world)
         for stage, progress in STAGES.get(name, (("all", 0.0),)):
             system.train_step(video, batch.captions, opts, progress, targets)  # warm-up, stage switch
-            with FlopCounterMode(display=False) as counter:
-                system.train_step(video, batch.captions, opts, progress, targets)
-            times = []
-            for _ in range(args.steps):
-                t = time.perf_counter()
-                system.train_step(video, batch.captions, opts, progress, targets)
-                times.append(time.perf_counter() - t)
+            flops, times = step_cost(system, video, batch.captions, opts, progress, targets, args.steps)
             rows.append(dict(model=name, preset=preset, stage=stage,
                              params_M=round(sum(p.numel() for p in system.parameters()) / 1e6, 3),
-                             train_gflop_per_clip=round(counter.get_total_flops() / cfg.batch_size / 1e9, 3),
+                             train_gflop_per_clip=round(flops / cfg.batch_size / 1e9, 3),
                              batch=cfg.batch_size,
                              cpu_clips_per_s=round(cfg.batch_size / statistics.median(times), 1),
                              gpu_clips_per_s=gpu_rates(spec) if stage == "all" else ""))

@@ -16,12 +16,14 @@ Cond = torch.Tensor | tuple[torch.Tensor, ...]  # a batch's condition: one tenso
 Velocity = Callable[[torch.Tensor, torch.Tensor, Cond], torch.Tensor]
 
 
-def flow_loss(net: Velocity, data: torch.Tensor, cond: Cond) -> torch.Tensor:
+def flow_loss(net: Velocity, data: torch.Tensor, cond: Cond, noise: torch.Tensor | None = None,
+              t: torch.Tensor | None = None) -> torch.Tensor:
     """Mean squared velocity error at a random time per sample. data (B, ...): a vector or a
-    latent grid per sample; cond as the network takes it."""
-    noise = torch.randn_like(data)
+    latent grid per sample; cond as the network takes it. noise and t (B,) may be given (a
+    held-out loss measured at fixed ones); by default they are drawn."""
+    noise = torch.randn_like(data) if noise is None else noise
     # Logit-normal times put more weight mid-way, where the velocity is hardest (SD3).
-    t = torch.sigmoid(torch.randn(data.shape[0], device=data.device))
+    t = torch.sigmoid(torch.randn(data.shape[0], device=data.device)) if t is None else t
     tb = t.view(-1, *[1] * (data.dim() - 1))
     x = (1 - tb) * noise + tb * data
     return ((net(x, t, cond) - (data - noise)) ** 2).mean()
