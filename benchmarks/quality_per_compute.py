@@ -8,6 +8,13 @@ samples for fixed prompts.
                                             # another training seed (results/..._seed1.*)
     python benchmarks/quality_per_compute.py --world scenes --models scene-flow:tiny,latent-dit:tiny \
         --name quality_per_compute_scenes_latent_dit    # the general transformer beside scene-flow
+    python benchmarks/quality_per_compute.py --models sprite-flow:tiny,latent-flow:tiny,latent-dit:tiny \
+        --minutes 5,15,30 --marks latent-flow=15,30,60 --marks latent-dit=60,120 \
+        --name quality_per_compute_curves   # accuracy curves of the three flow models, each over its range
+
+A model's marks default to --minutes; --marks gives one model its own. latent-dit's autoencoder
+learns for `ae_share` of its first leg only (a resumed run keeps it frozen), so its first mark sets
+the autoencoder's time: 60 gives it 6 CPU-minutes, as in the CPU-bar runs.
 """
 from __future__ import annotations
 
@@ -43,9 +50,15 @@ def accepts(pipe, prompt: str) -> bool:
         return False
 
 
+def parse_minutes(text: str) -> list[float]:
+    return [float(m) for m in text.split(",")]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--minutes", default="15", help="cumulative CPU-minutes of training to judge at")
+    ap.add_argument("--marks", action="append", default=[], metavar="MODEL=M,M",
+                    help="one model's own cumulative CPU-minute marks (repeatable)")
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--world", default="default", choices=list(WORLDS))
     ap.add_argument("--models", default=None, help="model:preset,... (default: the world's)")
@@ -58,13 +71,19 @@ def main():
     args.models = args.models or models
     tag = ("" if args.world == "default" else f"_{args.world}") + (f"_seed{args.seed}" if args.seed else "")
     out = Path(args.out or f"runs/bench-qpc-{args.world}" + (f"-seed{args.seed}" if args.seed else ""))
-    minutes = [float(m) for m in args.minutes.split(",")]
+    minutes = {"": parse_minutes(args.minutes)}
+    for spec in args.marks:
+        model, _, marks = spec.partition("=")
+        minutes[model] = parse_minutes(marks)
+    unknown = set(minutes) - {""} - {spec.split(":")[0] for spec in args.models.split(",")}
+    if unknown:
+        ap.error(f"--marks names a model not in --models: {', '.join(sorted(unknown))}")
     rows, grids = [], []
     for spec in args.models.split(","):
         model, preset = spec.split(":")
         run = out / f"{model}-{preset}"
-        rows += train_and_eval(model, preset, args.world, minutes, splits, args.n, run, seed=args.seed,
-                               threads=args.threads)
+        rows += train_and_eval(model, preset, args.world, minutes.get(model, minutes[""]), splits, args.n,
+                               run, seed=args.seed, threads=args.threads)
         pipe = Pipeline.from_pretrained(run / "checkpoint")
         accepted = [p for p in prompts if accepts(pipe, p)]
         if accepted:
@@ -77,6 +96,7 @@ def main():
     save(name, rows, f"Judge accuracy per training CPU-minute ({args.world} world)",
          f"python benchmarks/quality_per_compute.py --world {args.world} --minutes {args.minutes} "
          f"--n {args.n} --models {args.models} --threads {args.threads} --seed {args.seed}"
+         + "".join(f" --marks {m}" for m in args.marks)
          + (f" --name {args.name}" if args.name else ""),
          notes=f"Sample grid: {name}_samples.png (one row per model, in the order above; columns: "
                + "; ".join(prompts) + ").")
