@@ -51,29 +51,36 @@ def step_cost(system, video, captions, opts, progress: float, targets, steps: in
 
 
 def train_and_eval(model: str, preset: str, world: str, minutes: list[float], splits: list[str],
-                   n: int, out: Path, seed: int = 0, threads: int = 2) -> list[dict]:
-    """Train `model` on `world` with `threads` threads, stopping at each cumulative mark of process CPU
-    minutes in `minutes` (exact resume in between), and judge n clips per split at each mark.
-    CPU time rather than wall time, so that other work on the machine does not rob a model."""
+                   n: int, out: Path, seed: int = 0, threads: int = 2, device: str = "cpu",
+                   amp: str = "none", workers: int = 0) -> list[dict]:
+    """Train `model` on `world`, stopping at each cumulative mark in `minutes` (exact resume in
+    between), and judge n clips per split at each mark. On the CPU the marks are process CPU
+    minutes on `threads` threads, so that other work on the machine does not rob a model; on a GPU
+    they are wall minutes of training (GPU-minutes), and the judge samples on the GPU too."""
     from tinyt2v.evaluate import evaluate
     from tinyt2v.pipeline import Pipeline
     from tinyt2v.train import TrainConfig, train
 
     torch.set_num_threads(threads)
+    on_cpu = device == "cpu"
     rows = []
     for m in minutes:
-        ck = train(TrainConfig(model=model, preset=preset, world=world, out=str(out), cpu_minutes=m,
-                               resume=True, seed=seed, sample_every=None, ckpt_every=None))
-        pipe = Pipeline.from_pretrained(ck)
+        budget = dict(cpu_minutes=m) if on_cpu else dict(minutes=m)
+        ck = train(TrainConfig(model=model, preset=preset, world=world, out=str(out), resume=True,
+                               seed=seed, sample_every=None, ckpt_every=None, device=device, amp=amp,
+                               workers=workers, **budget))
+        pipe = Pipeline.from_pretrained(ck, device)
         record = pipe.config["train"]
         for split in splits:
             rep = evaluate(pipe, split, n, seed=1)
-            row = dict(model=model, preset=preset, world=world, cpu_budget=m,
-                       steps=record["steps"], cpu_minutes=round(record["cpu_seconds"] / 60, 1),
-                       threads=threads,
-                       split=split, n=rep["n"], all_correct=rep["all_correct"],
-                       shape=rep["accuracy"]["shape"], color=rep["accuracy"]["color"],
-                       size=rep["accuracy"]["size"], motion=rep["accuracy"]["motion"])
+            row = dict(model=model, preset=preset, world=world)
+            row |= (dict(cpu_budget=m) if on_cpu else dict(device=device, gpu_budget=m))
+            row |= dict(steps=record["steps"], cpu_minutes=round(record["cpu_seconds"] / 60, 1))
+            if not on_cpu:
+                row["wall_minutes"] = round(record["wall_seconds"] / 60, 2)
+            row |= dict(threads=threads, split=split, n=rep["n"], all_correct=rep["all_correct"],
+                        shape=rep["accuracy"]["shape"], color=rep["accuracy"]["color"],
+                        size=rep["accuracy"]["size"], motion=rep["accuracy"]["motion"])
             if "binding_errors" in rep:  # a scenes report: objects counted and bound
                 row |= dict(count=rep["count_correct"], objects_right=rep["per_object"],
                             binding_errors=rep["binding_errors"])

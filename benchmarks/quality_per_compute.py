@@ -1,6 +1,6 @@
-"""Judge accuracy per training CPU-minute: the main model against the baselines, side by side in
-one run on the same world and the same threads (budgets in process CPU time), plus a grid of
-samples for fixed prompts.
+"""Judge accuracy per training CPU-minute (or GPU-minute): the main model against the baselines,
+side by side in one run on the same world and the same threads (budgets in process CPU time; on a
+GPU in wall minutes of training), plus a grid of samples for fixed prompts.
 
     python benchmarks/quality_per_compute.py [--minutes 15] [--n 200]
     python benchmarks/quality_per_compute.py --world scenes   # scene-flow beside the baselines
@@ -11,6 +11,9 @@ samples for fixed prompts.
     python benchmarks/quality_per_compute.py --models sprite-flow:tiny,latent-flow:tiny,latent-dit:tiny \
         --minutes 5,15,30 --marks latent-flow=15,30,60 --marks latent-dit=60,120 \
         --name quality_per_compute_curves   # accuracy curves of the three flow models, each over its range
+    python benchmarks/quality_per_compute.py --device cuda --amp bf16 --workers 12 \
+        --models sprite-flow:default,latent-flow:large,latent-dit:large --minutes 0.5,1 \
+        --marks latent-dit=5 --name quality_per_compute_curves_gpu    # curves in GPU-minutes
 
 A model's marks default to --minutes; --marks gives one model its own. latent-dit's autoencoder
 learns for `ae_share` of its first leg only (a resumed run keeps it frozen), so its first mark sets
@@ -22,6 +25,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+import torch
 from common import RESULTS, save, train_and_eval
 
 from tinyt2v.pipeline import Pipeline
@@ -56,21 +60,28 @@ def parse_minutes(text: str) -> list[float]:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--minutes", default="15", help="cumulative CPU-minutes of training to judge at")
+    ap.add_argument("--minutes", default="15", help="cumulative minutes of training to judge at: "
+                    "process CPU-minutes on the CPU, wall minutes of training on a GPU")
     ap.add_argument("--marks", action="append", default=[], metavar="MODEL=M,M",
-                    help="one model's own cumulative CPU-minute marks (repeatable)")
+                    help="one model's own cumulative marks (repeatable)")
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--world", default="default", choices=list(WORLDS))
     ap.add_argument("--models", default=None, help="model:preset,... (default: the world's)")
-    ap.add_argument("--out", default=None, help="runs folder (default: runs/bench-qpc-WORLD[-seedS])")
+    ap.add_argument("--out", default=None, help="runs folder (default: runs/bench-qpc-WORLD[-seedS][-cuda])")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                    help="cuda: train and judge on the GPU, marks in GPU-minutes")
+    ap.add_argument("--amp", default="none", help="mixed precision on a GPU: none | bf16")
+    ap.add_argument("--workers", type=int, default=0, help="data processes (world layout on a GPU)")
     ap.add_argument("--seed", type=int, default=0, help="training seed (the judged prompts stay the same)")
-    ap.add_argument("--name", help="results file name (default: quality_per_compute[_WORLD][_seedS])")
+    ap.add_argument("--name", help="results file name (default: quality_per_compute[_WORLD][_seedS][_cuda])")
     args = ap.parse_args()
     models, splits, prompts = WORLDS[args.world]
     args.models = args.models or models
-    tag = ("" if args.world == "default" else f"_{args.world}") + (f"_seed{args.seed}" if args.seed else "")
-    out = Path(args.out or f"runs/bench-qpc-{args.world}" + (f"-seed{args.seed}" if args.seed else ""))
+    tag = (("" if args.world == "default" else f"_{args.world}") + (f"_seed{args.seed}" if args.seed else "")
+           + ("" if args.device == "cpu" else f"_{args.device}"))
+    out = Path(args.out or f"runs/bench-qpc-{args.world}" + (f"-seed{args.seed}" if args.seed else "")
+               + ("" if args.device == "cpu" else f"-{args.device}"))
     minutes = {"": parse_minutes(args.minutes)}
     for spec in args.marks:
         model, _, marks = spec.partition("=")
@@ -83,8 +94,9 @@ def main():
         model, preset = spec.split(":")
         run = out / f"{model}-{preset}"
         rows += train_and_eval(model, preset, args.world, minutes.get(model, minutes[""]), splits, args.n,
-                               run, seed=args.seed, threads=args.threads)
-        pipe = Pipeline.from_pretrained(run / "checkpoint")
+                               run, seed=args.seed, threads=args.threads, device=args.device,
+                               amp=args.amp, workers=args.workers)
+        pipe = Pipeline.from_pretrained(run / "checkpoint", args.device)
         accepted = [p for p in prompts if accepts(pipe, p)]
         if accepted:
             grids.append(pipe.generate(accepted, seed=0))
@@ -93,10 +105,12 @@ def main():
              for g in grids]
     name = args.name or "quality_per_compute" + tag
     save_png(RESULTS / f"{name}_samples.png", np.concatenate([frame_grid(g) for g in grids], axis=0))
-    save(name, rows, f"Judge accuracy per training CPU-minute ({args.world} world)",
+    clock = "CPU-minute" if args.device == "cpu" else f"GPU-minute ({torch.cuda.get_device_name()})"
+    save(name, rows, f"Judge accuracy per training {clock} ({args.world} world)",
          f"python benchmarks/quality_per_compute.py --world {args.world} --minutes {args.minutes} "
          f"--n {args.n} --models {args.models} --threads {args.threads} --seed {args.seed}"
          + "".join(f" --marks {m}" for m in args.marks)
+         + ("" if args.device == "cpu" else f" --device {args.device} --amp {args.amp} --workers {args.workers}")
          + (f" --name {args.name}" if args.name else ""),
          notes=f"Sample grid: {name}_samples.png (one row per model, in the order above; columns: "
                + "; ".join(prompts) + ").")
