@@ -82,10 +82,13 @@ def main():
            + ("" if args.device == "cpu" else f"_{args.device}"))
     out = Path(args.out or f"runs/bench-qpc-{args.world}" + (f"-seed{args.seed}" if args.seed else "")
                + ("" if args.device == "cpu" else f"-{args.device}"))
-    minutes = {"": parse_minutes(args.minutes)}
-    for spec in args.marks:
-        model, _, marks = spec.partition("=")
-        minutes[model] = parse_minutes(marks)
+    try:
+        minutes = {"": parse_minutes(args.minutes)}
+        for spec in args.marks:
+            model, _, marks = spec.partition("=")
+            minutes[model] = parse_minutes(marks)
+    except ValueError as e:
+        ap.error(f"marks are minutes separated by commas, as in 15,30,60 ({e})")
     unknown = set(minutes) - {""} - {spec.split(":")[0] for spec in args.models.split(",")}
     if unknown:
         ap.error(f"--marks names a model not in --models: {', '.join(sorted(unknown))}")
