@@ -78,10 +78,10 @@ def main():
     args = ap.parse_args()
     models, splits, prompts = WORLDS[args.world]
     args.models = args.models or models
-    tag = (("" if args.world == "default" else f"_{args.world}") + (f"_seed{args.seed}" if args.seed else "")
-           + ("" if args.device == "cpu" else f"_{args.device}"))
-    out = Path(args.out or f"runs/bench-qpc-{args.world}" + (f"-seed{args.seed}" if args.seed else "")
-               + ("" if args.device == "cpu" else f"-{args.device}"))
+    # what sets this run apart, named once for the runs folder and the results file
+    seed, device = (f"seed{args.seed}" if args.seed else ""), ("" if args.device == "cpu" else args.device)
+    tag = "".join(f"_{p}" for p in ("" if args.world == "default" else args.world, seed, device) if p)
+    out = Path(args.out or "runs/bench-qpc-" + "-".join(p for p in (args.world, seed, device) if p))
     try:
         minutes = {"": parse_minutes(args.minutes)}
         for spec in args.marks:
