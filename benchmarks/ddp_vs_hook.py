@@ -53,7 +53,8 @@ def worker(mode: str, out: str, steps: int, batch: int) -> None:
         (Path(out) / "times.json").write_text(json.dumps(times))
 
     train(TrainConfig(model="latent-flow", out=str(Path(out) / "run"), steps=steps, batch_size=batch,
-                      overrides=EXACT, sample_every=None, ckpt_every=None, threads=1, device="cpu"),
+                      overrides=EXACT, sample_every=None, ckpt_every=None, threads=1, device="cpu",
+                      overwrite=True),
           on_step=on_step, on_end=on_end)
 
 

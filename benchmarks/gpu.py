@@ -166,7 +166,7 @@ def quality(name: str, preset: str, minutes: float, batch: int, device, workers:
             out: Path) -> list[dict]:
     ck = train(TrainConfig(model=name, preset=preset, out=str(out / f"{name}-{preset}"), minutes=minutes,
                            batch_size=batch, device=str(device), workers=workers, amp="bf16",
-                           sample_every=None, ckpt_every=None, log_every=50))
+                           sample_every=None, ckpt_every=None, log_every=50, overwrite=True))
     pipe = Pipeline.from_pretrained(ck, device=device)
     rec = pipe.config["train"]
     rows = []

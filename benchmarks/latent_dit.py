@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import torch
-from common import RESULTS, save
+from common import RESULTS, copy_weights, save
 
 from tinyt2v.evaluate import evaluate
 from tinyt2v.io import to_tensor, to_uint8
@@ -31,8 +31,6 @@ from tinyt2v.judge import read_clip, score
 from tinyt2v.pipeline import Pipeline
 from tinyt2v.train import TrainConfig, train
 from tinyt2v.world import clips
-
-PART_BYTES = 15 * 2 ** 20
 
 
 def reconstructions(pipe: Pipeline, split: str, n: int, batch: int = 50) -> dict:
@@ -85,12 +83,12 @@ def main():
     cfg = TrainConfig(model="latent-dit", preset=args.preset, out=args.out, minutes=args.minutes,
                       cpu_minutes=args.cpu_minutes, steps=args.steps, batch_size=args.batch_size,
                       threads=args.threads, device=args.device, workers=args.workers, amp=args.amp,
-                      resume=args.resume, sample_every=None, ckpt_every=1000,
+                      resume=args.resume, overwrite=not args.resume, sample_every=None, ckpt_every=1000,
                       overrides=overrides)
     folder = train(cfg)
     train_s = time.time() - t0
     if args.copy_to:  # the weights first: a failure while judging must not lose them
-        copy_weights(folder, Path(args.copy_to))
+        copy_run(folder, Path(args.copy_to))
     pipe = Pipeline.from_pretrained(folder, "cuda" if args.device == "cuda" else "cpu")
     rec = pipe.config["train"]
     system = pipe.system
@@ -142,19 +140,14 @@ def phase_rates(metrics: Path, batch: int) -> dict:
     return out
 
 
-def copy_weights(folder: Path, to: Path) -> None:
-    """The run's config, metrics and last sample grid, and the weights in parts of at most
-    PART_BYTES."""
-    to.mkdir(parents=True, exist_ok=True)
-    shutil.copy(folder / "config.json", to)
+def copy_run(folder: Path, to: Path) -> None:
+    """The checkpoint's config and weights in parts, the run's metrics and its last sample grid."""
+    copy_weights(folder, to)
     run = folder.parent
     shutil.copy(run / "metrics.jsonl", to)
     grids = sorted((run / "samples").glob("step_*.png"))
     if grids:
         shutil.copy(grids[-1], to / "samples.png")
-    data = (folder / "model.safetensors").read_bytes()
-    for i in range(0, len(data), PART_BYTES):
-        (to / f"model.safetensors.part{i // PART_BYTES}").write_bytes(data[i:i + PART_BYTES])
 
 
 if __name__ == "__main__":

@@ -25,8 +25,8 @@ print("wrote", video.save("quickstart.mp4"), video.frames.shape)
 # 2. The judge reads the pixels back and compares them with the prompt.
 print(describe_verdict(*judge_prompt(video.frames, prompt)))
 
-# 3. Train a tiny model of your own on the streamed procedural world.
-cfg = TrainConfig(model="latent-flow", preset="tiny", out=args.out, steps=args.steps,
+# 3. Train a tiny model of your own on the streamed procedural world (afresh on each run of this example).
+cfg = TrainConfig(model="latent-flow", preset="tiny", out=args.out, steps=args.steps, overwrite=True,
                   minutes=None if args.steps else 2.0, sample_every=None)
 checkpoint = train(cfg)
 print("checkpoint:", checkpoint, "- samples in", f"{args.out}/samples/")

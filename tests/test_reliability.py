@@ -188,6 +188,31 @@ def test_full_disk_on_the_command_line_is_one_clear_line(tmp_path, monkeypatch):
     assert not (tmp_path / "run" / "checkpoint").exists()
 
 
+def test_a_fresh_run_never_replaces_the_run_in_its_folder_unless_told(tmp_path):
+    cfg = dict(SEED_CGAN, out=str(tmp_path / "run"), sample_every=1, log_every=1)
+    weights = tmp_path / "run" / "checkpoint" / "model.safetensors"
+    train(TrainConfig(**cfg, steps=2))
+    before = weights.read_bytes()
+    with pytest.raises(ValueError, match="already holds a seed-cgan run of 2 steps; --resume continues "
+                                         "it, --overwrite replaces it"):
+        train(TrainConfig(**cfg, steps=1))
+    assert weights.read_bytes() == before
+    train(TrainConfig(**cfg, steps=1, overwrite=True))  # afresh: nothing of the old run is left
+    assert ckpt.load_train_state(weights.parent)["step"] == 1
+    assert [json.loads(x)["step"] for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()] == [1]
+    assert sorted(p.name for p in (tmp_path / "run" / "samples").iterdir())[0].startswith("step_000001")
+
+
+def test_a_resumed_run_keeps_its_data_and_world(tmp_path):
+    cfg = dict(SEED_CGAN, out=str(tmp_path / "run"), sample_every=None)
+    train(TrainConfig(**cfg, steps=1))
+    with pytest.raises(ValueError, match="trained on the procedural world, not videos:.*pass no --data"):
+        train(TrainConfig(**cfg, steps=2, resume=True, data=f"videos:{tmp_path}"))
+    with pytest.raises(ValueError, match="trained on the 'seed' world, not 'default'"):
+        train(TrainConfig(**{**cfg, "world": "default"}, steps=2, resume=True))
+    assert ckpt.load_train_state(tmp_path / "run" / "checkpoint")["step"] == 1
+
+
 def test_crash_between_the_two_renames_of_a_save_is_recovered(tmp_path, monkeypatch):
     cfg = dict(SEED_CGAN, out=str(tmp_path / "run"), ckpt_every=2, sample_every=None)
     train(TrainConfig(**cfg, steps=2))

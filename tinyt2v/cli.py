@@ -204,7 +204,9 @@ def train_cmd(
         None, help="Stop after this many minutes of process CPU time (all threads; fair when the machine is shared)."),
     steps: Optional[int] = typer.Option(None, help="Stop after this many steps."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Run folder (default runs/MODEL-PRESET)."),
-    resume: bool = typer.Option(False, help="Continue exactly from OUT/checkpoint."),
+    resume: bool = typer.Option(False, help="Continue exactly from OUT/checkpoint (same model, data and world)."),
+    overwrite: bool = typer.Option(False, help="Start afresh in an OUT that already holds a run, deleting "
+                                   "that run (without it such an OUT is refused)."),
     batch_size: Optional[int] = typer.Option(None, help="Clips per step (default: the preset's)."),
     seed: int = typer.Option(TRAIN.seed, help="Seed for weights, noise and the data stream."),
     sample_every: int = typer.Option(TRAIN.sample_every, help="Write a sample grid (PNG + GIF) every N steps."),
@@ -235,6 +237,7 @@ def train_cmd(
 
     cfg = TrainConfig(model=model, preset=preset, world=world, minutes=minutes, steps=steps,
                       cpu_minutes=cpu_minutes, out=str(out_dir) if out_dir else None, resume=resume,
+                      overwrite=overwrite,
                       batch_size=batch_size, seed=seed, sample_every=sample_every,
                       ckpt_every=ckpt_every, threads=threads, tensorboard=tensorboard,
                       data=data, workers=workers, device=device, amp=amp, grad_accum=grad_accum,

@@ -13,6 +13,7 @@ import functools
 import json
 import os
 import shlex
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -49,6 +50,7 @@ class TrainConfig:
     ckpt_every: int | None = 500    # save a checkpoint every N steps (None: only at the end)
     log_every: int = 10            # append a row to metrics.jsonl every N steps
     resume: bool = False           # continue exactly from OUT/checkpoint when there is one
+    overwrite: bool = False        # a fresh run may replace the run already in OUT (else refused)
     threads: int | None = None     # torch CPU threads (None: torch's default)
     tensorboard: bool = False      # also log metrics and sample grids to OUT/tensorboard
     data: str | None = None        # None: stream the procedural world; "videos:PATH": real clips
@@ -222,6 +224,15 @@ def resume(folder: Path, cfg: TrainConfig, ctx: distributed.Context) -> TrainSta
     saved = ckpt.load_config(folder)
     if saved["model"] != cfg.model:
         raise ValueError(f"{folder} holds a {saved['model']} run, not {cfg.model}")
+    # an exact continuation goes on with the same data: another source is a new run
+    trained_on, asked = saved["train"].get("data", "world"), cfg.data or "world"
+    if trained_on != asked:
+        raise ValueError(f"{folder} was trained on {_data_words(trained_on)}, not {_data_words(asked)}; "
+                         f"a resumed run keeps its data (pass {_data_flag(trained_on)}, or start a new --out)")
+    world = cfg.world.name if isinstance(cfg.world, WorldConfig) else cfg.world
+    if not cfg.data and saved["world"]["name"] != world:
+        raise ValueError(f"{folder} was trained on the {saved['world']['name']!r} world, not {world!r}; "
+                         f"a resumed run keeps its world (pass --world {saved['world']['name']}, or start a new --out)")
     mcfg = config_from_dict(cfg.model, saved["model_config"])
     for name, value in cfg.overrides.items():  # the model is built: its settings cannot change
         if json.loads(json.dumps(value)) != saved["model_config"].get(name):
@@ -240,6 +251,36 @@ def resume(folder: Path, cfg: TrainConfig, ctx: distributed.Context) -> TrainSta
     state.clips_seen = record.get("clips_seen", state.step * saved["train"]["batch_size"])
     state.resumed_from = record
     return state
+
+
+def _data_words(data: str) -> str:
+    return "the procedural world" if data == "world" else data
+
+
+def _data_flag(data: str) -> str:
+    return "no --data" if data == "world" else f"--data {data}"
+
+
+RUN_FILES = ("checkpoint", "checkpoint.old", "samples", "metrics.jsonl", "loss.png", "tensorboard")
+
+
+def make_room(out: Path, cfg: TrainConfig, ctx: distributed.Context) -> None:
+    """A fresh run never mixes with an earlier run's files in its folder: refused unless
+    cfg.overwrite, which deletes them first (rank 0; the others only check)."""
+    held = [out / name for name in RUN_FILES if (out / name).exists()]
+    if not held:
+        return
+    if not cfg.overwrite:
+        try:
+            saved = ckpt.load_config(out / "checkpoint")
+            what = f"a {saved['model']} run of {saved['train']['steps']} steps"
+        except Exception:  # a run killed before its first checkpoint, or one that cannot be read
+            what = "a training run"
+        raise ValueError(f"{out} already holds {what}; --resume continues it, --overwrite replaces "
+                         "it, or give another --out")
+    if ctx.main:
+        for path in held:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def start(state: TrainState, cfg: TrainConfig, ctx: distributed.Context, folder: Path) -> None:
@@ -346,6 +387,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, on_step, on_end) -> Path:
     out = cfg.run_folder
     folder = out / "checkpoint"
     # -- the model, its optimizers and EMA: new, or exactly as the checkpoint left them
+    if not cfg.resume:
+        make_room(out, cfg, ctx)
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank
     state = resume(folder, cfg, ctx) if cfg.resume else fresh(cfg, ctx.device)
     start(state, cfg, ctx, folder)
