@@ -198,6 +198,14 @@ def test_verdict_checks_only_what_the_prompt_names():
     assert judge_prompt(clip, "a blue square")[1] is False
 
 
+@pytest.mark.parametrize("verb", ["moving", "travelling", "flies"])
+def test_a_prompt_that_moves_without_a_direction_fits_any_motion_but_still(verb):
+    prompt = f"a red square {verb}"
+    assert judge_prompt(clip_of(**ASKED), prompt)[1] is True
+    assert judge_prompt(clip_of(**{**ASKED, "motion": "rotate_cw"}), prompt)[1] is True
+    assert judge_prompt(clip_of(**{**ASKED, "motion": "still"}), prompt)[1] is False
+
+
 def test_verdict_is_none_for_a_prompt_outside_the_grammar():
     reading, ok = judge_prompt(clip_of(**ASKED), "a medium red square moonwalking gracefully")
     assert ok is None and reading.readable  # nothing exact to compare with, but still a reading

@@ -135,6 +135,11 @@ def test_a_prompt_naming_several_objects_gets_a_clear_message(pipe, prompt):
         pipe(prompt)
 
 
+def test_a_prompt_that_moves_without_a_direction_says_the_model_picks_the_motion(pipe):
+    line = pipe("a red circle moving", seed=0).understood.describe()
+    assert line == "understood: circle · red · moving (no direction given: the model picks the motion)"
+
+
 def test_a_video_says_how_its_prompt_was_read(pipe):
     video = pipe("a yellow ball rolling to the right", seed=0)
     assert video.understood.attributes["color"] == "yellow"

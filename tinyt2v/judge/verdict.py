@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..world import PromptError, parse_prompt
+from ..world import PromptError, parse_prompt, travels_anywhere
 from ..world.scene_captions import parse_scene
 from .read import Reading, read_clip
 from .scene import SceneReading, match, read_scene
@@ -21,14 +21,17 @@ def judge_prompt(frames: np.ndarray, prompt: str, understood: str | None = None,
     if scene:
         return _judge_scene(frames, prompt, understood)
     reading = read_clip(frames)
-    try:
-        want = parse_prompt(prompt)
-    except PromptError:
+    for text in (prompt, understood or ""):
         try:
-            want = parse_prompt(understood or "")
+            want = parse_prompt(text)
+            break
         except PromptError:
-            return reading, None
+            continue
+    else:
+        return reading, None
     ok = reading.readable and all(want[k] in (None, getattr(reading, k)) for k in ATTRS)
+    if travels_anywhere(text):  # "moving" without a direction: any motion but still
+        ok = ok and reading.motion != "still"
     return reading, bool(ok)
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from ..world.captions import travels_anywhere
 from .vocab import words as split_words
 
 LEXICON = Path(__file__).parent / "lexicon.json.gz"
@@ -69,6 +70,8 @@ class Understanding:
         """One line: "understood: yellow · circle · right (ball→circle); not understood: ..."."""
         if self.attributes:
             said = [v.replace("_", " ") for k, v in self.attributes.items() if v and v != "normal"]
+            if travels_anywhere(self.text):
+                said.append("moving (no direction given: the model picks the motion)")
         else:
             said = [to for _, to, how in self.words if to and how != "function"]
         line = "understood: " + (" · ".join(said) or "nothing")

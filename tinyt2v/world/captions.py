@@ -268,6 +268,17 @@ def _direction(parts: list[str]) -> str:
     return next(d for d, v in DIRECTIONS.items() if v == (x, y))
 
 
+def travels_anywhere(text: str) -> bool:
+    """Whether a prompt the grammar reads says its object travels without saying how ("a red
+    circle moving"): then any motion but still fits it."""
+    try:
+        if parse_prompt(text)["motion"] is not None:
+            return False
+    except PromptError:
+        return False
+    return any(t in VERBS or t in ING.values() for t in _tokens(text))
+
+
 def parse_prompt(text: str) -> dict[str, str | None]:
     """Read a world prompt into a label {shape, color, size, motion, speed}.
 
