@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 import platform
+import shutil
 import time
 from pathlib import Path
 
 import torch
 
 RESULTS = Path(__file__).parent / "results"
+PART_BYTES = 15 * 2 ** 20  # a device machine sends back files of at most 16 MiB
 
 
 def machine() -> dict:
@@ -33,6 +35,16 @@ def save(name: str, rows: list[dict], title: str, command: str, notes: str = "")
     (RESULTS / f"{name}.md").write_text(md)
     (RESULTS / f"{name}.json").write_text(json.dumps(
         dict(title=title, command=command, machine=machine(), rows=rows, notes=notes), indent=2) + "\n")
+
+
+def copy_weights(checkpoint: Path, to: Path) -> None:
+    """A checkpoint's config.json and its weights in parts of at most PART_BYTES, for a machine
+    whose files come back in small pieces; `cat model.safetensors.part*` joins them."""
+    to.mkdir(parents=True, exist_ok=True)
+    shutil.copy(checkpoint / "config.json", to)
+    data = (checkpoint / "model.safetensors").read_bytes()
+    for i in range(0, len(data), PART_BYTES):
+        (to / f"model.safetensors.part{i // PART_BYTES}").write_bytes(data[i:i + PART_BYTES])
 
 
 def step_cost(system, video, captions, opts, progress: float, targets, steps: int) -> tuple[float, list[float]]:
@@ -76,8 +88,9 @@ def train_and_eval(model: str, preset: str, world: str, minutes: list[float], sp
             row = dict(model=model, preset=preset, world=world)
             row |= (dict(cpu_budget=m) if on_cpu else dict(device=device, gpu_budget=m))
             row |= dict(steps=record["steps"], cpu_minutes=round(record["cpu_seconds"] / 60, 1))
-            if not on_cpu:
+            if not on_cpu:  # the GPU's training rate, for the cost table
                 row["wall_minutes"] = round(record["wall_seconds"] / 60, 2)
+                row["clips_per_s"] = round(record["steps"] * record["batch_size"] / record["wall_seconds"])
             row |= dict(threads=threads, split=split, n=rep["n"], all_correct=rep["all_correct"],
                         shape=rep["accuracy"]["shape"], color=rep["accuracy"]["color"],
                         size=rep["accuracy"]["size"], motion=rep["accuracy"]["motion"])

@@ -22,11 +22,12 @@ the autoencoder's time: 60 gives it 6 CPU-minutes, as in the CPU-bar runs.
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 import numpy as np
 import torch
-from common import RESULTS, save, train_and_eval
+from common import RESULTS, copy_weights, save, train_and_eval
 
 from tinyt2v.pipeline import Pipeline
 from tinyt2v.visuals import frame_grid, save_png
@@ -75,6 +76,9 @@ def main():
     ap.add_argument("--workers", type=int, default=0, help="data processes (world layout on a GPU)")
     ap.add_argument("--seed", type=int, default=0, help="training seed (the judged prompts stay the same)")
     ap.add_argument("--name", help="results file name (default: quality_per_compute[_WORLD][_seedS][_cuda])")
+    ap.add_argument("--copy-to", help="also write the results here (a device machine's $OUT)")
+    ap.add_argument("--copy-weights", action="append", default=[], metavar="MODEL",
+                    help="with --copy-to: also that model's last checkpoint, weights in parts (repeatable)")
     args = ap.parse_args()
     models, splits, prompts = WORLDS[args.world]
     args.models = args.models or models
@@ -89,9 +93,12 @@ def main():
             minutes[model] = parse_minutes(marks)
     except ValueError as e:
         ap.error(f"marks are minutes separated by commas, as in 15,30,60 ({e})")
-    unknown = set(minutes) - {""} - {spec.split(":")[0] for spec in args.models.split(",")}
+    named = {spec.split(":")[0] for spec in args.models.split(",")}
+    unknown = (set(minutes) - {""} - named) | (set(args.copy_weights) - named)
     if unknown:
-        ap.error(f"--marks names a model not in --models: {', '.join(sorted(unknown))}")
+        ap.error(f"--marks or --copy-weights names a model not in --models: {', '.join(sorted(unknown))}")
+    if args.copy_weights and not args.copy_to:
+        ap.error("--copy-weights needs --copy-to")
     rows, grids = [], []
     for spec in args.models.split(","):
         model, preset = spec.split(":")
@@ -99,6 +106,8 @@ def main():
         rows += train_and_eval(model, preset, args.world, minutes.get(model, minutes[""]), splits, args.n,
                                run, seed=args.seed, threads=args.threads, device=args.device,
                                amp=args.amp, workers=args.workers)
+        if model in args.copy_weights:  # before judging the grid: a failure must not lose them
+            copy_weights(run / "checkpoint", Path(args.copy_to) / f"{model}-{preset}")
         pipe = Pipeline.from_pretrained(run / "checkpoint", args.device)
         accepted = [p for p in prompts if accepts(pipe, p)]
         if accepted:
@@ -117,6 +126,9 @@ def main():
          + (f" --name {args.name}" if args.name else ""),
          notes=f"Sample grid: {name}_samples.png (one row per model, in the order above; columns: "
                + "; ".join(prompts) + ").")
+    if args.copy_to:
+        for suffix in (".md", ".json", "_samples.png"):
+            shutil.copy(RESULTS / f"{name}{suffix}", args.copy_to)
 
 
 if __name__ == "__main__":
