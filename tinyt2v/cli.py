@@ -356,8 +356,14 @@ def eval_cmd(
     seed: int = typer.Option(0, help="Seed of the prompts and of the sampling noise."),
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON report."),
     device: str = typer.Option("cpu", help=DEVICE_HELP),
+    data: Optional[str] = typer.Option(
+        None, help="For a checkpoint trained on real clips: videos:PATH of clips it did not train on. "
+                   "Reports its autoencoder's PSNR on them and writes a grid of each clip beside a "
+                   "sample of its caption (the world judge cannot read real footage)."),
+    grid: Path = typer.Option(Path("eval_samples.png"), help="With --data: where the grid is written."),
 ):
-    """Generate one clip per prompt of a split and score it with the judge."""
+    """Generate one clip per prompt of a split and score it with the judge (a real-data
+    checkpoint: --data)."""
     from .evaluate import evaluate
     from .judge import format_report
     from .judge.scene import format_scene_report
@@ -369,10 +375,12 @@ def eval_cmd(
 
         checkpoint = SCENES_CHECKPOINT  # a split only scenes have: the shipped scenes model
     pipe = _pipeline(checkpoint, device)
+    if data:
+        return _eval_footage(pipe, data, n, seed, grid, as_json)
     if not pipe.on_world:
-        raise UsageError(f"this checkpoint was trained on {pipe.trained_on}, not the world: the "
-                         "judge scores world clips only; its held-out clips and sample grids are "
-                         "in its run folder")
+        raise UsageError(f"this checkpoint was trained on {pipe.trained_on}, not the world, so the "
+                         "world judge cannot score it; --data videos:PATH (clips it did not train on) "
+                         "measures its autoencoder's PSNR and writes its samples beside those clips")
     with progress_bar() as bar:
         task = bar.add_task(f"eval {split}", total=n)
         report = evaluate(pipe, split, n, seed, progress=lambda k: bar.advance(task, k))
@@ -381,6 +389,33 @@ def eval_cmd(
     else:
         text = (format_scene_report if pipe.world.objects > 1 else format_report)(report)
         out.print(text + f"\nseconds per clip: {report['seconds_per_clip']:.4f}")
+
+
+def _eval_footage(pipe, data: str, n: int, seed: int, grid: Path, as_json: bool) -> None:
+    import numpy as np
+
+    from .evaluate import evaluate_footage
+    from .visuals import captioned_grid, save_png
+
+    if not grid.parent.is_dir():
+        raise UsageError(f"--grid: folder {grid.parent} does not exist")
+    if grid.suffix.lower() != ".png":
+        raise UsageError(f"--grid must be a .png file, got {grid.name}")
+    err.print(f"reading up to {n} clips of {data} and sampling a clip per caption")
+    report = evaluate_footage(pipe, data, n, seed)
+    pairs = np.stack([clip for both in zip(report["real"], report["samples"]) for clip in both])
+    labels = [f"{who}: {c}" for c in report["captions"] for who in ("real", "sample")]
+    save_png(grid, captioned_grid(pairs, labels))
+    summary = {k: v for k, v in report.items() if k not in ("real", "samples")} | {"grid": str(grid)}
+    if as_json:
+        print(json.dumps(summary, indent=2))
+        return
+    psnr = ("its model has no autoencoder to copy them" if report["psnr_db"] is None
+            else f"autoencoder PSNR {report['psnr_db']:.1f} dB")
+    out.print(f"clips: {report['n']} from {data} ({report['skipped']} unreadable skipped); {psnr}\n"
+              f"each clip beside a sample of its caption: {grid}\n"
+              "the world judge does not read real footage: look at the grid\n"
+              f"seconds per clip: {report['seconds_per_clip']:.4f}")
 
 
 @app.command("demo")

@@ -3,7 +3,8 @@
 PATH is a folder of .mp4 / .webm / .gif / .mkv / .mov files, each with a sidecar caption
 (`clip.mp4` + `clip.txt`), or a CSV / JSONL manifest in the `path,text[,num_frames,height,width]`
 layout that `tinyt2v data export` writes (JSONL rows may say `caption` instead of `text`;
-relative paths are relative to the manifest). Clips are decoded with PyAV, sampled at a frame
+relative paths are relative to the manifest), or a folder holding such a manifest.csv or
+manifest.jsonl. Clips are decoded with PyAV, sampled at a frame
 stride (or a target fps), resized and centre-cropped to the training size, and streamed from
 worker processes, so the dataset never sits in memory. Unreadable, truncated and too-short
 files are skipped, counted and reported at the end of each epoch; a manifest row whose file is
@@ -57,31 +58,40 @@ def parse_source(spec: str) -> Path:
     return p
 
 
+MANIFEST_NAMES = ("manifest.csv", "manifest.jsonl")  # a folder holding one is read through it
+
+
 def list_items(source: Path) -> Listing:
-    """Every (video, caption) the source names, with what is missing reported by line."""
+    """Every (video, caption) the source names, with what is missing reported by line. A clip
+    with an empty caption is left out and reported: it would teach nothing about words."""
     items, missing, uncaptioned = [], [], []
-    if source.is_dir():
+    manifest = next((source / n for n in MANIFEST_NAMES if (source / n).is_file()), None) \
+        if source.is_dir() else source
+    if manifest is None:
         for f in sorted(source.rglob("*")):
             if f.suffix.lower() not in VIDEO_EXTENSIONS or not f.is_file():
                 continue
             caption = f.with_suffix(".txt")
-            if caption.is_file():
-                items.append(Item(f, caption.read_text().strip(), f.name))
-            else:
+            if not caption.is_file():
                 uncaptioned.append(f"{f.name}: no {caption.name} beside it")
+            elif not caption.read_text().strip():
+                uncaptioned.append(f"{f.name}: {caption.name} is empty")
+            else:
+                items.append(Item(f, caption.read_text().strip(), f.name))
         return Listing(items, missing, uncaptioned)
-    rows = _manifest_rows(source)
-    for line, row in rows:
-        where = f"{source.name} line {line}"
+    for line, row in _manifest_rows(manifest):
+        where = f"{manifest.name} line {line}"
         rel, text = row.get("path"), row.get("text", row.get("caption"))
         if not rel or text is None:
             missing.append(f"{where}: needs 'path' and 'text'")
             continue
-        f = Path(rel) if Path(rel).is_absolute() else source.parent / rel
-        if f.is_file():
-            items.append(Item(f, str(text).strip(), where))
-        else:
+        f = Path(rel) if Path(rel).is_absolute() else manifest.parent / rel
+        if not f.is_file():
             missing.append(f"{where}: {rel} not found")
+        elif not str(text).strip():
+            uncaptioned.append(f"{where}: {rel} has an empty caption")
+        else:
+            items.append(Item(f, str(text).strip(), where))
     return Listing(items, missing, uncaptioned)
 
 
@@ -196,7 +206,7 @@ class VideoBatches:
         self.clips: Counter = Counter()
         self.last_ended: dict[int, int] = {}  # worker -> the last epoch it finished
         self.open_epoch = dataset.first_epoch
-        self.total_skipped: Counter = Counter()
+        self.last_skipped: Counter | None = None  # the files skipped in the last finished epoch
         self.epochs_done = 0
         self.missing = listing.missing
         for line in listing.missing + listing.uncaptioned:
@@ -227,16 +237,17 @@ class VideoBatches:
         self.epochs_done += 1
         skipped, clips = self.skipped.pop(epoch, Counter()), self.clips.pop(epoch, 0)
         counts = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())) or "none"
-        self.log(f"data: epoch {self.epochs_done} done; skipped files: {counts}"
-                 + (f"; {len(self.missing)} manifest rows name missing files" if self.missing else ""))
-        self.total_skipped.update(skipped)
+        if skipped != self.last_skipped:  # every epoch reads the same files: say it when it changes
+            self.log(f"data: epoch {self.epochs_done} done; skipped files: {counts}"
+                     + (f"; {len(self.missing)} manifest rows name missing files" if self.missing else ""))
+        self.last_skipped = skipped
         if clips == 0:
             raise DataError(f"a whole epoch gave no usable clip (skipped: {counts})")
 
     def report(self) -> dict:
-        """For metrics.jsonl: skip counts of finished epochs."""
+        """For metrics.jsonl: epochs read, and the files skipped in the last of them."""
         return {"data_epochs": self.epochs_done, "data_missing": len(self.missing),
-                **{f"data_skipped_{k.replace(' ', '_')}": v for k, v in self.total_skipped.items()}}
+                **{f"data_skipped_{k.replace(' ', '_')}": v for k, v in (self.last_skipped or {}).items()}}
 
 
 def captions_of(spec: str) -> list[str]:

@@ -1,8 +1,12 @@
-"""Generate one clip per prompt of a split and score it with the judge."""
+"""Generate one clip per prompt of a split and score it with the judge; for a model trained on
+real clips, what can be measured without a judge (evaluate_footage)."""
 from __future__ import annotations
 
+import math
 import time
 from typing import Callable
+
+import numpy as np
 
 from .judge import Reading, read_clip, score
 from .judge.scene import SceneReading, read_scene, score_scenes
@@ -42,4 +46,43 @@ def evaluate(pipe: Pipeline, split: str, n: int, seed: int = 0, batch_size: int 
     report["split"] = split
     report["checkpoint"] = pipe.source
     report["model"] = pipe.config["model"]
+    return report
+
+
+def psnr_db(mean_squared_error: float) -> float:
+    """Peak signal-to-noise ratio of clips in [0, 1] with this mean squared error."""
+    return 10 * math.log10(1 / max(mean_squared_error, 1e-12))
+
+
+def evaluate_footage(pipe: Pipeline, spec: str, n: int, seed: int = 0, batch_size: int = 32) -> dict:
+    """A model trained on real clips, on up to n clips of `videos:PATH` (clips it did not train on
+    tell the truth): the PSNR of its autoencoder's copies where it has one, and one sample per
+    clip's caption, beside that clip. No world judge: nothing here reads what a clip shows."""
+    from .data import SkipClip, list_items, load_clip, parse_source
+    from .io import to_tensor
+
+    world, real, captions, skipped = pipe.world, [], [], 0
+    for item in list_items(parse_source(spec)).items:
+        if len(real) == n:
+            break
+        try:
+            real.append(load_clip(item.path, world.frames, world.height, world.width))
+            captions.append(item.text)
+        except SkipClip:
+            skipped += 1
+    if not real:
+        raise ValueError(f"{spec}: no clip could be read ({skipped} skipped)")
+    report = dict(data=spec, n=len(real), skipped=skipped, captions=captions, checkpoint=pipe.source,
+                  model=pipe.config["model"], psnr_db=None)
+    real = np.stack(real)
+    if hasattr(pipe.system, "reconstruct"):
+        squared = 0.0
+        for i in range(0, len(real), batch_size):
+            video = to_tensor(real[i:i + batch_size]).to(pipe.device)
+            squared += float(((pipe.system.reconstruct(video) - video) / 2).pow(2).mean((1, 2, 3, 4)).sum())
+        report["psnr_db"] = psnr_db(squared / len(real))
+    t = time.perf_counter()
+    report["samples"] = pipe.generate(captions, seed=seed)
+    report["seconds_per_clip"] = (time.perf_counter() - t) / len(real)
+    report["real"] = real
     return report

@@ -149,6 +149,11 @@ class Decoder(nn.Module):
         return bg + torch.sigmoid(x) * (fg - bg)
 
 
+def encoded_frames(frames: int, n: int, device) -> torch.Tensor:
+    """The n evenly spaced frame indices of a clip the encoder reads."""
+    return torch.linspace(0, frames - 1, n, device=device).round().long()
+
+
 class LatentFlow(System):
     name = "latent-flow"
     uses_ema = True
@@ -193,7 +198,7 @@ class LatentFlow(System):
     def losses(self, video, captions, progress, targets):
         c = self.cfg
         b, t = video.shape[:2]
-        enc_idx = torch.linspace(0, t - 1, c.enc_frames, device=video.device).round().long()
+        enc_idx = encoded_frames(t, c.enc_frames, video.device)
         frozen = progress >= c.freeze_encoder_at
         self.encoder.requires_grad_(not frozen)
         with torch.set_grad_enabled(not frozen):
@@ -224,6 +229,12 @@ class LatentFlow(System):
         # global clip would shrink the autoencoder's updates with them.
         for part in self.parts():
             torch.nn.utils.clip_grad_norm_(part, self.cfg.grad_clip)
+
+    @torch.no_grad()
+    def reconstruct(self, video: torch.Tensor) -> torch.Tensor:
+        """The autoencoder's copy of video (B, T, 3, H, W): encoded to one latent, decoded."""
+        t = video.shape[1]
+        return self.decode(self.encoder(video[:, encoded_frames(t, self.cfg.enc_frames, video.device)]), t)
 
     def decode(self, z: torch.Tensor, frames: int) -> torch.Tensor:
         """latents (B, latent) -> videos (B, T, 3, H, W) in [-1, 1]."""
