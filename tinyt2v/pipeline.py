@@ -171,8 +171,8 @@ class Pipeline:
         u = understand(prompt, self.known, FUNCTION_WORDS | STOPWORDS, lexicon)
         if self.max_objects > 1:
             return self._understand_scene(u, lexicon)
-        u.several = counted_objects(u)
-        if self.on_world:
+        if self.on_world:  # real footage may show any number of things: its captions decide
+            u.several = counted_objects(u)
             try:
                 u.attributes = parse_prompt(u.text)
             except PromptError as e:
