@@ -44,6 +44,33 @@ def test_export_then_judge_json(tmp_path):
     assert json.loads(r.stdout)["n"] == 12 and json.loads(r.stdout)["all_correct"] == 1.0
 
 
+def test_judge_lists_the_manifest_rows_it_cannot_judge_and_judges_the_rest(tmp_path):
+    assert run("data", "export", "--split", "test", "-n", "3", "--out", str(tmp_path)).returncode == 0
+    (tmp_path / "manifest.jsonl").unlink()
+    rows = (tmp_path / "manifest.csv").read_text().splitlines()
+    clip = rows[1].split(",")[0]
+    rows += [f"{clip},two red circles", "gone.mp4,a red circle moving left", f"{clip},a dog barking"]
+    (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n")
+    r = run("judge", str(tmp_path))
+    assert r.returncode == 0 and "clips: 3   all correct: 100.0%" in r.stdout, r.stdout + r.stderr
+    assert r.stderr.splitlines() == [
+        "skipped manifest.csv line 5: the caption counts objects (two ...) ('two red circles')",
+        "skipped manifest.csv line 7: words not in the world's vocabulary: dog, barking ('a dog barking')",
+        f"skipped manifest.csv line 6: {tmp_path / 'gone.mp4'} does not exist"]  # found when read
+
+
+def test_judge_reads_each_clip_of_a_folder_without_a_manifest(tmp_path):
+    assert run("data", "export", "--split", "test", "-n", "2", "--out", str(tmp_path)).returncode == 0
+    for manifest in tmp_path.glob("manifest.*"):
+        manifest.unlink()
+    (tmp_path / "broken.mp4").write_bytes(b"not a video")
+    r = run("judge", str(tmp_path))
+    lines = r.stdout.splitlines()
+    assert r.returncode == 0 and len(lines) == 2, r.stdout + r.stderr
+    assert all(": the judge sees: " in line and "unreadable" not in line for line in lines)
+    assert "skipped broken.mp4: " in r.stderr and "cannot be read as a video" in r.stderr
+
+
 def test_bad_input_is_one_clear_line_and_exit_2(tmp_path):
     r = run("data", "export", "--split", "nope", "--out", str(tmp_path))
     assert r.returncode == 2 and "unknown split 'nope'" in the_one_line(r.stderr)

@@ -138,53 +138,101 @@ DEVICE_HELP = "cpu | cuda | cuda:N | auto (a GPU when one is visible)"
 @app.command("judge")
 @friendly
 def judge_cmd(
-    path: Path = typer.Argument(..., help="A video file (.mp4/.gif/frame folder) or a folder with manifest.jsonl."),
+    path: Path = typer.Argument(..., help="A video file (.mp4/.gif/frame folder), a folder with "
+                                "manifest.jsonl or manifest.csv, or a folder of videos (each read)."),
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON report."),
 ):
     """Read clips with the judge. On a folder with manifest.jsonl (labels) or manifest.csv
-    (captions the world grammar reads): accuracy per attribute, all-correct accuracy, confusion
-    matrices and temporal consistency."""
-    from .io import read_video
+    (captions, read as `generate` reads a prompt): accuracy per attribute, all-correct accuracy,
+    confusion matrices and temporal consistency; rows it cannot judge are listed. On a folder of
+    videos without a manifest: what the judge sees in each."""
     from dataclasses import asdict
 
+    from .io import read_video
     from .judge import format_report, read_caption_manifest, read_clip, read_manifest, score
-    from .judge.read import SEVERAL_OBJECTS
     from .judge.scene import format_scene_report, read_scene, score_scenes
 
     if not path.exists():
         raise UsageError(f"{path} does not exist")
+    skipped = []
     if (path / "manifest.jsonl").exists():
         rows = read_manifest(path)
     elif (path / "manifest.csv").exists():
-        rows = [dict(r["label"], path=r["path"]) for r in read_caption_manifest(path) if r["label"]]
-        if not rows:
-            raise UsageError(f"no caption in {path / 'manifest.csv'} is in the world's grammar, so "
-                             "the judge has nothing to compare with; judge one clip by its path")
+        rows = []
+        for r in read_caption_manifest(path):
+            if r["label"]:
+                rows.append(dict(r["label"], path=r["path"], where=r["where"]))
+            else:
+                skipped.append(f"{r['where']}: {r['why']} ({r['caption']!r})")
+    elif path.is_dir() and not any(path.glob("frame_*.png")):
+        return _judge_each(path, as_json)
     else:
-        video = read_video(path)
-        reading = read_clip(video)
-        if not reading.readable and reading.why == SEVERAL_OBJECTS:
-            scene = read_scene(video)  # several objects: read each
-            if scene.readable:
-                reading = scene
-        if as_json:
-            print(json.dumps(asdict(reading), indent=2))
-        else:
-            out.print(f"the judge sees: {reading.describe()}")
+        reading = _read_any(path)
+        print(json.dumps(asdict(reading), indent=2)) if as_json else out.print(f"the judge sees: {reading.describe()}")
         return
-    scenes = "objects" in rows[0]  # labels of a scenes world
+    scenes = bool(rows) and "objects" in rows[0]  # labels of a scenes world
     pairs = []
     with progress_bar() as bar:
         task = bar.add_task("judging", total=len(rows))
         for row in rows:
-            video = read_video(row["path"])
-            pairs.append(((read_scene if scenes else read_clip)(video), row))
+            try:
+                video = read_video(row["path"])
+            except (OSError, ValueError) as e:
+                why = f"{e.strerror}: {e.filename}" if isinstance(e, OSError) and e.strerror else str(e)
+                skipped.append(f"{row.get('where', row['path'])}: {why}")
+            else:
+                pairs.append(((read_scene if scenes else read_clip)(video), row))
             bar.advance(task)
+    for line in skipped:
+        err.print(f"skipped {escape(line)}", highlight=False)
+    if not pairs:
+        raise UsageError(f"no clip in {path} could be judged ({len(skipped)} rows skipped, listed above)")
     report = (score_scenes if scenes else score)(pairs)
+    report["skipped"] = skipped
     if as_json:
         print(json.dumps(report, indent=2))
     else:
-        out.print((format_scene_report if scenes else format_report)(report))
+        out.print((format_scene_report if scenes else format_report)(report)
+                  + (f"\nskipped: {len(skipped)} rows (listed above)" if skipped else ""))
+
+
+def _read_any(path: Path):
+    """What the judge sees in one clip: one object, or each of several."""
+    from .io import read_video
+    from .judge import read_clip
+    from .judge.read import SEVERAL_OBJECTS
+    from .judge.scene import read_scene
+
+    video = read_video(path)
+    reading = read_clip(video)
+    if not reading.readable and reading.why == SEVERAL_OBJECTS:
+        scene = read_scene(video)  # several objects: read each
+        if scene.readable:
+            reading = scene
+    return reading
+
+
+def _judge_each(folder: Path, as_json: bool) -> None:
+    """A folder of videos without a manifest (generate's outputs, say): each clip read alone."""
+    from dataclasses import asdict
+
+    from .data import VIDEO_EXTENSIONS
+
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in VIDEO_EXTENSIONS
+                   or (f.is_dir() and any(f.glob("frame_*.png"))))
+    if not files:
+        raise UsageError(f"{folder} holds no manifest.jsonl, manifest.csv, video or frame folder to judge")
+    readings = {}
+    for f in files:
+        try:
+            readings[f.name] = _read_any(f)
+        except (OSError, ValueError) as e:
+            err.print(f"skipped {escape(f.name)}: {escape(str(e))}", highlight=False)
+    if as_json:
+        print(json.dumps({name: asdict(r) for name, r in readings.items()}, indent=2))
+    else:
+        for name, r in readings.items():
+            out.print(f"{escape(name)}: the judge sees: {r.describe()}", highlight=False)
 
 
 TRAIN = TrainConfig()  # the defaults the train command shows are the config's own

@@ -151,6 +151,8 @@ def _read_gif(path: Path) -> np.ndarray:
 def read_video(path: str | os.PathLike) -> np.ndarray:
     """Read .mp4/.webm/.gif or a folder of frame_k.png back to (T, H, W, 3) uint8."""
     path = Path(path)
+    if not path.exists():
+        raise ValueError(f"{path} does not exist")
     if path.is_dir():
         files = sorted(path.glob("frame_*.png"), key=lambda p: int(p.stem.split("_")[1]))
         if not files:
@@ -160,8 +162,11 @@ def read_video(path: str | os.PathLike) -> np.ndarray:
         return _read_gif(path)
     import av
 
-    with av.open(str(path)) as container:
-        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    try:
+        with av.open(str(path)) as container:
+            frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    except av.error.FFmpegError as e:  # a corrupt or non-video file: ffmpeg's own words, once
+        raise ValueError(f"{path} cannot be read as a video ({e.strerror})") from None
     if not frames:
         raise ValueError(f"{path} holds no video frames")
     return np.stack(frames)
