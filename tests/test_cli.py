@@ -76,6 +76,13 @@ def test_bad_input_is_one_clear_line_and_exit_2(tmp_path):
     assert r.returncode == 2 and "unknown split 'nope'" in the_one_line(r.stderr)
     r = run("judge", str(tmp_path / "missing"))
     assert r.returncode == 2 and "does not exist" in the_one_line(r.stderr)
+    (tmp_path / "afile").write_text("")
+    for args, says in ((["generate", "a red circle", "-o", str(tmp_path / "afile" / "v.mp4")], "is a file"),
+                       (["generate", "a red circle", "--checkpoint", str(tmp_path / "afile"), "-o",
+                         str(tmp_path / "v.mp4")], "is a file; a checkpoint is a folder"),
+                       (["train", "--steps", "1", "--out", str(tmp_path / "afile")], "is a file; a run needs a folder")):
+        r = run(*args)
+        assert r.returncode == 2 and says in the_one_line(r.stderr), r.stderr
 
 
 @pytest.fixture(scope="module")

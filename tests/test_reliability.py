@@ -233,6 +233,16 @@ def test_crash_between_the_two_renames_of_a_save_is_recovered(tmp_path, monkeypa
     assert ckpt.load_train_state(folder)["step"] == 2  # put back from checkpoint.old
 
 
+def test_a_folder_of_frames_lists_in_frame_order_and_reads_back_whole(tmp_path):
+    from tinyt2v.io import read_video, write_video
+
+    video = np.random.default_rng(0).integers(0, 255, (12, 8, 8, 3), dtype=np.uint8)
+    write_video(tmp_path / "frames", video)
+    names = sorted(p.name for p in (tmp_path / "frames").iterdir())
+    assert names == [f"frame_{k:02d}.png" for k in range(12)]  # zero-padded: listed in order
+    assert np.array_equal(read_video(tmp_path / "frames"), video)
+
+
 def test_a_failed_video_write_leaves_no_file_under_the_name(tmp_path, monkeypatch):
     from tinyt2v import io
 

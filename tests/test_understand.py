@@ -77,6 +77,7 @@ def test_the_parse_says_what_was_understood_and_what_was_not():
 
 def test_grammar_words_are_not_reported_as_not_understood():
     assert read("please show me a video of a red circle moving up", "none").dropped == []
+    assert read("can you draw me a red circle moving up? I would like to see it", "none").dropped == []
 
 
 # Words outside the paraphrase split, each with the training words that mean it (verbs inflected,

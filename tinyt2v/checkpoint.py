@@ -133,6 +133,8 @@ def load_config(folder: str | Path) -> dict:
     if folder.suffix in (".pt", ".pth", ".ckpt", ".bin", ".pkl"):
         raise CheckpointError(f"{folder}: pickled checkpoints are refused (they can run code); "
                               "tinyt2v checkpoints are folders of safetensors + JSON")
+    if folder.is_file():
+        raise CheckpointError(f"{folder} is a file; a checkpoint is a folder (config.json + safetensors)")
     if not recover(folder).is_dir():
         raise CheckpointError(f"checkpoint folder {folder} not found")
     path = folder / "config.json"

@@ -159,7 +159,7 @@ def judge_cmd(
         rows = read_manifest(path)
     elif (path / "manifest.csv").exists():
         rows = []
-        for r in read_caption_manifest(path):
+        for r in read_caption_manifest(path, reword=_as_generate_reads()):
             if r["label"]:
                 rows.append(dict(r["label"], path=r["path"], where=r["where"]))
             else:
@@ -194,6 +194,24 @@ def judge_cmd(
     else:
         out.print((format_scene_report if scenes else format_report)(report)
                   + (f"\nskipped: {len(skipped)} rows (listed above)" if skipped else ""))
+
+
+def _as_generate_reads():
+    """caption -> the words a default-world model reads in it, as `generate` reads a prompt;
+    ValueError for a caption that counts objects ("two red circles")."""
+    from .text import training_words
+    from .text.understand import STOPWORDS, counted_objects, understand
+    from .world import get_world
+    from .world.captions import FUNCTION_WORDS
+
+    known = set(training_words(get_world("default")))
+
+    def reword(caption: str) -> str:
+        u = understand(caption, known, FUNCTION_WORDS | STOPWORDS)
+        if counted_objects(u):
+            raise ValueError(f"the caption {counted_objects(u)}")
+        return u.text
+    return reword
 
 
 def _read_any(path: Path):
@@ -367,7 +385,8 @@ def generate_cmd(
     if output.suffix.lower() not in (".mp4", ".gif", ".png", ""):
         raise UsageError(f"output must end in .mp4, .gif or .png (or be a folder), got {output.name}")
     if not output.parent.is_dir():
-        raise UsageError(f"output folder {output.parent} does not exist")
+        raise UsageError(f"output folder {output.parent} "
+                         + ("is a file" if output.parent.is_file() else "does not exist"))
     pipe = _pipeline(checkpoint, device, prompt)
     pipe.check(prompt, frames, guidance, seed, temperature)
     err.print(escape(pipe.understand(prompt).describe()))

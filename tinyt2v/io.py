@@ -99,7 +99,8 @@ def write_video(path: str | os.PathLike, video: np.ndarray, fps: int = 8) -> Pat
     if video.ndim != 4 or video.shape[-1] != 3 or video.dtype != np.uint8:
         raise ValueError(f"expected uint8 video (T, H, W, 3), got {video.dtype} {video.shape}")
     if not path.parent.is_dir():
-        raise FileNotFoundError(f"output folder {path.parent} does not exist")
+        raise FileNotFoundError(f"output folder {path.parent} "
+                                + ("is a file" if path.parent.is_file() else "does not exist"))
     suffix = path.suffix.lower()
     if suffix in (".mp4", ".gif"):
         with atomic_path(path) as tmp:
@@ -109,7 +110,8 @@ def write_video(path: str | os.PathLike, video: np.ndarray, fps: int = 8) -> Pat
     tmpdir = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         for k, frame in enumerate(video):
-            Image.fromarray(frame).save(tmpdir / f"frame_{k}.png")
+            # zero-padded, so that a file listing shows the frames in order
+            Image.fromarray(frame).save(tmpdir / f"frame_{k:0{len(str(len(video) - 1))}d}.png")
         if folder.exists():
             _replace_dir(folder, tmpdir)
         else:

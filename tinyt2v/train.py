@@ -387,6 +387,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, on_step, on_end) -> Path:
     out = cfg.run_folder
     folder = out / "checkpoint"
     # -- the model, its optimizers and EMA: new, or exactly as the checkpoint left them
+    if out.is_file():
+        raise ValueError(f"--out {out} is a file; a run needs a folder")
     if not cfg.resume:
         make_room(out, cfg, ctx)
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank

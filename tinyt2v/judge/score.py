@@ -6,7 +6,7 @@ import csv
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -86,36 +86,31 @@ def read_manifest(folder: str | Path) -> list[dict]:
     return rows
 
 
-def read_caption_manifest(folder: str | Path) -> list[dict]:
+def read_caption_manifest(folder: str | Path, reword: Callable[[str], str] | None = None) -> list[dict]:
     """Rows of FOLDER/manifest.csv (`path,text,...`, the layout `--data videos:` trains on), with
     `path` made absolute, `where` (its line) and the label the world grammar reads from the
-    caption: as written, else as `tinyt2v generate` understands it with the default world's words
-    ("crimson" -> red). A caption it cannot read as one world object has `label: None` and `why`."""
-    from ..text import training_words
-    from ..text.understand import STOPWORDS, counted_objects, understand
-    from ..world import get_world
-    from ..world.captions import FUNCTION_WORDS
-
+    caption, else from `reword(caption)` (how a model reads it: "crimson" -> red; a ValueError
+    from it says why not). A caption read neither way has `label: None` and `why`."""
     folder = Path(folder)
     manifest = folder / "manifest.csv"
     with manifest.open(newline="") as f:
         rows = list(csv.DictReader(f))
     if not rows or not {"path", "text"} <= set(rows[0]):
         raise ValueError(f"{manifest}: needs a header with path and text")
-    known = set(training_words(get_world("default")))
     out = []
     for line, row in enumerate(rows, 2):  # line 1: the header
         text = row["text"] or ""
         label, why = None, ""
-        u = understand(text, known, FUNCTION_WORDS | STOPWORDS)
-        for attempt in (text, u.text):
+        try:
+            label = parse_prompt(text)
+        except PromptError as e:
+            why = str(e)
             try:
-                label = parse_prompt(attempt)
-                break
-            except PromptError as e:
-                why = why or str(e)
-        if counted_objects(u):  # "two red circles": the one-object judge has no answer to it
-            label, why = None, f"the caption {counted_objects(u)}"
+                label = parse_prompt(reword(text)) if reword else None
+            except PromptError:
+                pass
+            except ValueError as e2:
+                why = str(e2)
         out.append(dict(path=str(folder / row["path"]), caption=text, label=label, why=why,
                         where=f"{manifest.name} line {line}"))
     return out

@@ -38,7 +38,8 @@ COUNT_REACH = 6  # words after a number within which its plural noun comes
 STOPWORDS = frozenset("a an the and or of in into on at by for with to toward towards from as it "
                       "its is are be being this that which who there here one some very please "
                       "show me make create generate video clip animation shape object thing "
-                      "figure item".split())
+                      "figure item can could would will you i we us my our want like let see "
+                      "give draw render".split())  # the last: how people ask ("can you show me")
 
 
 @dataclass
