@@ -227,6 +227,15 @@ def test_ctrl_c_during_training_exits_130_with_one_interrupted_line(tmp_path):
     assert all(line.startswith("train seed-cgan: ") for line in stdout.splitlines()), stdout
 
 
+def test_a_log_shows_training_progress_from_the_first_step_to_the_last(tmp_path):
+    r = run("train", "--model", "seed-cgan", "--preset", "seed", "--world", "seed", "--batch-size", "2",
+            "--steps", "3", "--threads", "1", "--out", str(tmp_path / "run"))
+    lines = r.stdout.splitlines()  # no terminal: progress lines on stdout instead of a bar
+    assert r.returncode == 0 and lines[0].startswith("train seed-cgan: 33%  step 1 "), r.stdout
+    assert lines[-2].startswith("train seed-cgan: done  step 3 ") and "loss_G" in lines[-2]
+    assert lines[-1] == f"checkpoint: {tmp_path / 'run' / 'checkpoint'}"
+
+
 def test_train_set_changes_a_preset_field_and_a_resume_keeps_it(tmp_path):
     from ddp_worker import TINY
 

@@ -319,6 +319,7 @@ def train_cmd(
         total = steps if steps is not None else (minutes or cpu_minutes) * 60
         task = bar.add_task(f"train {model}", total=total, info="")
         t0 = [None, None, 0.0]  # first step's time and number; last log line's time
+        last = [""]  # the last step's line, for the log's closing line
 
         def on_step(step, logs):
             now = time.time()
@@ -329,6 +330,7 @@ def train_cmd(
             done = (step if steps is not None else now - start if minutes is not None
                     else time.process_time() - cpu_start)
             bar.update(task, completed=done, info=info)
+            last[0] = info
             if bar.disable and now - t0[2] >= LOG_LINE_SECONDS:  # a log: a line on stdout now and then
                 t0[2] = now
                 out.print(f"train {model}: {100 * done / total:.0f}%  {info}", soft_wrap=True)
@@ -338,6 +340,8 @@ def train_cmd(
         except BaseException:
             bar.live.transient = True  # a terminal clears the bar: an error or Ctrl-C is one line
             raise
+    if bar.disable and last[0]:  # a log ends on the last step's numbers, as the bar would
+        out.print(f"train {model}: done  {last[0]}", soft_wrap=True)
     out.print(f"checkpoint: {folder}")
 
 
