@@ -29,7 +29,6 @@ can be trusted.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -182,6 +181,7 @@ def read_subject(video: np.ndarray, refs: dict[str, np.ndarray]) -> str:
 def measure(args) -> None:
     import torch
 
+    from tinyt2v.evaluate import psnr_db
     from tinyt2v.io import read_video, to_tensor, to_uint8
     from tinyt2v.pipeline import Pipeline
 
@@ -215,7 +215,7 @@ def measure(args) -> None:
         copied = {p: [next(made) for _ in real[p]] for p in pairs}
         add(f"{name}: its autoencoder's copies of real clips", "held out", pairs, lambda p: copied[p])
         mse = float(((copy - videos) / 2).pow(2).mean())
-        rows[-1]["psnr_db"] = round(10 * math.log10(1 / mse), 2)
+        rows[-1]["psnr_db"] = round(psnr_db(mse), 2)
 
     def named(pipe):
         return f"{pipe.config['model']} ({pipe.config['train']['cpu_seconds'] / 60:.0f} CPU-min)"

@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 from common import RESULTS, copy_weights, save
 
-from tinyt2v.evaluate import evaluate
+from tinyt2v.evaluate import evaluate, psnr_db
 from tinyt2v.io import to_tensor, to_uint8
 from tinyt2v.judge import read_clip, score
 from tinyt2v.pipeline import Pipeline
@@ -43,7 +43,7 @@ def reconstructions(pipe: Pipeline, split: str, n: int, batch: int = 50) -> dict
         count += len(video)
         pairs += [(read_clip(v), lab) for v, lab in zip(to_uint8(copy), b.labels)]
     report = score(pairs)
-    report["psnr_db"] = 10 * math.log10(1 / (sq / count))
+    report["psnr_db"] = psnr_db(sq / count)
     return report
 
 

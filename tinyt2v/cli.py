@@ -76,6 +76,7 @@ def friendly(fn):
 
 
 LOG_LINE_SECONDS = 30  # without a terminal, training prints a progress line this often
+GRID_CLIPS = 16  # eval --data draws this many clips beside their samples (all n are measured)
 
 
 def progress_bar() -> Progress:
@@ -168,7 +169,10 @@ def judge_cmd(
         return _judge_each(path, as_json)
     else:
         reading = _read_any(path)
-        print(json.dumps(asdict(reading), indent=2)) if as_json else out.print(f"the judge sees: {reading.describe()}")
+        if as_json:
+            print(json.dumps(asdict(reading), indent=2))
+        else:
+            out.print(f"the judge sees: {reading.describe()}")
         return
     scenes = bool(rows) and "objects" in rows[0]  # labels of a scenes world
     pairs = []
@@ -431,7 +435,8 @@ def eval_cmd(
         None, help="For a checkpoint trained on real clips: videos:PATH of clips it did not train on. "
                    "Reports its autoencoder's PSNR on them and writes a grid of each clip beside a "
                    "sample of its caption (the world judge cannot read real footage)."),
-    grid: Path = typer.Option(Path("eval_samples.png"), help="With --data: where the grid is written."),
+    grid: Path = typer.Option(Path("eval_samples.png"), help=f"With --data: where the grid of the first "
+                              f"{GRID_CLIPS} clips is written."),
 ):
     """Generate one clip per prompt of a split and score it with the judge (a real-data
     checkpoint: --data)."""
@@ -474,8 +479,9 @@ def _eval_footage(pipe, data: str, n: int, seed: int, grid: Path, as_json: bool)
         raise UsageError(f"--grid must be a .png file, got {grid.name}")
     err.print(f"reading up to {n} clips of {data} and sampling a clip per caption")
     report = evaluate_footage(pipe, data, n, seed)
-    pairs = np.stack([clip for both in zip(report["real"], report["samples"]) for clip in both])
-    labels = [f"{who}: {c}" for c in report["captions"] for who in ("real", "sample")]
+    shown = slice(0, GRID_CLIPS)
+    pairs = np.stack([clip for both in zip(report["real"][shown], report["samples"][shown]) for clip in both])
+    labels = [f"{who}: {c}" for c in report["captions"][shown] for who in ("real", "sample")]
     save_png(grid, captioned_grid(pairs, labels))
     summary = {k: v for k, v in report.items() if k not in ("real", "samples")} | {"grid": str(grid)}
     if as_json:
