@@ -1,7 +1,8 @@
-"""The rectified-flow sampler: seeded, guided, and with a temperature on its starting noise."""
+"""Rectified flow: the loss, weighted per number when asked, and the sampler: seeded, guided, and with
+a temperature on its starting noise."""
 import torch
 
-from tinyt2v.diffusion.flow import sample, sample_latents
+from tinyt2v.diffusion.flow import flow_loss, sample, sample_latents
 
 
 def net():
@@ -48,3 +49,15 @@ def test_samples_can_be_grids():
     flat = sample_latents(pull, torch.arange(2.0), torch.zeros(()), 4 * 2 * 5 * 5,
                           torch.Generator().manual_seed(0), steps=4, guidance=1.0)
     assert grid.shape == (2, 4, 2, 5, 5) and torch.allclose(grid.flatten(1), flat)
+
+
+def test_a_weighted_flow_loss_weighs_each_numbers_error():
+    data, noise, t = torch.randn(2, 3, 4), torch.randn(2, 3, 4), torch.tensor([0.3, 0.7])
+    net = lambda x, t, cond: torch.zeros_like(x)  # noqa: E731  error = (data - noise) ** 2
+    plain = flow_loss(net, data, None, noise, t)
+    assert plain == ((data - noise) ** 2).mean()
+    assert flow_loss(net, data, None, noise, t, weight=torch.ones(2, 1, 4)) == plain
+    weight = torch.zeros(2, 3, 4)
+    weight[:, 0] = 3.0  # only the first row counts, three times over
+    assert torch.allclose(flow_loss(net, data, None, noise, t, weight=weight),
+                          3 * ((data - noise)[:, 0] ** 2).sum() / data.numel())

@@ -168,6 +168,20 @@ def test_the_transformer_sees_standardised_latents():
     assert (z.std((0, 2, 3, 4)) - 1).abs().max() < 0.01
 
 
+def test_the_flow_loss_can_weigh_the_foreground_cells_more():
+    world, model = small_model("latent-dit")
+    batch = clip_batch(world, "train", 8, seed=0)
+    video = to_tensor(batch.video)
+    model.flow_loss(video, batch.captions)  # the first batch sets the statistics
+    losses = {}
+    for weight in (0.0, 4.0):
+        model.cfg.flow_fg_weight = weight
+        torch.manual_seed(1)  # the same noise, times and dropped captions for both
+        losses[weight] = float(model.flow_loss(video, batch.captions))
+    # every cell's weight is at least 1 and some are more: the weighted mean is larger
+    assert losses[4.0] > losses[0.0] > 0
+
+
 def test_it_reconstructs_and_draws_clips_of_the_world_shape():
     world, model = small_model("latent-dit")
     batch = clip_batch(world, "test", 2, seed=0)

@@ -17,16 +17,18 @@ Velocity = Callable[[torch.Tensor, torch.Tensor, Cond], torch.Tensor]
 
 
 def flow_loss(net: Velocity, data: torch.Tensor, cond: Cond, noise: torch.Tensor | None = None,
-              t: torch.Tensor | None = None) -> torch.Tensor:
+              t: torch.Tensor | None = None, weight: torch.Tensor | None = None) -> torch.Tensor:
     """Mean squared velocity error at a random time per sample. data (B, ...): a vector or a
     latent grid per sample; cond as the network takes it. noise and t (B,) may be given (a
-    held-out loss measured at fixed ones); by default they are drawn."""
+    held-out loss measured at fixed ones); by default they are drawn. weight, broadcast against
+    data, weighs each number's error (None: all alike)."""
     noise = torch.randn_like(data) if noise is None else noise
     # Logit-normal times put more weight mid-way, where the velocity is hardest (SD3).
     t = torch.sigmoid(torch.randn(data.shape[0], device=data.device)) if t is None else t
     tb = t.view(-1, *[1] * (data.dim() - 1))
     x = (1 - tb) * noise + tb * data
-    return ((net(x, t, cond) - (data - noise)) ** 2).mean()
+    error = (net(x, t, cond) - (data - noise)) ** 2
+    return (error if weight is None else weight * error).mean()
 
 
 def _pair(cond: Cond, null: Cond) -> Cond:
