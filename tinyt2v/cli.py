@@ -317,36 +317,49 @@ def train_cmd(
     if int(os.environ.get("RANK", "0")) > 0:  # torchrun: rank 0 alone talks
         train(cfg)
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
-                  TimeRemainingColumn(), console=err, disable=_no_bar()) as bar:
-        # the bar follows whichever budget was given, in its own unit
-        total = steps if steps is not None else (minutes or cpu_minutes) * 60
-        task = bar.add_task(f"train {model}", total=total, info="")
-        t0 = [None, None, 0.0]  # first step's time and number; last log line's time
-        last = [""]  # the last step's line, for the log's closing line
-
-        def on_step(step, logs):
-            now = time.time()
-            if t0[0] is None:
-                t0[0], t0[1] = now, step
-            rate = (step - t0[1]) / max(now - t0[0], 1e-9)
-            info = f"step {step}  {rate:.2f} it/s  " + "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
-            done = (step if steps is not None else now - start if minutes is not None
-                    else time.process_time() - cpu_start)
-            bar.update(task, completed=done, info=info)
-            last[0] = info
-            if bar.disable and now - t0[2] >= LOG_LINE_SECONDS:  # a log: a line on stdout now and then
-                t0[2] = now
-                out.print(f"train {model}: {100 * done / total:.0f}%  {info}", soft_wrap=True)
-        start, cpu_start = time.time(), time.process_time()
-        try:
-            folder = train(cfg, on_step)
-        except BaseException:
-            bar.live.transient = True  # a terminal clears the bar: an error or Ctrl-C is one line
-            raise
-    if bar.disable and last[0]:  # a log ends on the last step's numbers, as the bar would
-        out.print(f"train {model}: done  {last[0]}", soft_wrap=True)
+    with TrainingProgress(cfg) as progress:
+        folder = train(cfg, progress.on_step)
     out.print(f"checkpoint: {folder}")
+
+
+class TrainingProgress:
+    """A bar that follows whichever budget was given, in its own unit; without a terminal (a
+    log), a line on stdout every LOG_LINE_SECONDS and one for the last step."""
+
+    def __init__(self, cfg: TrainConfig):
+        self.cfg = cfg
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
+                            TimeRemainingColumn(), console=err, disable=_no_bar())
+        self.total = cfg.steps if cfg.steps is not None else (cfg.minutes or cfg.cpu_minutes) * 60
+        self.task = self.bar.add_task(f"train {cfg.model}", total=self.total, info="")
+        self.first = None  # the first step seen and its time, for the rate
+        self.logged, self.last = 0.0, ""  # the last log line's time; the last step's numbers
+        self.wall0, self.cpu0 = time.time(), time.process_time()
+
+    def on_step(self, step: int, logs: dict) -> None:
+        now = time.time()
+        self.first = self.first or (step, now)
+        rate = (step - self.first[0]) / max(now - self.first[1], 1e-9)
+        self.last = f"step {step}  {rate:.2f} it/s  " + "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
+        c = self.cfg
+        done = (step if c.steps is not None else now - self.wall0 if c.minutes is not None
+                else time.process_time() - self.cpu0)
+        self.bar.update(self.task, completed=done, info=self.last)
+        if self.bar.disable and now - self.logged >= LOG_LINE_SECONDS:
+            self.logged = now
+            out.print(f"train {c.model}: {100 * done / self.total:.0f}%  {self.last}", soft_wrap=True)
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, kind, error, trace):
+        if kind is not None:
+            self.bar.live.transient = True  # a terminal clears the bar: an error or Ctrl-C is one line
+        self.bar.__exit__(kind, error, trace)
+        if kind is None and self.bar.disable and self.last:  # a log ends on the last step's numbers
+            out.print(f"train {self.cfg.model}: done  {self.last}", soft_wrap=True)
+        return False
 
 
 def _pipeline(checkpoint: Optional[Path], device: str, prompt: str | None = None):
