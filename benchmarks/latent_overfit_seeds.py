@@ -12,7 +12,6 @@ import argparse
 import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 
 from common import save
@@ -21,20 +20,14 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 
 
 def one(seed: int, text: str) -> dict:
-    import torch
-    from conftest import overfit_bar, overfit_rate
+    from conftest import overfit_bar
+    from training_runs import CIRCLES, judged_on_own_prompts, threads_set_to, trained
 
-    from tinyt2v.world import get_world
-
-    world = replace(get_world("default"), name="overfit", captions="plain",
-                    shapes=("circle",), colors=("red", "blue"),
-                    sizes=("large",), motions=("up", "down", "left", "right"), speeds=("fast",),
-                    heldout_fraction=0.0)
-    torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory() as tmp:
-        rate = overfit_rate(Path(tmp), world, "latent-flow", 48, steps=800, batch_size=16, threads=1,
-                            seed=seed, overrides={"freeze_encoder_at": 0.6, "text": text})
-    row = dict(text=text, seed=seed, all_correct=round(rate, 3), bar=overfit_bar(world))
+    with tempfile.TemporaryDirectory() as tmp, threads_set_to(1):
+        ck = trained(Path(tmp), CIRCLES, "latent-flow", seed, 1, steps=800, batch_size=16,
+                     overrides={"freeze_encoder_at": 0.6, "text": text})
+        rate = judged_on_own_prompts(ck, CIRCLES, 48)
+    row = dict(text=text, seed=seed, all_correct=round(rate, 3), bar=overfit_bar(CIRCLES))
     print(row, flush=True)
     return row
 

@@ -78,16 +78,3 @@ def overfit_bar(world) -> float:
     """Halfway from one attribute at chance to all correct."""
     chance = one_attribute_at_chance(world)
     return chance + (1 - chance) / 2
-
-
-def overfit_rate(tmp_path, world, model: str, n: int, **train_kw) -> float:
-    """Train `model` (tiny preset) on a small custom world, then judge n generated clips of its
-    own prompts: the all-correct rate."""
-    from tinyt2v.pipeline import Pipeline
-    from tinyt2v.train import TrainConfig, train
-    from tinyt2v.world import clip_batch
-
-    ck = train(TrainConfig(model=model, preset="tiny", world=world, out=str(tmp_path / "run"),
-                           sample_every=None, ckpt_every=None, **train_kw))
-    batch = clip_batch(world, "train", n, seed=7)
-    return all_correct_rate(Pipeline.from_pretrained(ck).generate(batch.captions, seed=1), batch.labels)
