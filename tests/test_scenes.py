@@ -1,6 +1,7 @@
 """Scenes: several objects per clip, each bound to its own words; their splits, captions and
 the judge that reads every object."""
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -235,3 +236,13 @@ def test_the_judge_command_scores_an_exported_scenes_split(tmp_path):
     assert "binding errors (right values on the wrong objects): 0" in folder.output
     one = runner.invoke(app, ["judge", str(out / "clip_000000.mp4")])
     assert one.exit_code == 0 and one.output.count(" + ") == 1  # two objects, each read
+
+
+def test_a_scenes_world_with_texture_lays_textured_backgrounds_as_the_one_object_world_does():
+    from tinyt2v.world.sample import layout_block
+
+    for name in ("default", "scenes"):
+        plain = layout_block(get_world(name), "train", seed=0, block=0).background
+        rough = layout_block(replace(get_world(name), texture=0.2), "train", seed=0, block=0).background
+        assert plain.reshape(len(plain), -1, 3).std(1).max() == 0
+        assert rough.reshape(len(rough), -1, 3).std(1).min() > 10, name

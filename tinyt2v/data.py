@@ -25,7 +25,7 @@ from PIL import Image
 
 from .text.vocab import words
 from .world import WorldConfig
-from .world.sample import Batch
+from .world.layout import Batch
 
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".gif", ".mkv", ".mov", ".avi")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, fields
-from typing import Any, Iterator
+from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -18,46 +18,12 @@ from .attributes import COLORS, MOTIONS, SHAPES, SIZES, SPEEDS
 from .captions import make_caption
 from .config import WorldConfig
 from .motion import start_range, trajectories
+from .layout import Batch, PerClip, fill_backgrounds
 from .render import extent, render
+from .scenes import layout_scene_block
 from .splits import STREAMS, combos, splits_of
 
 BLOCK = 64
-
-
-class PerClip:
-    """A dataclass whose every field holds one entry per clip (arrays along axis 0, or lists)."""
-
-    def __len__(self) -> int:
-        return len(self.captions)
-
-    @classmethod
-    def concat(cls, parts: list) -> Any:
-        def join(xs):
-            if xs[0] is None:  # e.g. real clips, which have no labels
-                return None
-            if isinstance(xs[0], list):
-                return [x for part in xs for x in part]
-            if isinstance(xs[0], np.ndarray):
-                return np.concatenate(xs)
-            import torch  # a batch drawn on a training device
-
-            return torch.cat(xs)
-
-        return cls(**{f.name: join([getattr(p, f.name) for p in parts]) for f in fields(cls)})
-
-    def slice(self, start: int, stop: int) -> Any:
-        part = {f.name: getattr(self, f.name) for f in fields(self)}
-        return type(self)(**{k: v if v is None else v[start:stop] for k, v in part.items()})
-
-
-@dataclass
-class Batch(PerClip):
-    """Clips and what they show. video (B, T, H, W, 3) uint8 (a numpy array, or a torch tensor
-    when drawn on a device); one caption and label per clip."""
-
-    video: Any
-    captions: list[str]
-    labels: list[dict]
 
 
 @dataclass
@@ -95,8 +61,6 @@ def sample_block(world: WorldConfig, split: str, seed: int, block: int) -> Batch
 def layout_block(world: WorldConfig, split: str, seed: int, block: int) -> Layout:
     """The layout of the block-th BLOCK clips of a split's stream."""
     if world.objects > 1:
-        from .scenes import layout_scene_block
-
         return layout_scene_block(world, split, np.random.default_rng([seed, STREAMS.index(split), block]), BLOCK)
     pool = combos(world, split)
     if not pool:
@@ -129,11 +93,7 @@ def layout_block(world: WorldConfig, split: str, seed: int, block: int) -> Layou
     start = lo + rng.random((n, 2)) * (hi - lo)
     center = start[:, None, :] + offset
 
-    background = np.empty((n, world.height, world.width, 3), np.uint8)
-    background[:] = np.array(world.background, np.uint8)
-    if world.texture > 0:
-        noise = rng.uniform(-world.texture, world.texture, background.shape) * 255
-        background = np.clip(background + noise, 0, 255).astype(np.uint8)
+    background = fill_backgrounds(world, rng, n)
     rgb = np.array([COLORS[c] for c in color], np.uint8)
 
     if world.prompts and split not in ("freeform", "paraphrase"):
@@ -149,6 +109,29 @@ def layout_block(world: WorldConfig, split: str, seed: int, block: int) -> Layou
     return Layout(shape, rgb, radius, center, scale, angle, background, captions, labels)
 
 
+def blocks(make, world: WorldConfig, split: str, seed: int, first: int, workers: int, device) -> Iterator:
+    """make(world, split, seed, b) for b = first, first + 1, ... forever; with workers > 1,
+    2 * workers blocks are prepared ahead: in threads when numpy renders (it releases the GIL),
+    in processes when only laying out (Python-bound)."""
+    if workers <= 1:
+        b = first
+        while True:
+            yield make(world, split, seed, b)
+            b += 1
+    depth = 2 * workers  # blocks in flight
+    # spawned, not forked: the parent may hold a CUDA context, which a fork must not copy
+    pool = (ThreadPoolExecutor(workers) if device is None else
+            ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")))
+    with pool:
+        b = first
+        ahead = [pool.submit(make, world, split, seed, b + i) for i in range(depth)]
+        while True:
+            done = ahead.pop(0)
+            ahead.append(pool.submit(make, world, split, seed, b + depth))
+            b += 1
+            yield done.result()
+
+
 def clips(world: WorldConfig, split: str, n: int | None = None, seed: int = 0,
           batch_size: int = BLOCK, workers: int = 1, start: int = 0, device=None,
           shard: tuple[int, int] = (0, 1)) -> Iterator[Batch]:
@@ -156,8 +139,7 @@ def clips(world: WorldConfig, split: str, n: int | None = None, seed: int = 0,
     when n is None. Clip i of a stream is the same whatever batch_size and workers are;
     `start` skips the first clips (a shard or a resumed run starts there).
     With a torch `device`, each batch is drawn there in one go (a torch uint8 tensor) and the
-    CPU only lays clips out. workers > 1 prepares blocks in parallel: in threads when numpy
-    renders (it releases the GIL), in processes when only laying out (Python-bound).
+    CPU only lays clips out. workers > 1 prepares blocks in parallel (`blocks`).
     shard=(r, k) yields only batches r, r + k, r + 2k, ... (a data-parallel rank's share), and
     draws only those on the device."""
     if split not in splits_of(world):
@@ -167,32 +149,12 @@ def clips(world: WorldConfig, split: str, n: int | None = None, seed: int = 0,
     first = start // BLOCK
 
     make = sample_block if device is None else layout_block
-
-    def blocks():
-        if workers <= 1:
-            b = first
-            while True:
-                yield make(world, split, seed, b)
-                b += 1
-        depth = 2 * workers  # blocks in flight
-        # spawned, not forked: the parent may hold a CUDA context, which a fork must not copy
-        pool = (ThreadPoolExecutor(workers) if device is None else
-                ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")))
-        with pool:
-            b = first
-            ahead = [pool.submit(make, world, split, seed, b + i) for i in range(depth)]
-            while True:
-                done = ahead.pop(0)
-                ahead.append(pool.submit(make, world, split, seed, b + depth))
-                b += 1
-                yield done.result()
-
     rank, ranks = shard
     pending: list[Batch] = []
     have, count = 0, 0
     pos = first * BLOCK  # stream index of pending[0]'s first clip
     skip = start - pos
-    for block in blocks():
+    for block in blocks(make, world, split, seed, first, workers, device):
         if skip:
             block, skip = block.slice(skip, BLOCK), 0
             pos = start

@@ -27,6 +27,7 @@ import numpy as np
 from .attributes import COLORS, MOTIONS, SHAPES, SIZES, SPEEDS
 from .scene_captions import scene_caption
 from .config import WorldConfig
+from .layout import Batch, PerClip, fill_backgrounds
 from .motion import start_range, trajectories
 from .render import extent
 from .splits import SCENE_SPLITS, combos
@@ -190,31 +191,17 @@ def layout_scene(world: WorldConfig, split: str, rng: np.random.Generator) -> tu
 
 
 @dataclass
-class SceneLayout:
+class SceneLayout(PerClip):
     """A block of scenes before drawing; `draw` as Layout.draw."""
     placed: list[Placed]
     background: np.ndarray  # (N, H, W, 3) uint8
     captions: list[str]
     labels: list[dict]
 
-    def __len__(self) -> int:
-        return len(self.captions)
-
-    @classmethod
-    def concat(cls, parts: list) -> "SceneLayout":
-        return cls([p for x in parts for p in x.placed], np.concatenate([x.background for x in parts]),
-                   [c for x in parts for c in x.captions], [lab for x in parts for lab in x.labels])
-
-    def slice(self, start: int, stop: int) -> "SceneLayout":
-        return SceneLayout(self.placed[start:stop], self.background[start:stop],
-                           self.captions[start:stop], self.labels[start:stop])
-
     def draw(self, device=None):
         """The clips, layer by layer: layer j holds the j-th object of every scene that has one.
         Objects never overlap, so each layer is drawn over the clips as the earlier layers left
         them, as if over the background."""
-        from .sample import Batch
-
         t = self.placed[0].center.shape[1] if self.placed else 1
         layers = max((len(p.shape) for p in self.placed), default=0)
         if device is None:
@@ -252,6 +239,4 @@ def layout_scene_block(world: WorldConfig, split: str, rng: np.random.Generator,
         placed.append(p)
         captions.append(c)
         labels.append(lab)
-    background = np.empty((n, world.height, world.width, 3), np.uint8)
-    background[:] = np.array(world.background, np.uint8)
-    return SceneLayout(placed, background, captions, labels)
+    return SceneLayout(placed, fill_backgrounds(world, rng, n), captions, labels)
