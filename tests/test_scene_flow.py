@@ -11,7 +11,7 @@ from training_runs import scene_flow_learns_two_object_prompts
 from tinyt2v.io import to_tensor
 from tinyt2v.models.objects import object_tracks, split_objects
 from tinyt2v.models.scene_flow import MARGIN, motion_summary
-from tinyt2v.models.sprite_flow import backgrounds, colour_distance, measure_track
+from tinyt2v.models.tracks import backgrounds, colour_distance, measure_track
 from tinyt2v.world import clip_batch, get_world
 
 

@@ -149,5 +149,6 @@ class System(nn.Module):
         raise NotImplementedError
 
     def check_prompt(self, caption: str) -> list[str]:
-        """Raise ValueError if the model cannot take the prompt; return words it will ignore."""
-        return []
+        """Raise ValueError if the model cannot take the prompt; return words it will ignore.
+        Every family reads captions with its text encoder `self.text`."""
+        return check_words(self.text, caption)

@@ -19,9 +19,9 @@ from torch import nn
 
 from ..diffusion.flow import flow_loss, sample_latents
 from ..text import Vocab, build_text_encoder
-from .base import System, check_words
+from .base import System
 from .dit import DiT
-from .layers import foreground_weight, pick_frames
+from .layers import foreground_error, pick_frames
 from .video_autoencoder import VideoDecoder, VideoEncoder
 
 TOKEN_TEXT = ("gru", "subword")  # encoders with per-word states to cross-attend to
@@ -150,13 +150,11 @@ class LatentDiT(System):
     def reconstruction_loss(self, video: torch.Tensor) -> torch.Tensor:
         """Foreground-weighted L1 of the autoencoder on video (B, T, 3, H, W)."""
         if self.cfg.time_down == 1 and self.cfg.ae_frames < video.shape[1]:
-            fi = pick_frames(len(video), video.shape[1], self.cfg.ae_frames, video.device)
-            video = video[torch.arange(len(video), device=video.device)[:, None], fi]
+            _, video = pick_frames(video, self.cfg.ae_frames)
         z = self.encoder(video)
         out = self.decoder(z + self.cfg.latent_noise * torch.randn_like(z))
         bg = video.flatten(3).median(-1).values[..., None, None]  # (B, T, 3, 1, 1) per-frame background
-        weight = foreground_weight(video, bg, self.cfg.fg_weight)
-        return (weight * (out - video).abs()).mean() + LATENT_L2 * (z ** 2).mean()
+        return foreground_error(out, video, bg, self.cfg.fg_weight) + LATENT_L2 * (z ** 2).mean()
 
     def flow_loss(self, video: torch.Tensor, captions: list[str]) -> torch.Tensor:
         """The transformer's rectified-flow loss on the frozen encoder's standardised latents."""
@@ -191,8 +189,6 @@ class LatentDiT(System):
 
     # -- sampling
 
-    def check_prompt(self, caption):
-        return check_words(self.text, caption)
 
     @torch.no_grad()
     def reconstruct(self, video: torch.Tensor) -> torch.Tensor:

@@ -23,9 +23,9 @@ from einops import rearrange
 from torch import nn
 
 from ..text import Vocab, build_text_encoder
-from .base import System, check_words
+from .base import System
 from .flow_prior import FlowPrior, FlowPriorConfig
-from .layers import coords, foreground_weight, fourier, maybe_checkpoint, pick_frames
+from .layers import coords, foreground_error, fourier, maybe_checkpoint, pick_frames
 
 FRAME_TIME_FREQUENCIES = 8  # fourier features of a frame's time in the clip, beside the latent
 
@@ -183,8 +183,6 @@ class LatentFlow(System):
         ids = {id(p) for p in ae}
         return ae, [p for p in self.parameters() if id(p) not in ids]
 
-    def check_prompt(self, caption):
-        return check_words(self.text, caption)
 
     def aux_loss(self, mu: torch.Tensor, targets: dict[str, torch.Tensor]) -> torch.Tensor:
         """Cross-entropy per categorical head plus the scalars' squared error."""
@@ -204,14 +202,11 @@ class LatentFlow(System):
         with torch.set_grad_enabled(not frozen):
             mu = self.encoder(video[:, enc_idx])  # (B, latent)
         z = mu + c.latent_noise * torch.randn_like(mu)
-        fi = pick_frames(b, t, c.dec_frames, video.device)
-        target = video[torch.arange(b, device=video.device)[:, None], fi]  # (B, F, 3, H, W)
+        fi, target = pick_frames(video, c.dec_frames)  # (B, F), (B, F, 3, H, W)
         frames = self.decoder(z.repeat_interleave(c.dec_frames, 0), (fi.flatten() / (t - 1)).float())
         target = rearrange(target, "b f c h w -> (b f) c h w")
         bg = target.flatten(2).median(-1).values[..., None, None]  # (N, 3, 1, 1)
-        weight = foreground_weight(target, bg, c.fg_weight)
-        err = (frames - target).abs() if c.loss == "l1" else (frames - target) ** 2
-        recon = (weight * err).mean()
+        recon = foreground_error(frames, target, bg, c.fg_weight, c.loss)
         # Once the encoder is frozen its latents stop moving: let the statistics settle too.
         fl = self.prior.loss(mu.detach(), self.text(captions), stats_rate=0.001 if frozen else 0.01)
         loss = recon + c.latent_l2 * (mu ** 2).mean() + c.flow_weight * fl

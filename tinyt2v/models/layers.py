@@ -28,10 +28,13 @@ def maybe_checkpoint(module: torch.nn.Module, fn, *args):
     return fn(*args)
 
 
-def pick_frames(batch: int, frames: int, n: int, device) -> torch.Tensor:
-    """(batch, n) distinct random frame indices per clip: a per-frame decoder learns as much
-    from a few frames of many clips as from every frame of a few, for a fraction of the cost."""
-    return torch.stack([torch.randperm(frames)[:n] for _ in range(batch)]).to(device)
+def pick_frames(video: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """n distinct random frames of each clip of video (B, T, 3, H, W): their indices (B, n) and
+    the frames (B, n, 3, H, W). A per-frame decoder learns as much from a few frames of many
+    clips as from every frame of a few, for a fraction of the cost."""
+    b, t = video.shape[:2]
+    fi = torch.stack([torch.randperm(t)[:n] for _ in range(b)]).to(video.device)
+    return fi, video[torch.arange(b, device=video.device)[:, None], fi]
 
 
 def foreground_weight(target: torch.Tensor, background: torch.Tensor, fg_weight: float) -> torch.Tensor:
@@ -39,3 +42,11 @@ def foreground_weight(target: torch.Tensor, background: torch.Tensor, fg_weight:
     colours (..., 3, 1, 1): 1 on the background, up to 1 + fg_weight on the object, so that an
     object covering ~2% of the pixels is not drawn away as background."""
     return 1 + fg_weight * (target - background).abs().sum(-3, keepdim=True).clamp(max=1)
+
+
+def foreground_error(frames: torch.Tensor, target: torch.Tensor, background: torch.Tensor,
+                     fg_weight: float, loss: str = "l1") -> torch.Tensor:
+    """Mean per-pixel error ("l1" or "l2") of frames against target (..., 3, H, W), weighted
+    towards what differs from the background colours (..., 3, 1, 1) (`foreground_weight`)."""
+    err = (frames - target).abs() if loss == "l1" else (frames - target) ** 2
+    return (foreground_weight(target, background, fg_weight) * err).mean()

@@ -14,7 +14,7 @@ import torch
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
-from .sprite_flow import NOISE_FLOOR, pixel_track
+from .tracks import NOISE_FLOOR, pixel_track
 
 MIN_BLOB = 4        # px at 64 px frames: smaller blobs are codec specks, not objects (the judge,
                     # reading imperfect generated clips, asks for more)

@@ -28,12 +28,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..text import Vocab, build_text_encoder
-from .base import System, check_words
+from .base import System
 from .flow_prior import FlowPrior
-from .layers import foreground_weight, maybe_checkpoint, pick_frames
+from .layers import foreground_error, foreground_weight, maybe_checkpoint, pick_frames
 from .objects import object_tracks, split_objects
-from .sprite_flow import (POSE, SpriteFlowConfig, SpriteNet, backgrounds, colour_distance, into_frame,
-                          latent_to_track, reach, render, resample_track, track_to_latent)
+from .sprite_flow import SpriteFlowConfig
+from .sprites import BackgroundHead, SpriteNet, into_frame, reach, render, sprite_extent
+from .tracks import POSE, backgrounds, colour_distance, latent_to_track, resample_track, track_to_latent
 
 MOTION_SCALE = 10.0  # per-frame pose changes are ~0.01-0.2: scaled to ~1 for the motion head
 MAX_SLOTS = 5        # matching tries every assignment: 5! = 120 per clip, 6! would be 720
@@ -167,20 +168,16 @@ class SceneFlow(System):
         self.sprite = SpriteNet(cfg, d)
         self.presence = nn.Linear(d + 1, 1)  # from the slot and its share of the words
         self.motion = nn.Sequential(nn.Linear(d, cfg.hidden), nn.SiLU(), nn.Linear(cfg.hidden, SUMMARY))
-        self.background = nn.Linear(d, 3)
-        nn.init.zeros_(self.background.weight)
-        nn.init.constant_(self.background.bias, 2.0)  # tanh(2) ~ white
+        self.background = BackgroundHead(d)
         # p(every slot's track | every slot's motion), or p(one track | its motion)
         self.prior = FlowPrior(cfg, cfg.latent, cfg.prior_tracks * d)
-        self.extent = (cfg.sprite / 2) / (cfg.width / 2)  # sprite half side, frame coordinates
+        self.extent = sprite_extent(cfg.sprite, cfg.width)
         if not 1 <= cfg.slots <= MAX_SLOTS or cfg.slot_iterations < 1:
             raise ValueError(f"scene-flow takes 1 to {MAX_SLOTS} slots and at least one slot iteration")
         # every one-to-one assignment of slots to objects, tried at once (slots! of them)
         self.register_buffer("orders", torch.tensor(list(permutations(range(cfg.slots)))), persistent=False)
         self.checkpointing = False
 
-    def check_prompt(self, caption):
-        return check_words(self.text, caption)
 
     def read(self, captions: list[str]) -> tuple[torch.Tensor, ...]:
         """Captions -> (each slot's look (B, K, D), its motion words (B, K, D), presence logits
@@ -194,7 +191,7 @@ class SceneFlow(System):
         look = self.text.out(torch.cat(gather(share, weights, look_words), -1))
         moving = self.motion_text.out(torch.cat(gather(share.detach(), weights.detach(),
                                                        self.motion_text.states(captions)[0]), -1))
-        return look, moving, logits, won, torch.tanh(self.background(pooled))
+        return look, moving, logits, won, self.background(pooled)
 
     def sprites(self, looks: torch.Tensor) -> torch.Tensor:
         """Each slot's look (B, K, D) -> its sprite (B, K, 4, S, S)."""
@@ -221,7 +218,7 @@ class SceneFlow(System):
 
     def losses(self, video, captions, progress, targets):
         c = self.cfg
-        b, t = video.shape[:2]
+        b = video.shape[0]
         bgs = backgrounds(video)
         dist = colour_distance(video, bgs)
         index, present = split_objects(video, dist, c.slots)
@@ -237,12 +234,10 @@ class SceneFlow(System):
         track, present = track[rows, order], present[rows, order]  # object of each slot
 
         # -- losses
-        fi = pick_frames(b, t, c.dec_frames, video.device)
-        target = video[rows, fi]  # (B, F, 3, H, W)
+        fi, target = pick_frames(video, c.dec_frames)  # (B, F), (B, F, 3, H, W)
         slot = torch.arange(c.slots, device=video.device)[:, None]
         frames = self.draw(sprites, present.float(), track[rows[:, :, None], slot, fi[:, None]], bg)
-        weight = foreground_weight(target, bgs[rows, fi][..., None, None], c.fg_weight)
-        recon = (weight * (frames - target).abs()).mean()
+        recon = foreground_error(frames, target, bgs[rows, fi][..., None, None], c.fg_weight)
         presence = F.binary_cross_entropy_with_logits(logits, present.float()) \
             + (won * ~present).sum(-1).mean()  # words in a slot that draws nothing are lost
         used = present.float()
