@@ -43,8 +43,8 @@ def on_frozen_autoencoder(src: LatentDiT, vocab: Vocab, variant: dict) -> Latent
     model = LatentDiT(replace(src.cfg, **variant), vocab)
     for part in ("encoder", "decoder"):
         getattr(model, part).load_state_dict(getattr(src, part).state_dict())
-    model.latent_mean.copy_(src.latent_mean)
-    model.latent_std.copy_(src.latent_std)
+    model.flow.mean.copy_(src.flow.mean)
+    model.flow.std.copy_(src.flow.std)
     model.latent_batches.fill_(1)
     model.transformer_stage, model.flow_batches = True, 1
     return model
@@ -57,7 +57,7 @@ class HeldOutLoss:
         batch = clip_batch(world, "test", HELD, seed=99)
         self.captions = batch.captions
         with torch.no_grad():
-            self.z = model._standardise(model.encoder(to_tensor(batch.video)))
+            self.z = model.flow.standardise(model.encoder(to_tensor(batch.video)))
         g = torch.Generator().manual_seed(5)
         self.noise = torch.randn(self.z.shape, generator=g)
         self.t = torch.sigmoid(torch.randn(HELD, generator=g))
@@ -70,7 +70,7 @@ class HeldOutLoss:
         for i in range(0, HELD, chunk):
             s = slice(i, i + chunk)
             cond = model.text.states(self.captions[s])
-            loss = flow_loss(model._velocity, self.z[s], cond, self.noise[s], self.t[s])
+            loss = flow_loss(model.flow._net, self.z[s], cond, self.noise[s], self.t[s])
             total += float(loss) * len(self.t[s])
         model.train(was_training)
         return total / HELD
@@ -102,7 +102,7 @@ def run_variant(src: Pipeline, variant: dict, cpu_minutes: float, n: int) -> dic
     averaged = ema.model
     averaged.transformer_stage, averaged.flow_batches = True, step
     report = evaluate(Pipeline(averaged, src.config, "variant"), "test", n, seed=1, batch_size=50)
-    return dict(variant=json.dumps(variant), steps=step, tokens=model.dit.positions.shape[0],
+    return dict(variant=json.dumps(variant), steps=step, tokens=model.flow.velocity.positions.shape[0],
                 **losses, ema_loss=round(held(averaged), 4), n=n, all_correct=report["all_correct"],
                 **report["accuracy"])
 

@@ -145,16 +145,16 @@ def test_a_run_trains_the_autoencoder_first_then_the_transformer_on_its_frozen_l
     batch = clip_batch(world, "train", 4, seed=0)
     video, opts = to_tensor(batch.video), model.optimizers()
     encoder = {k: v.clone() for k, v in model.encoder.state_dict().items()}
-    dit = {k: v.clone() for k, v in model.dit.state_dict().items()}
+    dit = {k: v.clone() for k, v in model.flow.velocity.state_dict().items()}
     logs = model.train_step(video, batch.captions, opts, progress=0.1)
     assert "recon" in logs and "flow" not in logs
     assert any(not torch.equal(v, model.encoder.state_dict()[k]) for k, v in encoder.items())
-    assert all(torch.equal(v, model.dit.state_dict()[k]) for k, v in dit.items())
+    assert all(torch.equal(v, model.flow.velocity.state_dict()[k]) for k, v in dit.items())
     encoder = {k: v.clone() for k, v in model.encoder.state_dict().items()}
     logs = model.train_step(video, batch.captions, opts, progress=0.9)
     assert "flow" in logs and "recon" not in logs
     assert all(torch.equal(v, model.encoder.state_dict()[k]) for k, v in encoder.items())
-    assert any(not torch.equal(v, model.dit.state_dict()[k]) for k, v in dit.items())
+    assert any(not torch.equal(v, model.flow.velocity.state_dict()[k]) for k, v in dit.items())
 
 
 def test_the_transformer_sees_standardised_latents():
@@ -163,7 +163,7 @@ def test_the_transformer_sees_standardised_latents():
     batch = clip_batch(world, "train", 8, seed=0)
     model.flow_loss(to_tensor(batch.video), batch.captions)  # the first batch sets the statistics
     with torch.no_grad():
-        z = model._standardise(model.encoder(to_tensor(batch.video)))
+        z = model.flow.standardise(model.encoder(to_tensor(batch.video)))
     assert z.mean((0, 2, 3, 4)).abs().max() < 1e-4
     assert (z.std((0, 2, 3, 4)) - 1).abs().max() < 0.01
 

@@ -51,7 +51,8 @@ def micro_batches(video: torch.Tensor, captions: list[str], targets: Targets | N
 class System(nn.Module):
     name = "system"
     uses_ema = False
-    compile_targets: tuple[str, ...] = ()  # sub-networks torch.compile may take (tensor in, tensor out)
+    compile_targets: tuple[str, ...] = ()  # sub-networks (dotted paths) torch.compile may take,
+                                        # tensors in and out
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         """Named optimizers; by default one AdamW over every parameter at the config's lr."""
@@ -140,7 +141,7 @@ class System(nn.Module):
         """torch.compile the compute-heavy sub-networks in place (state_dict keys unchanged);
         the text encoders take Python strings and stay eager."""
         for name in self.compile_targets:
-            getattr(self, name).compile(**kwargs)
+            self.get_submodule(name).compile(**kwargs)
 
     def generate(self, captions: list[str], generator: torch.Generator, frames: int | None = None,
                  guidance: float | None = None, temperature: float | None = None) -> torch.Tensor:

@@ -15,9 +15,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from .layers import fourier, maybe_checkpoint
-
-TIME_FREQUENCIES = 16  # fourier features of the flow time
+from .layers import TimeEmbedding, maybe_checkpoint, mlp
 
 
 def sincos_positions(t: int, h: int, w: int, dim: int) -> torch.Tensor:
@@ -114,8 +112,8 @@ class DiT(nn.Module):
         self.patch, self.time_patch, self.thw = patch, time_patch, (t // time_patch, h // patch, w // patch)
         self.embed = nn.Linear(c * time_patch * patch * patch, width)
         self.register_buffer("positions", sincos_positions(*self.thw, width), persistent=False)
-        self.time = nn.Sequential(nn.Linear(2 * TIME_FREQUENCIES + 1, width), nn.SiLU(), nn.Linear(width, width))
-        self.pooled = nn.Sequential(nn.Linear(text_dim, width), nn.SiLU(), nn.Linear(width, width))
+        self.time = TimeEmbedding(width)
+        self.pooled = mlp(text_dim, width)
         spans = ["all"] * depth if attention == "full" else ["space", "time"] * (depth // 2) + ["space"] * (depth % 2)
         self.blocks = nn.ModuleList(DiTBlock(width, heads, text_dim, span) for span in spans)
         self.norm = nn.LayerNorm(width, elementwise_affine=False)
@@ -130,7 +128,7 @@ class DiT(nn.Module):
         p, pt, (_, hp, wp) = self.patch, self.time_patch, self.thw
         tokens = self.embed(rearrange(x, "b c (t r) (h p) (w q) -> b (t h w) (c r p q)", r=pt, p=p, q=p))
         tokens = tokens + self.positions.to(tokens.dtype)
-        c = self.time(fourier(t, TIME_FREQUENCIES)) + self.pooled(pooled)
+        c = self.time(t) + self.pooled(pooled)
         for block in self.blocks:
             tokens = maybe_checkpoint(self, block, tokens, c, words, mask, self.thw)
         shift, scale = self.ada(F.silu(c)).chunk(2, -1)

@@ -1,24 +1,20 @@
-"""The flow prior both flow families share: a text-conditioned rectified-flow model of one
-vector per clip (sprite-flow's pose track, latent-flow's clip latent).
+"""The flow prior the vector flow families share: a text-conditioned rectified-flow model of
+one vector per clip (sprite-flow's and scene-flow's pose tracks, latent-flow's clip latent).
 
-`FlowPrior` owns everything about that vector's distribution: the velocity network (a residual
-MLP with adaLN-Zero conditioning, as in DiT), the learned null text and caption dropout that
-classifier-free guidance needs, and running statistics that standardise the vector so the flow
-sees ~N(0, 1) data. The flow maths itself lives in diffusion/flow.py. A model's loss reads
+`FlowPrior` is a `ConditionalFlow` (null caption, caption dropout, standardisation, guided
+sampling) around a residual MLP with adaLN-Zero conditioning, as in DiT. A model's loss reads
 `reconstruction + flow_weight * prior.loss(z, text)` and its sampler `prior.sample(text, ...)`.
+`FlowPriorConfig` holds the fields every such model's config shares.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..diffusion.flow import flow_loss, sample_latents
-from .layers import fourier, maybe_checkpoint
-
-TIME_FREQUENCIES = 16  # fourier features of the flow time: 2 * 16 + 1 inputs to the time MLP
+from .conditional_flow import ConditionalFlow
+from .layers import TimeEmbedding, maybe_checkpoint, mlp
 
 
 @dataclass
@@ -75,8 +71,8 @@ class VelocityNet(nn.Module):
         super().__init__()
         w = c.prior_width
         self.inp = nn.Linear(dim, w)
-        self.time = nn.Sequential(nn.Linear(2 * TIME_FREQUENCIES + 1, w), nn.SiLU(), nn.Linear(w, w))
-        self.text = nn.Sequential(nn.Linear(text_dim, w), nn.SiLU(), nn.Linear(w, w))
+        self.time = TimeEmbedding(w)
+        self.text = mlp(text_dim, w)
         self.blocks = nn.ModuleList(PriorBlock(w) for _ in range(c.prior_depth))
         self.norm = nn.LayerNorm(w, elementwise_affine=False)
         self.out = nn.Linear(w, dim)
@@ -85,45 +81,19 @@ class VelocityNet(nn.Module):
         self.checkpointing = False
 
     def forward(self, x, t, text):
-        c = self.time(fourier(t, TIME_FREQUENCIES)) + self.text(text)
+        c = self.time(t) + self.text(text)
         h = self.inp(x)
         for block in self.blocks:
             h = maybe_checkpoint(self, block, h, c)
         return self.out(self.norm(h))
 
 
-class FlowPrior(nn.Module):
+class FlowPrior(ConditionalFlow):
     """p(z | text) for a vector z (B, dim), learned by rectified flow."""
 
     def __init__(self, c: FlowPriorConfig, dim: int, text_dim: int):
-        super().__init__()
-        self.cfg, self.dim = c, dim
-        self.velocity = VelocityNet(c, dim, text_dim)
-        self.null_text = nn.Parameter(torch.zeros(text_dim))
-        self.register_buffer("mean", torch.zeros(dim))
-        self.register_buffer("std", torch.ones(dim))
+        super().__init__(VelocityNet(c, dim, text_dim), c, (dim,), text_dim)
 
-    def loss(self, z: torch.Tensor, text: torch.Tensor, stats_rate: float = 0.01) -> torch.Tensor:
-        """Flow-matching loss of data z (B, dim) given caption embeddings (B, text_dim). Moves
-        the running statistics `stats_rate` of the way to this batch's first (a batch of one
-        clip has no std, and leaves them)."""
-        b = z.shape[0]
-        if b > 1:
-            with torch.no_grad():
-                stats = z.float()  # bf16 under autocast; the buffers stay float32
-                self.mean.lerp_(stats.mean(0), stats_rate)
-                self.std.lerp_(stats.std(0) + 1e-3, stats_rate)
-        drop = torch.rand(b, device=z.device) < self.cfg.caption_drop
-        cond = torch.where(drop[:, None], self.null_text.expand_as(text), text)
-        return flow_loss(self.velocity, (z - self.mean) / self.std, cond)
-
-    @torch.no_grad()
-    def sample(self, text: torch.Tensor, generator: torch.Generator, steps: int | None = None,
-               guidance: float | None = None, temperature: float | None = None) -> torch.Tensor:
-        """z (B, dim) for caption embeddings (B, text_dim); None: the config's setting."""
-        c = self.cfg
-        x = sample_latents(self.velocity, text, self.null_text, self.dim, generator,
-                           c.sample_steps if steps is None else steps,
-                           c.guidance if guidance is None else guidance,
-                           c.temperature if temperature is None else temperature)
-        return x * self.std + self.mean
+    @property
+    def dim(self) -> int:
+        return self.shape[0]

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..diffusion.flow import flow_loss, sample_latents
 from ..text import Vocab, build_text_encoder
 from .base import System
+from .conditional_flow import ConditionalFlow
 from .dit import DiT
 from .layers import foreground_error, pick_frames
 from .video_autoencoder import VideoDecoder, VideoEncoder
@@ -85,6 +85,17 @@ PRESETS = {
 }
 
 
+def foreground_cells(fg_weight: float):
+    """Standardised latents (B, C, T', H', W') -> each cell's flow-loss weight (B, 1, T', H', W'):
+    1, up to 1 + fg_weight for cells far from their frame's median cell (its foreground), as
+    the autoencoder weighs pixels."""
+    def weigh(data: torch.Tensor) -> torch.Tensor:
+        typical = data.flatten(3).median(-1).values[..., None, None]  # (B, C, T', 1, 1)
+        away = (data - typical).abs().sum(1, keepdim=True) / FOREGROUND_DISTANCE
+        return 1 + fg_weight * away.clamp(max=1)
+    return weigh
+
+
 def _restore_stage(model: "LatentDiT", incompatible) -> None:
     model.flow_batches = int(model.latent_batches.item())
     model.transformer_stage = model.flow_batches > 0
@@ -93,7 +104,7 @@ def _restore_stage(model: "LatentDiT", incompatible) -> None:
 class LatentDiT(System):
     name = "latent-dit"
     uses_ema = True
-    compile_targets = ("encoder", "decoder", "dit")
+    compile_targets = ("encoder", "decoder", "flow.velocity")
 
     def __init__(self, cfg: LatentDiTConfig, vocab: Vocab):
         super().__init__()
@@ -109,13 +120,11 @@ class LatentDiT(System):
         self.grid = (cfg.latent_channels, cfg.frames // cfg.time_down,
                      cfg.height // cfg.space_down, cfg.width // cfg.space_down)
         self.text = build_text_encoder(cfg.text, vocab, cfg.text_dim)
-        self.dit = DiT(self.grid, cfg.patch, cfg.dit_width, cfg.dit_depth, cfg.heads, cfg.text_dim,
-                       cfg.time_patch, cfg.attention)
-        self.null_words = nn.Parameter(torch.zeros(cfg.text_dim))   # the null text of guidance
-        self.null_pooled = nn.Parameter(torch.zeros(cfg.text_dim))
-        # Per-channel statistics of the frozen encoder's latents: the flow sees ~N(0, 1) data.
-        self.register_buffer("latent_mean", torch.zeros(cfg.latent_channels))
-        self.register_buffer("latent_std", torch.ones(cfg.latent_channels))
+        # p(latent grid | words), the grid standardised per channel of the frozen encoder; a
+        # channel spreads by ~0.1 early on, which a floor of 1e-3 would leave 1% short of 1
+        self.flow = ConditionalFlow(DiT(self.grid, cfg.patch, cfg.dit_width, cfg.dit_depth, cfg.heads,
+                                        cfg.text_dim, cfg.time_patch, cfg.attention),
+                                    cfg, self.grid, cfg.text_dim, words=True, std_floor=1e-5)
         self.register_buffer("latent_batches", torch.zeros((), dtype=torch.long))
         # The same fact as a Python flag, so a step never reads a tensor to branch (a GPU sync;
         # impossible on the meta device); restored from the buffer when a checkpoint loads.
@@ -160,35 +169,17 @@ class LatentDiT(System):
         """The transformer's rectified-flow loss on the frozen encoder's standardised latents."""
         with torch.no_grad():
             z = self.encoder(video).float()  # (B, C, T', H', W')
-            # the first batch sets the statistics, later ones move them slowly
-            rate = 0.01 if self.transformer_stage else 1.0
-            self.latent_mean.lerp_(z.mean((0, 2, 3, 4)), rate)
-            self.latent_std.lerp_(z.std((0, 2, 3, 4)) + 1e-5, rate)  # + 1e-5: a dead channel divides by no 0
-            self.latent_batches += 1
+        self.latent_batches += 1
         self.flow_batches += 1
+        # the first batch sets the statistics, later ones move them slowly
+        rate = 0.01 if self.transformer_stage else 1.0
         # from here on the autoencoder stays frozen, even if a run resumed with a longer budget
         # puts progress back under ae_share
         self.transformer_stage = True
-        words, mask, pooled = self.text.states(captions)
-        drop = torch.rand(len(captions), device=z.device) < self.cfg.caption_drop
-        words = torch.where(drop[:, None, None], self.null_words.to(words.dtype), words)
-        pooled = torch.where(drop[:, None], self.null_pooled.to(pooled.dtype), pooled)
-        data = self._standardise(z)
-        weight = None
-        if self.cfg.flow_fg_weight:  # as the autoencoder's: cells away from their frame's median
-            typical = data.flatten(3).median(-1).values[..., None, None]  # (B, C, T', 1, 1)
-            away = (data - typical).abs().sum(1, keepdim=True) / FOREGROUND_DISTANCE
-            weight = 1 + self.cfg.flow_fg_weight * away.clamp(max=1)  # (B, 1, T', H', W')
-        return flow_loss(self._velocity, data, (words, mask, pooled), weight=weight)
-
-    def _velocity(self, x, t, cond):
-        return self.dit(x, t, *cond)
-
-    def _standardise(self, z):
-        return (z - self.latent_mean.view(-1, 1, 1, 1)) / self.latent_std.view(-1, 1, 1, 1)
+        weigh = foreground_cells(self.cfg.flow_fg_weight) if self.cfg.flow_fg_weight else None
+        return self.flow.loss(z, self.text.states(captions), stats_rate=rate, weigh=weigh)
 
     # -- sampling
-
 
     @torch.no_grad()
     def reconstruct(self, video: torch.Tensor) -> torch.Tensor:
@@ -201,11 +192,5 @@ class LatentDiT(System):
         if frames is not None and not 1 <= frames <= c.frames:
             raise ValueError(f"latent-dit draws clips of up to the {c.frames} frames it was "
                              f"trained on, not {frames}")
-        words, mask, pooled = self.text.states(captions)
-        null = (self.null_words.view(1, 1, -1), torch.ones(1, 1, dtype=torch.bool, device=mask.device),
-                self.null_pooled.view(1, -1))
-        x = sample_latents(self._velocity, (words, mask, pooled), null, self.grid, generator,
-                           c.sample_steps, c.guidance if guidance is None else guidance,
-                           c.temperature if temperature is None else temperature)
-        z = x * self.latent_std.view(-1, 1, 1, 1) + self.latent_mean.view(-1, 1, 1, 1)
+        z = self.flow.sample(self.text.states(captions), generator, guidance=guidance, temperature=temperature)
         return self.decoder(z)[:, :frames].clamp(-1, 1)  # a shorter clip: the first frames

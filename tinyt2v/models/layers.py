@@ -4,7 +4,10 @@ from __future__ import annotations
 import math
 
 import torch
+from torch import nn
 from torch.utils.checkpoint import checkpoint
+
+TIME_FREQUENCIES = 16  # fourier features of the flow time: 2 * 16 + 1 inputs to its MLP
 
 
 def coords(b: int, h: int, w: int, device) -> torch.Tensor:
@@ -18,6 +21,22 @@ def fourier(t: torch.Tensor, n: int) -> torch.Tensor:
     """(B,) in [0, 1] -> (B, 2n + 1) sin/cos features at frequencies 1..n (and t itself)."""
     k = torch.arange(1, n + 1, device=t.device, dtype=t.dtype) * math.pi
     return torch.cat([t[:, None], torch.sin(t[:, None] * k), torch.cos(t[:, None] * k)], -1)
+
+
+def mlp(d_in: int, width: int) -> nn.Sequential:
+    """Linear, SiLU, Linear: how a condition (the flow time's features, a caption vector)
+    becomes the width of the network it steers."""
+    return nn.Sequential(nn.Linear(d_in, width), nn.SiLU(), nn.Linear(width, width))
+
+
+class TimeEmbedding(nn.Sequential):
+    """Flow time (B,) in [0, 1] -> (B, width): its fourier features through an `mlp`."""
+
+    def __init__(self, width: int):
+        super().__init__(*mlp(2 * TIME_FREQUENCIES + 1, width))
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        return super().forward(fourier(t, TIME_FREQUENCIES))
 
 
 def maybe_checkpoint(module: torch.nn.Module, fn, *args):
