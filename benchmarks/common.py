@@ -52,12 +52,14 @@ def step_cost(system, video, captions, opts, progress: float, targets, steps: in
     backward) and the wall seconds of `steps` more, on one batch."""
     from torch.utils.flop_counter import FlopCounterMode
 
+    from tinyt2v.train import training_step
+
     with FlopCounterMode(display=False) as counter:
-        system.train_step(video, captions, opts, progress, targets)
+        training_step(system, video, captions, opts, progress, targets)
     times = []
     for _ in range(steps):
         t = time.perf_counter()
-        system.train_step(video, captions, opts, progress, targets)
+        training_step(system, video, captions, opts, progress, targets)
         times.append(time.perf_counter() - t)
     return counter.get_total_flops(), times
 

@@ -28,8 +28,8 @@ from tinyt2v.evaluate import evaluate
 from tinyt2v.io import to_tensor
 from tinyt2v.models.latent_dit import LatentDiT
 from tinyt2v.pipeline import Pipeline
+from tinyt2v.run_state import EMA
 from tinyt2v.text import Vocab
-from tinyt2v.train import EMA
 from tinyt2v.world import clip_batch
 
 HELD = 128        # clips of `test` the held-out flow loss is measured on

@@ -36,8 +36,9 @@ from tinyt2v.evaluate import evaluate
 from tinyt2v.io import to_tensor
 from tinyt2v.models import MODELS, build_model, model_config
 from tinyt2v.pipeline import Pipeline
+from tinyt2v.run_state import shaped_by, targets_of
 from tinyt2v.text import Vocab, training_words
-from tinyt2v.train import TrainConfig, shaped_by, targets_of, train
+from tinyt2v.train import TrainConfig, train, training_step
 from tinyt2v.world import clips, get_world
 
 PRESET = {"latent-flow": "tiny", "sprite-flow": "tiny", "seed-gan": "seed", "seed-cgan": "seed"}
@@ -85,8 +86,8 @@ def _check(name: str, mode: str, device) -> dict:
     video, batch = next(stream(world, 8, device, device.type == "cuda", 0))
     t = time.perf_counter()
     with autocast:
-        logs = system.train_step(video, batch.captions, system.optimizers(), 0.0,
-                                 targets_of(batch, cfg, world, device))
+        logs = training_step(system, video, batch.captions, system.optimizers(), 0.0,
+                                 targets_of(batch, name, cfg, world, device))
         out = system.eval().generate(batch.captions[:2], torch.Generator().manual_seed(0))
     sync(device)
     ok = (all(map(lambda v: v == v and abs(v) < 1e6, logs.values())) and out.device.type == device.type
@@ -125,7 +126,7 @@ def train_rate(name: str, preset: str, batch: int, device, drawn_on_device: bool
         sync(device)
         t = time.perf_counter()
         with autocast:
-            system.train_step(video, b.captions, opts, 0.0, targets_of(b, cfg, world, device))
+            training_step(system, video, b.captions, opts, 0.0, targets_of(b, name, cfg, world, device))
         sync(device)
         if i >= 3:
             times.append(time.perf_counter() - t)
@@ -148,13 +149,13 @@ def end_to_end(name: str, preset: str, batch: int, device, drawn_on_device: bool
     for _ in range(3):
         video, b = next(it)
         with autocast:
-            system.train_step(video, b.captions, opts, 0.0, targets_of(b, cfg, world, device))
+            training_step(system, video, b.captions, opts, 0.0, targets_of(b, name, cfg, world, device))
     sync(device)
     n, t = 0, time.perf_counter()
     while time.perf_counter() - t < seconds:
         video, b = next(it)
         with autocast:
-            system.train_step(video, b.captions, opts, 0.0, targets_of(b, cfg, world, device))
+            training_step(system, video, b.captions, opts, 0.0, targets_of(b, name, cfg, world, device))
         n += batch
     sync(device)
     return dict(model=f"{name}:{preset}", batch=batch, amp="bf16" if amp else "fp32",

@@ -16,10 +16,10 @@ import statistics
 import torch
 from common import save, step_cost
 
-from tinyt2v.models import build_model, model_config
-from tinyt2v.text import Vocab, training_words
 from tinyt2v.io import to_tensor
-from tinyt2v.train import shaped_by, targets_of
+from tinyt2v.models import build_model, model_config
+from tinyt2v.run_state import shaped_by, targets_of
+from tinyt2v.text import Vocab, training_words
 from tinyt2v.world import clip_batch, get_world
 
 
@@ -41,7 +41,7 @@ def main():
         opts = system.optimizers()
         batch = clip_batch(world, "train", args.batch, seed=0)
         video = to_tensor(batch.video)
-        targets = targets_of(batch, cfg, world)
+        targets = targets_of(batch, "latent-flow", cfg, world)
         flops, times = step_cost(system, video, batch.captions, opts, 0.0, targets, args.steps)
         flops /= args.batch
         sec = statistics.median(times) / args.batch

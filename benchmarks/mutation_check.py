@@ -65,10 +65,10 @@ BREAKAGES = [
     Breakage("untrained-shipped-weights", untrained_weights,
              ["tests/test_shipped_models.py"]),
     Breakage("no-ema-restore-on-resume",
-             replace("tinyt2v/train.py", "ckpt.load_into(state.ema.model,", "(lambda *a: None)(state.ema.model,"),
+             replace("tinyt2v/run_state.py", "ckpt.load_into(state.ema.model,", "(lambda *a: None)(state.ema.model,"),
              ["tests/test_pipeline.py::test_resume_continues_exactly"]),
     Breakage("data-position-off-by-one-on-resume",
-             replace("tinyt2v/train.py", 'state.clips_seen = record.get("clips_seen", state.step * saved["train"]["batch_size"])',
+             replace("tinyt2v/run_state.py", 'state.clips_seen = record.get("clips_seen", state.step * saved["train"]["batch_size"])',
                      'state.clips_seen = record.get("clips_seen", state.step * saved["train"]["batch_size"]) + 1'),
              ["tests/test_pipeline.py::test_resume_continues_exactly"]),
     Breakage("swapped-colours",
@@ -79,7 +79,7 @@ BREAKAGES = [
              replace("tinyt2v/judge/verdict.py", "return reading, bool(ok)", "return reading, True"),
              ["tests/test_judge.py", "tests/test_demo.py"]),
     Breakage("no-gradient-averaging",
-             in_turn(replace("tinyt2v/train.py", "state.ddp = distributed.data_parallel(system, ctx)",
+             in_turn(replace("tinyt2v/run_state.py", "state.ddp = distributed.data_parallel(system, ctx)",
                              "state.ddp = None"),
                      replace("tinyt2v/distributed.py", "    if ctx.active:\n        _average([p.grad",
                              "    if False:\n        _average([p.grad")),
@@ -87,7 +87,7 @@ BREAKAGES = [
     # Clipping before the all-reduce cannot happen to a model in DDP (backward() returns with the
     # gradients averaged); what can go wrong is the all-reduce skipped, as here on every part.
     Breakage("ddp-all-reduce-skipped",
-             replace("tinyt2v/models/base.py", "quiet = ddp is not None and i < len(parts) - 1",
+             replace("tinyt2v/train.py", "quiet = ddp is not None and i < len(parts) - 1",
                      "quiet = ddp is not None"),
              ["tests/test_distributed.py"]),
 ]

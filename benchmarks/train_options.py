@@ -20,10 +20,11 @@ import time
 import torch
 from common import save
 
-from tinyt2v.models import build_model, model_config
-from tinyt2v.text import Vocab, training_words
 from tinyt2v.io import to_tensor
-from tinyt2v.train import shaped_by, targets_of
+from tinyt2v.models import build_model, model_config
+from tinyt2v.run_state import shaped_by, targets_of
+from tinyt2v.text import Vocab, training_words
+from tinyt2v.train import training_step
 from tinyt2v.world import clip_batch, get_world
 
 OPTIONS = ("plain", "grad_accum=4", "grad_checkpoint", "compile", "bf16")
@@ -50,7 +51,7 @@ def measure(name: str, preset: str, option: str, batch, steps: int) -> dict:
     torch.manual_seed(0)
     cfg = model_config(name, preset, **shaped_by(world, name))
     system = build_model(name, cfg, Vocab(training_words(world))).train()
-    targets = targets_of(batch, cfg, world)
+    targets = targets_of(batch, name, cfg, world)
     opts = system.optimizers()
     video = to_tensor(batch.video)
     accumulate = 4 if option == "grad_accum=4" else 1
@@ -67,13 +68,13 @@ def measure(name: str, preset: str, option: str, batch, steps: int) -> dict:
     if option == "compile":
         system.compile(backend="inductor")
     with autocast:  # the first step compiles (when asked) and warms up
-        system.train_step(video, batch.captions, opts, 0.0, targets, accumulate=accumulate)
+        training_step(system, video, batch.captions, opts, 0.0, targets, accumulate=accumulate)
     first = time.perf_counter() - t0
     times = []
     for _ in range(steps):
         t = time.perf_counter()
         with autocast:
-            system.train_step(video, batch.captions, opts, 0.0, targets, accumulate=accumulate)
+            training_step(system, video, batch.captions, opts, 0.0, targets, accumulate=accumulate)
         times.append(time.perf_counter() - t)
     return dict(model=f"{name}:{preset}", option=option, batch=len(video),
                 sec_per_step=statistics.median(times), first_step_sec=first,

@@ -18,8 +18,9 @@ from common import RESULTS, save, step_cost
 
 from tinyt2v.io import to_tensor
 from tinyt2v.models import build_model, model_config
+from tinyt2v.run_state import shaped_by, targets_of
 from tinyt2v.text import Vocab, training_words
-from tinyt2v.train import shaped_by, targets_of
+from tinyt2v.train import training_step
 from tinyt2v.world import clip_batch, get_world
 
 # the progress at which each stage's step is taken: latent-dit trains its autoencoder first
@@ -53,9 +54,9 @@ def main():
         system = build_model(name, cfg, Vocab(training_words(world)))
         opts = system.optimizers()
         batch = clip_batch(world, "train", cfg.batch_size, seed=0)
-        video, targets = to_tensor(batch.video), targets_of(batch, cfg, world)
+        video, targets = to_tensor(batch.video), targets_of(batch, name, cfg, world)
         for stage, progress in STAGES.get(name, (("all", 0.0),)):
-            system.train_step(video, batch.captions, opts, progress, targets)  # warm-up, stage switch
+            training_step(system, video, batch.captions, opts, progress, targets)  # warm-up, stage switch
             flops, times = step_cost(system, video, batch.captions, opts, progress, targets, args.steps)
             rows.append(dict(model=name, preset=preset, stage=stage,
                              params_M=round(sum(p.numel() for p in system.parameters()) / 1e6, 3),

@@ -7,7 +7,6 @@ from scipy import ndimage
 
 from tinyt2v.world import get_world
 
-
 if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):  # workers side by side: each its share of the cores
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
 
@@ -35,8 +34,8 @@ SMALL = {"latent-flow": dict(model="latent-flow", overrides=TINY),
 def small_model(name: str):
     """(world, untrained model) for a registered model at its SMALL size, shaped by its world."""
     from tinyt2v.models import build_model, model_config
+    from tinyt2v.run_state import shaped_by
     from tinyt2v.text import Vocab, training_words
-    from tinyt2v.train import shaped_by
 
     kw = SMALL[name]
     world = get_world(kw.get("world", "default"))

@@ -5,13 +5,14 @@ import numpy as np
 import pytest
 import torch
 import torch.fx.experimental._config as fx_config
-
 from conftest import small_model
+
 from tinyt2v.devices import resolve_device
 from tinyt2v.io import to_tensor
 from tinyt2v.models import MODELS
 from tinyt2v.pipeline import Pipeline
-from tinyt2v.train import targets_of
+from tinyt2v.run_state import targets_of
+from tinyt2v.train import training_step
 from tinyt2v.world import clip_batch
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
@@ -28,8 +29,8 @@ def test_every_tensor_a_model_makes_is_on_its_parameters_device(name):
     model.to("meta")
     batch = clip_batch(world, "train", 4, seed=0)
     video = to_tensor(batch.video).to("meta")
-    targets = targets_of(batch, cfg, world, "meta")
-    if model.accumulates:
+    targets = targets_of(batch, name, cfg, world, "meta")
+    if not MODELS[name].own_step:
         loss, _ = model.losses(video, batch.captions, 0.0, targets)
         loss.backward()
         assert loss.device.type == "meta"
@@ -50,8 +51,8 @@ def test_every_model_trains_and_samples_on_cuda(name, amp):
     batch = clip_batch(world, "train", 4, seed=0)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp)
     with autocast:
-        logs = model.train_step(to_tensor(batch.video).cuda(), batch.captions, model.optimizers(),
-                                0.0, targets_of(batch, cfg, world, "cuda"))
+        logs = training_step(model, to_tensor(batch.video).cuda(), batch.captions, model.optimizers(),
+                             0.0, targets_of(batch, name, cfg, world, "cuda"))
         out = model.eval().generate(batch.captions[:2], torch.Generator().manual_seed(0))
     assert all(np.isfinite(v) for v in logs.values())
     assert out.is_cuda and torch.isfinite(out.float()).all()

@@ -299,7 +299,7 @@ def test_pickle_is_refused_even_when_it_is_inside_a_folder(checkpoint_copy):
 
 def test_resume_drops_a_torn_last_metrics_line_and_keeps_the_complete_rows(tmp_path):
     # metrics.jsonl is appended in place, so a kill mid-write leaves a torn last line.
-    from tinyt2v.train import _read_history
+    from tinyt2v.metrics import _read_history
 
     rows = [{"step": 1, "loss": 0.5}, {"step": 2, "loss": 0.25}]
     complete = "".join(json.dumps(r) + "\n" for r in rows)

@@ -4,19 +4,19 @@ torch.compile leaves the results and the checkpoint format unchanged."""
 import copy
 import json
 import shutil
-from types import SimpleNamespace
 
 import pytest
 import torch
 from torch import nn
 from torch._dynamo.utils import counters
 
-from tinyt2v.models import build_model, model_config
+from tinyt2v.io import to_tensor
+from tinyt2v.models import ModelConfig, build_model, model_config
 from tinyt2v.models.base import System
 from tinyt2v.pipeline import Pipeline
+from tinyt2v.run_state import shaped_by, targets_of
 from tinyt2v.text import Vocab, training_words
-from tinyt2v.io import to_tensor
-from tinyt2v.train import TrainConfig, shaped_by, targets_of, train
+from tinyt2v.train import TrainConfig, optimisation_step, train, training_step
 from tinyt2v.world import clip_batch, get_world
 
 
@@ -25,7 +25,7 @@ class Linear(System):
 
     def __init__(self):
         super().__init__()
-        self.cfg = SimpleNamespace(grad_clip=5.0)  # every System carries its config
+        self.cfg = ModelConfig(grad_clip=5.0)  # every System carries its config
         self.net = nn.Linear(6, 1)
 
     def optimizers(self):
@@ -43,7 +43,7 @@ def test_accumulated_micro_batches_make_the_full_batch_update(n):
     for accumulate in (1, n):
         torch.manual_seed(0)
         model = Linear()
-        logs.append(model.train_step(x, ["c"] * 5, model.optimizers(), accumulate=accumulate))
+        logs.append(optimisation_step(model, x, ["c"] * 5, None, model.optimizers()["all"], 0.0, accumulate))
         updates.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
     torch.testing.assert_close(updates[1], updates[0])
     assert logs[1]["loss"] == pytest.approx(logs[0]["loss"])  # unequal parts weighted by size
@@ -58,8 +58,8 @@ def test_accumulation_steps_the_optimizer_once_per_batch_down_to_one_clip_parts(
     steps = []
     opts["all"].register_step_pre_hook(lambda *a: steps.append(1))
     batch = clip_batch(world, "train", 4, seed=0)
-    logs = model.train_step(to_tensor(batch.video), batch.captions, opts, 0.0,
-                            targets_of(batch, cfg, world), accumulate=4)
+    logs = training_step(model, to_tensor(batch.video), batch.captions, opts, 0.0,
+                         targets_of(batch, name, cfg, world), accumulate=4)
     assert len(steps) == 1 and {"loss", "recon", "flow"} <= set(logs)
     assert all(torch.isfinite(torch.tensor(v)) for v in logs.values())
     # a one-clip part has no spread: running statistics must not turn to NaN

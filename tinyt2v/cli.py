@@ -16,8 +16,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .models import MODELS
-from .train import TrainConfig, parse_settings
+from .models import listing
+from .train import TrainConfig
+from .train_config import parse_settings
 from .world.splits import SCENE_SPLITS, SPLITS
 
 # click's UsageError, from whichever click this typer uses (recent typers vendor their own)
@@ -263,11 +264,8 @@ TRAIN = TrainConfig()  # the defaults the train command shows are the config's o
 @app.command("train")
 @friendly
 def train_cmd(
-    model: str = typer.Option(TRAIN.model, help="Model family: " + " | ".join(MODELS)
-                              + " (sprite-flow is the main one; latent-flow the general one, for any footage; "
-                              "latent-dit its transformer successor, in progress)."),
-    preset: str = typer.Option(TRAIN.preset, help="Model preset: " + "; ".join(
-        f"{name} {'|'.join(entry[2])}" for name, entry in MODELS.items()) + "."),
+    model: str = typer.Option(TRAIN.model, help="Model family (presets): " + listing().replace("\n", "; ") + "."),
+    preset: str = typer.Option(TRAIN.preset, help="Model preset, one of the family's (every family has tiny)."),
     world: str = typer.Option(TRAIN.world, help="World preset to stream: default | seed | scenes (1-3 objects per clip, for scene-flow)"),
     minutes: Optional[float] = typer.Option(None, help="Stop after this many minutes of training."),
     cpu_minutes: Optional[float] = typer.Option(

@@ -107,7 +107,7 @@ def build_demo(pipe: Pipeline, workdir: str | None = None, scenes: Pipeline | No
     import gradio as gr
 
     generate = Generator(pipe, workdir, scenes)
-    guidance = float(getattr(pipe.system.cfg, "guidance", 0.0) or 0.0)
+    guidance = float(pipe.system.cfg.guidance or 0.0)
     with gr.Blocks(title="tinyt2v", analytics_enabled=False) as demo:
         gr.Markdown("# tinyt2v\nText to video, trained from scratch on a CPU. "
                     "The judge reads each clip's pixels and says what it shows.")

@@ -10,6 +10,7 @@ import numpy as np
 
 from .judge import Reading, read_clip, score
 from .judge.scene import SceneReading, read_scene, score_scenes
+from .models import MODELS
 from .pipeline import Pipeline
 from .world import clips
 
@@ -75,7 +76,7 @@ def evaluate_footage(pipe: Pipeline, spec: str, n: int, seed: int = 0, batch_siz
     report = dict(data=spec, n=len(real), skipped=skipped, captions=captions, checkpoint=pipe.source,
                   model=pipe.config["model"], psnr_db=None)
     real = np.stack(real)
-    if hasattr(pipe.system, "reconstruct"):
+    if MODELS[pipe.config["model"]].reconstructs:
         squared = 0.0
         for i in range(0, len(real), batch_size):
             video = to_tensor(real[i:i + batch_size]).to(pipe.device)

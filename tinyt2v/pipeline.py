@@ -22,7 +22,7 @@ import torch
 from . import checkpoint as ckpt
 from .devices import resolve_device
 from .io import to_uint8, write_video
-from .models import build_model, config_from_dict
+from .models import build_model, config_from_dict, spec
 from .text import Vocab
 from .text.understand import NUMBERS, STOPWORDS, Understanding, counted_objects, understand
 from .text.vocab import words
@@ -61,7 +61,7 @@ class Pipeline:
         sentence = config["model_config"].get("text") == "minilm"
         self.known = set() if sentence else set(config.get("vocab") or [])
         # the tutorial's encoder refuses unknown words, as the tutorial did: no reading for it
-        self.strict = bool(getattr(getattr(system, "text", None), "strict", False))
+        self.strict = spec(config["model"]).strict_words
         self.lexicon = "both"  # which lexicon resources map unseen words (text/understand.py)
 
     @classmethod
@@ -207,7 +207,7 @@ class Pipeline:
     def max_objects(self) -> int:
         """The most objects the model draws in one clip: its own number for a model built around
         objects (sprite-flow 1, scene-flow its slots), else the most its world's clips hold."""
-        return getattr(self.system.cfg, "objects", None) or self.world.objects
+        return self.system.cfg.objects or self.world.objects
 
     @torch.no_grad()
     def generate(self, prompts: list[str], seed: int = 0, frames: int | None = None,

@@ -14,27 +14,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from .conditional_flow import ConditionalFlow
+from .config import ModelConfig
 from .layers import TimeEmbedding, maybe_checkpoint, mlp
 
 
 @dataclass
-class FlowPriorConfig:
+class FlowPriorConfig(ModelConfig):
     """Fields every caption -> vector flow model has; model configs extend it."""
-    frames: int = 16
-    height: int = 64
-    width: int = 64
     prior_width: int = 384    # the velocity MLP's width ...
     prior_depth: int = 4      # ... and number of residual blocks
     text: str = "gru"         # gru | subword | mean | bag | minilm (tinyt2v.text)
     text_dim: int = 128
-    lr: float = 2e-3
-    warmup: float = 0.0       # share of the run over which the lr rises from 0 to lr
-    lr_final: float = 1.0     # lr at the end of the run, as a share of lr (cosine decay; 1: constant)
-    beta2: float = 0.999      # AdamW's second-moment decay (lower: quicker to shrink a step
-                              # after a gradient burst)
-    batch_size: int = 32
-    gpu_batch_size: int | None = None  # clips per step when training on a GPU and no batch size
-                                       # is given (None: batch_size); a GPU is idle at 32
     hidden: int = 256         # MLP width of the model's own networks
     width_dec: int = 32       # decoder / sprite-net channels
     dec_frames: int = 4       # frames rendered per clip per training step
@@ -44,8 +34,6 @@ class FlowPriorConfig:
     guidance: float = 2.0     # classifier-free guidance scale when sampling
     sample_steps: int = 10    # Heun steps when sampling
     temperature: float = 1.0  # scale of the starting noise when sampling (below 1: fewer outliers)
-    ema: float = 0.999        # decay of the weights' moving average that samples
-    grad_clip: float = 5.0    # max gradient norm per step (after the all-reduce under torchrun)
 
 
 class PriorBlock(nn.Module):

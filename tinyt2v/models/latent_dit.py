@@ -20,6 +20,7 @@ from torch import nn
 from ..text import Vocab, build_text_encoder
 from .base import System
 from .conditional_flow import ConditionalFlow
+from .config import ModelConfig
 from .dit import DiT
 from .layers import foreground_error, pick_frames
 from .video_autoencoder import VideoDecoder, VideoEncoder
@@ -33,10 +34,7 @@ FOREGROUND_DISTANCE = 4.0
 
 
 @dataclass
-class LatentDiTConfig:
-    frames: int = 16
-    height: int = 64
-    width: int = 64
+class LatentDiTConfig(ModelConfig):
     # -- the autoencoder
     ae_width: int = 8          # channels at full resolution, doubled at each halving
     latent_channels: int = 4   # numbers per latent cell
@@ -72,9 +70,7 @@ class LatentDiTConfig:
                                # clips from the tails, where a small model strays most)
     # -- training
     batch_size: int = 16
-    gpu_batch_size: int | None = None  # clips per step on a GPU when no batch size is given
-    ema: float = 0.999         # decay of the weights' moving average that samples
-    grad_clip: float = 1.0     # max gradient norm per step
+    grad_clip: float = 1.0
 
 
 PRESETS = {
@@ -102,8 +98,6 @@ def _restore_stage(model: "LatentDiT", incompatible) -> None:
 
 
 class LatentDiT(System):
-    name = "latent-dit"
-    uses_ema = True
     compile_targets = ("encoder", "decoder", "flow.velocity")
 
     def __init__(self, cfg: LatentDiTConfig, vocab: Vocab):

@@ -155,8 +155,6 @@ def encoded_frames(frames: int, n: int, device) -> torch.Tensor:
 
 
 class LatentFlow(System):
-    name = "latent-flow"
-    uses_ema = True
     compile_targets = ("encoder", "decoder", "prior")
 
     def __init__(self, cfg: LatentFlowConfig, vocab: Vocab):

@@ -34,7 +34,14 @@ from .layers import foreground_error, foreground_weight, maybe_checkpoint, pick_
 from .objects import object_tracks, split_objects
 from .sprite_flow import SpriteFlowConfig
 from .sprites import BackgroundHead, SpriteNet, into_frame, reach, render, sprite_extent
-from .tracks import POSE, backgrounds, colour_distance, latent_to_track, resample_track, track_to_latent
+from .tracks import (
+    POSE,
+    backgrounds,
+    colour_distance,
+    latent_to_track,
+    resample_track,
+    track_to_latent,
+)
 
 MOTION_SCALE = 10.0  # per-frame pose changes are ~0.01-0.2: scaled to ~1 for the motion head
 MAX_SLOTS = 5        # matching tries every assignment: 5! = 120 per clip, 6! would be 720
@@ -145,8 +152,6 @@ def gather(share: torch.Tensor, weights: torch.Tensor, words: torch.Tensor) -> t
 
 
 class SceneFlow(System):
-    name = "scene-flow"
-    uses_ema = True
     compile_targets = ("sprite", "prior")
 
     def __init__(self, cfg: SceneFlowConfig, vocab: Vocab):
@@ -160,7 +165,7 @@ class SceneFlow(System):
         self.binding = build_text_encoder(cfg.text, vocab, cfg.text_dim)
         self.text = build_text_encoder(cfg.text, vocab, cfg.text_dim)
         self.motion_text = build_text_encoder(cfg.text, vocab, cfg.text_dim)
-        if not hasattr(self.text, "states"):
+        if not self.text.word_states:
             raise ValueError(f"scene-flow needs a text encoder with per-word states (gru or subword), "
                              f"not {cfg.text!r}")
         d = self.text.dim

@@ -11,7 +11,6 @@ error, not a KeyError.
 from __future__ import annotations
 
 import contextlib
-
 from dataclasses import dataclass
 
 import torch
@@ -19,19 +18,22 @@ from torch import nn
 
 from ..text import MeanWordEmbedding, Vocab
 from .base import System, no_sync
+from .config import ModelConfig
 
 
 @dataclass
-class SeedGANConfig:
+class SeedGANConfig(ModelConfig):
     conditional: bool = False  # False: seed-gan as written; True: seed-cgan
-    noise_dim: int = 100
-    text_dim: int = 10
-    lr: float = 2e-4
-    betas: tuple[float, float] = (0.5, 0.999)
+    noise_dim: int = 100       # the tutorial's noise vector
+    text_dim: int = 10         # the tutorial's bag-of-words embedding
+    lr: float = 2e-4           # the tutorial's Adam settings ...
+    betas: tuple[float, float] = (0.5, 0.999)  # ... (its two optimizers do not use beta2)
     batch_size: int = 16
-    frames: int = 10
-    height: int = 64
-    width: int = 64
+    frames: int = 10           # the tutorial's clips
+
+
+# "seed" is the tutorial's own clip length; "tiny" the same model under the CLI's default name
+PRESETS = {"tiny": SeedGANConfig(), "seed": SeedGANConfig(), "default": SeedGANConfig(frames=16)}
 
 
 class Generator(nn.Module):
@@ -72,14 +74,12 @@ class Discriminator(nn.Module):
 
 
 class SeedGAN(System):
-    uses_ema = False
 
     def __init__(self, cfg: SeedGANConfig, vocab: Vocab):
         super().__init__()
         if (cfg.height, cfg.width) != (64, 64):
             raise ValueError(f"seed-gan makes 64x64 frames only, got {cfg.height}x{cfg.width}")
         self.cfg = cfg
-        self.name = "seed-cgan" if cfg.conditional else "seed-gan"
         self.text = MeanWordEmbedding(vocab, cfg.text_dim)
         self.netG = Generator(cfg.noise_dim, cfg.text_dim)
         self.netD = Discriminator(cfg.text_dim if cfg.conditional else 0)
@@ -104,10 +104,9 @@ class SeedGAN(System):
               else contextlib.nullcontext()):
             return self.bce(prob.float(), target)
 
-    def train_step(self, video, captions, opts, progress: float = 0.0, targets=None, accumulate=1,
-                   sync=no_sync, ddp=None):
-        # accumulate is always 1 here, and ddp None: two optimizers stepping in turn (train.py
-        # refuses accumulation and averages gradients through sync).
+    def train_step(self, video, captions, opts, sync=no_sync):
+        # two optimizers stepping in turn: train.py refuses accumulation and averages gradients
+        # through sync
         losses = self.adversarial_step(video, captions, opts, sync)
         return {k: v.item() for k, v in losses.items()}
 

@@ -32,7 +32,14 @@ from .base import System
 from .flow_prior import FlowPrior, FlowPriorConfig
 from .layers import foreground_error, maybe_checkpoint, pick_frames
 from .sprites import BackgroundHead, SpriteNet, into_frame, reach, render, sprite_extent
-from .tracks import POSE, backgrounds, latent_to_track, measure_track, resample_track, track_to_latent
+from .tracks import (
+    POSE,
+    backgrounds,
+    latent_to_track,
+    measure_track,
+    resample_track,
+    track_to_latent,
+)
 
 
 @dataclass
@@ -70,8 +77,6 @@ PRESETS = {
 
 
 class SpriteFlow(System):
-    name = "sprite-flow"
-    uses_ema = True
     compile_targets = ("sprite", "prior")
 
     def __init__(self, cfg: SpriteFlowConfig, vocab: Vocab):

@@ -22,6 +22,7 @@ class UnknownWordError(ValueError):
 
 
 class MeanWordEmbedding(nn.Module):
+    word_states = False  # one vector per caption, no per-word states
     """captions -> (B, dim): the average embedding of each caption's words."""
 
     def __init__(self, vocab: Vocab, dim: int = 10, strict: bool = True):

@@ -12,6 +12,7 @@ from .vocab import UNK_ID, Vocab
 
 
 class GRUTextEncoder(nn.Module):
+    word_states = True  # `states` gives each word's state, for cross-attention and slots
     """captions -> (B, dim); `states` also gives the per-token states."""
 
     def __init__(self, vocab: Vocab, dim: int = 128, embed: int = 64, n_tokens: int | None = None):

@@ -13,6 +13,8 @@ DIM = 384
 
 class MiniLMEncoder(nn.Module):
     """captions -> (B, 384), frozen; embeddings are cached per caption (captions repeat)."""
+    vocab = None  # a sentence encoder reads any text: no word list of its own
+    word_states = False  # one vector per caption, no per-word states
 
     def __init__(self):
         super().__init__()
