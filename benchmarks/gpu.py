@@ -37,7 +37,8 @@ from tinyt2v.io import to_tensor
 from tinyt2v.models import MODELS, build_model, model_config
 from tinyt2v.pipeline import Pipeline
 from tinyt2v.run_state import shaped_by, targets_of
-from tinyt2v.text import Vocab, training_words
+from tinyt2v.text import Vocab
+from tinyt2v.world import training_words
 from tinyt2v.train import TrainConfig, train, training_step
 from tinyt2v.world import clips, get_world
 

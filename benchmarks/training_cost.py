@@ -19,7 +19,8 @@ from common import RESULTS, save, step_cost
 from tinyt2v.io import to_tensor
 from tinyt2v.models import build_model, model_config
 from tinyt2v.run_state import shaped_by, targets_of
-from tinyt2v.text import Vocab, training_words
+from tinyt2v.text import Vocab
+from tinyt2v.world import training_words
 from tinyt2v.train import training_step
 from tinyt2v.world import clip_batch, get_world
 

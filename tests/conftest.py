@@ -35,7 +35,8 @@ def small_model(name: str):
     """(world, untrained model) for a registered model at its SMALL size, shaped by its world."""
     from tinyt2v.models import build_model, model_config
     from tinyt2v.run_state import shaped_by
-    from tinyt2v.text import Vocab, training_words
+    from tinyt2v.text import Vocab
+    from tinyt2v.world import training_words
 
     kw = SMALL[name]
     world = get_world(kw.get("world", "default"))

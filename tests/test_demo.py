@@ -24,7 +24,8 @@ def pipe():
 
 def test_examples_show_seen_heldout_and_paraphrased_prompts_the_model_gets_right(pipe):
     from tinyt2v.judge import judge_prompt
-    from tinyt2v.text.vocab import training_words, words
+    from tinyt2v.text.vocab import words
+    from tinyt2v.world import training_words
     from tinyt2v.world import parse_prompt
     from tinyt2v.world.splits import combos
 
@@ -65,7 +66,9 @@ class DrawsAnotherPrompt:
         return self.pipe.check(*args)
 
     def __call__(self, prompt, **knobs):
-        return self.pipe(self.other, **knobs)
+        from dataclasses import replace
+
+        return replace(self.pipe(self.other, **knobs), prompt=prompt, understood=self.pipe.understand(prompt))
 
     def __getattr__(self, name):
         return getattr(self.pipe, name)

@@ -10,7 +10,8 @@ from tinyt2v.io import to_tensor
 from tinyt2v.models import build_model, model_config
 from tinyt2v.models.dit import DiT
 from tinyt2v.models.video_autoencoder import VideoDecoder, VideoEncoder, levels
-from tinyt2v.text import Vocab, training_words
+from tinyt2v.text import Vocab
+from tinyt2v.world import training_words
 from tinyt2v.train import training_step
 from tinyt2v.world import clip_batch, get_world
 

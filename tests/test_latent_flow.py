@@ -6,7 +6,8 @@ import torch
 from conftest import one_attribute_at_chance
 from training_runs import CIRCLES, latent_flow_learns_8_prompts
 from tinyt2v.models import build_model, model_config
-from tinyt2v.text import Vocab, training_words
+from tinyt2v.text import Vocab
+from tinyt2v.world import training_words
 from tinyt2v.world import get_world
 
 

@@ -113,7 +113,8 @@ def test_seed_gans_train_and_generate_ten_independent_frames(tmp_path, model):
 
 def test_seed_gan_optimises_only_what_the_tutorial_did(tmp_path):
     from tinyt2v.models import build_model, model_config
-    from tinyt2v.text import Vocab, training_words
+    from tinyt2v.text import Vocab
+    from tinyt2v.world import training_words
     from tinyt2v.world import get_world
     vocab = Vocab(training_words(get_world("seed")))
     gan = build_model("seed-gan", model_config("seed-gan", "seed"), vocab)

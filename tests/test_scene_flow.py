@@ -141,7 +141,8 @@ def test_one_joint_prior_or_one_per_object_learns_and_draws_every_slots_track(jo
     object's track as a sample of its own. Either way a training step reaches the prior and
     sampling draws whole clips."""
     from tinyt2v.models import build_model
-    from tinyt2v.text import Vocab, training_words
+    from tinyt2v.text import Vocab
+    from tinyt2v.world import training_words
 
     world, small = small_model("scene-flow")
     model = build_model("scene-flow", replace(small.cfg, joint_prior=joint), Vocab(training_words(world)))

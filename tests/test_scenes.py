@@ -130,7 +130,8 @@ def test_a_plural_without_a_number_still_starts_its_own_object():
 
 
 def test_every_word_of_a_training_scene_is_in_the_vocabulary():
-    from tinyt2v.text import training_words, words
+    from tinyt2v.text import words
+    from tinyt2v.world import training_words
     known = set(training_words(WORLD))
     captions = clip_batch(WORLD, "train", 300, seed=2).captions
     assert not {w for c in captions for w in words(c)} - known

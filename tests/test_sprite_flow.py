@@ -11,7 +11,8 @@ from training_runs import sprite_flow_learns_16_prompts
 from tinyt2v.models import build_model, model_config
 from tinyt2v.models.sprites import EDGE, into_frame, reach, render
 from tinyt2v.models.tracks import latent_to_track, measure_track, track_to_latent
-from tinyt2v.text import Vocab, training_words
+from tinyt2v.text import Vocab
+from tinyt2v.world import training_words
 from tinyt2v.io import to_tensor
 from tinyt2v.world import clip_batch, get_world
 from tinyt2v.world.attributes import SPEEDS

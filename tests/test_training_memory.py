@@ -15,7 +15,8 @@ from tinyt2v.models import ModelConfig, build_model, model_config
 from tinyt2v.models.base import System
 from tinyt2v.pipeline import Pipeline
 from tinyt2v.run_state import shaped_by, targets_of
-from tinyt2v.text import Vocab, training_words
+from tinyt2v.text import Vocab
+from tinyt2v.world import training_words
 from tinyt2v.train import TrainConfig, optimisation_step, train, training_step
 from tinyt2v.world import clip_batch, get_world
 

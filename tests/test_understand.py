@@ -145,4 +145,5 @@ def test_a_video_says_how_its_prompt_was_read(pipe):
     video = pipe("a yellow ball rolling to the right", seed=0)
     assert video.understood.attributes["color"] == "yellow"
     assert video.understood.attributes["motion"] == "right"
-    assert re.match(r"understood: yellow · .*right", video.understood.describe())
+    assert video.understood.attributes["shape"] == "circle"  # "ball": a name people use for one
+    assert re.match(r"understood: circle · yellow · .*right \(read ball→circle\)", video.understood.describe())

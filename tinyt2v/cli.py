@@ -2,93 +2,30 @@
 one-line messages (exit code 2) instead of tracebacks."""
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Optional
 
 import typer
 import typer.core
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from .console import Commands, TrainingProgress, UsageError, err, friendly, out, progress_bar
 from .models import listing
 from .train import TrainConfig
 from .train_config import parse_settings
 from .world.splits import SCENE_SPLITS, SPLITS
 
-# click's UsageError, from whichever click this typer uses (recent typers vendor their own)
-_ClickUsageError = typer.BadParameter.__mro__[1]
-
-
-class _Commands(typer.core.TyperGroup):
-    """Errors click finds in a command's arguments (an unknown option, a missing prompt) as one
-    `error:` line and exit code 2, like every other error of this CLI, instead of a box."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except _ClickUsageError as e:
-            if type(e).__name__ == "NoArgsIsHelpError":
-                raise  # `tinyt2v data` alone: click prints the help
-            hint, name = "", getattr(e, "option_name", None) or ""
-            if name.startswith("-") and not name.startswith("--"):
-                hint = (f' (a prompt that starts with "-" goes last, after --: '
-                        f'tinyt2v generate -o out.mp4 -- "{name}")')
-            err.print(f"[red]error:[/red] {escape(e.format_message() + hint)}", highlight=False)
-            raise typer.Exit(2) from None
-
-
-app = typer.Typer(help="tinyt2v: text-to-video trained from scratch on a laptop CPU.", cls=_Commands,
+app = typer.Typer(help="tinyt2v: text-to-video trained from scratch on a laptop CPU.", cls=Commands,
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="The procedural world: export clips, list the splits.",
                        no_args_is_help=True)
 app.add_typer(data_app, name="data")
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
 
 
-class UsageError(Exception):
-    """Bad input from the user; printed as one line, exit code 2."""
-
-
-def friendly(fn):
-    """Turn expected errors into `error: ...` and exit code 2."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except (UsageError, ValueError, ImportError) as e:
-            # escaped: a message such as pip install "tinyt2v[demo]" is not markup
-            err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
-            raise typer.Exit(2)
-        except OSError as e:  # missing or read-only folder, disk full, ...
-            msg = f"{e.strerror}: {e.filename}" if e.strerror and e.filename else str(e)
-            err.print(f"[red]error:[/red] {escape(msg)}", highlight=False)
-            raise typer.Exit(2)
-        except KeyboardInterrupt:
-            err.print("interrupted")
-            raise typer.Exit(130)
-    return wrapper
-
-
-LOG_LINE_SECONDS = 30  # without a terminal, training prints a progress line this often
 GRID_CLIPS = 16  # eval --data draws this many clips beside their samples (all n are measured)
-
-
-def progress_bar() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=err, transient=True, disable=_no_bar())
-
-
-def _no_bar() -> bool:
-    """On a pipe or in a log rich draws nothing while running, but prints a blank line (and a
-    kept bar's last frame) when it stops, so an error would no longer be one line."""
-    return not err.is_interactive
 
 
 @data_app.command("export")
@@ -150,44 +87,40 @@ def judge_cmd(
     videos without a manifest: what the judge sees in each."""
     from dataclasses import asdict
 
-    from .io import read_video
-    from .judge import format_report, read_caption_manifest, read_clip, read_manifest, score
-    from .judge.scene import format_scene_report, read_scene, score_scenes
+    from .judge import format_report, score
+    from .judge.folder import judge_rows, manifest_rows, read_any, read_each
+    from .judge.scene import format_scene_report, score_scenes
 
     if not path.exists():
         raise UsageError(f"{path} does not exist")
-    skipped = []
-    if (path / "manifest.jsonl").exists():
-        rows = read_manifest(path)
-    elif (path / "manifest.csv").exists():
-        rows = []
-        for r in read_caption_manifest(path, reword=_as_generate_reads()):
-            if r["label"]:
-                rows.append(dict(r["label"], path=r["path"], where=r["where"]))
-            else:
-                skipped.append(f"{r['where']}: {r['why']} ({r['caption']!r})")
-    elif path.is_dir() and not any(path.glob("frame_*.png")):
-        return _judge_each(path, as_json)
-    else:
-        reading = _read_any(path)
+    if path.is_dir() and not any((path / m).exists() for m in ("manifest.jsonl", "manifest.csv")) \
+            and not any(path.glob("frame_*.png")):
+        try:
+            readings, unread = read_each(path)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        for line in unread:
+            err.print(f"skipped {escape(line)}", highlight=False)
+        if as_json:
+            print(json.dumps({name: asdict(r) for name, r in readings.items()}, indent=2))
+        else:
+            for name, r in readings.items():
+                out.print(f"{escape(name)}: the judge sees: {r.describe()}", highlight=False)
+        return
+    if not path.is_dir() or any(path.glob("frame_*.png")):  # one clip
+        reading = read_any(path)
         if as_json:
             print(json.dumps(asdict(reading), indent=2))
         else:
             out.print(f"the judge sees: {reading.describe()}")
         return
-    scenes = bool(rows) and "objects" in rows[0]  # labels of a scenes world
-    pairs = []
+    from .pipeline import world_caption_reader
+
+    rows, skipped = manifest_rows(path, world_caption_reader())
     with progress_bar() as bar:
         task = bar.add_task("judging", total=len(rows))
-        for row in rows:
-            try:
-                video = read_video(row["path"])
-            except (OSError, ValueError) as e:
-                why = f"{e.strerror}: {e.filename}" if isinstance(e, OSError) and e.strerror else str(e)
-                skipped.append(f"{row.get('where', row['path'])}: {why}")
-            else:
-                pairs.append(((read_scene if scenes else read_clip)(video), row))
-            bar.advance(task)
+        pairs, unread, scenes = judge_rows(rows, lambda: bar.advance(task))
+    skipped += unread
     for line in skipped:
         err.print(f"skipped {escape(line)}", highlight=False)
     if not pairs:
@@ -199,63 +132,6 @@ def judge_cmd(
     else:
         out.print((format_scene_report if scenes else format_report)(report)
                   + (f"\nskipped: {len(skipped)} rows (listed above)" if skipped else ""))
-
-
-def _as_generate_reads():
-    """caption -> the words a default-world model reads in it, as `generate` reads a prompt;
-    ValueError for a caption that counts objects ("two red circles")."""
-    from .text import training_words
-    from .text.understand import STOPWORDS, counted_objects, understand
-    from .world import get_world
-    from .world.captions import FUNCTION_WORDS
-
-    known = set(training_words(get_world("default")))
-
-    def reword(caption: str) -> str:
-        u = understand(caption, known, FUNCTION_WORDS | STOPWORDS)
-        if counted_objects(u):
-            raise ValueError(f"the caption {counted_objects(u)}")
-        return u.text
-    return reword
-
-
-def _read_any(path: Path):
-    """What the judge sees in one clip: one object, or each of several."""
-    from .io import read_video
-    from .judge import read_clip
-    from .judge.read import SEVERAL_OBJECTS
-    from .judge.scene import read_scene
-
-    video = read_video(path)
-    reading = read_clip(video)
-    if not reading.readable and reading.why == SEVERAL_OBJECTS:
-        scene = read_scene(video)  # several objects: read each
-        if scene.readable:
-            reading = scene
-    return reading
-
-
-def _judge_each(folder: Path, as_json: bool) -> None:
-    """A folder of videos without a manifest (generate's outputs, say): each clip read alone."""
-    from dataclasses import asdict
-
-    from .data import VIDEO_EXTENSIONS
-
-    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in VIDEO_EXTENSIONS
-                   or (f.is_dir() and any(f.glob("frame_*.png"))))
-    if not files:
-        raise UsageError(f"{folder} holds no manifest.jsonl, manifest.csv, video or frame folder to judge")
-    readings = {}
-    for f in files:
-        try:
-            readings[f.name] = _read_any(f)
-        except (OSError, ValueError) as e:
-            err.print(f"skipped {escape(f.name)}: {escape(str(e))}", highlight=False)
-    if as_json:
-        print(json.dumps({name: asdict(r) for name, r in readings.items()}, indent=2))
-    else:
-        for name, r in readings.items():
-            out.print(f"{escape(name)}: the judge sees: {r.describe()}", highlight=False)
 
 
 TRAIN = TrainConfig()  # the defaults the train command shows are the config's own
@@ -320,52 +196,12 @@ def train_cmd(
     out.print(f"checkpoint: {folder}")
 
 
-class TrainingProgress:
-    """A bar that follows whichever budget was given, in its own unit; without a terminal (a
-    log), a line on stdout every LOG_LINE_SECONDS and one for the last step."""
-
-    def __init__(self, cfg: TrainConfig):
-        self.cfg = cfg
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
-                            TimeRemainingColumn(), console=err, disable=_no_bar())
-        self.total = cfg.steps if cfg.steps is not None else (cfg.minutes or cfg.cpu_minutes) * 60
-        self.task = self.bar.add_task(f"train {cfg.model}", total=self.total, info="")
-        self.first = None  # the first step seen and its time, for the rate
-        self.logged, self.last = 0.0, ""  # the last log line's time; the last step's numbers
-        self.wall0, self.cpu0 = time.time(), time.process_time()
-
-    def on_step(self, step: int, logs: dict) -> None:
-        now = time.time()
-        self.first = self.first or (step, now)
-        rate = (step - self.first[0]) / max(now - self.first[1], 1e-9)
-        self.last = f"step {step}  {rate:.2f} it/s  " + "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
-        c = self.cfg
-        done = (step if c.steps is not None else now - self.wall0 if c.minutes is not None
-                else time.process_time() - self.cpu0)
-        self.bar.update(self.task, completed=done, info=self.last)
-        if self.bar.disable and now - self.logged >= LOG_LINE_SECONDS:
-            self.logged = now
-            out.print(f"train {c.model}: {100 * done / self.total:.0f}%  {self.last}", soft_wrap=True)
-
-    def __enter__(self):
-        self.bar.__enter__()
-        return self
-
-    def __exit__(self, kind, error, trace):
-        if kind is not None:
-            self.bar.live.transient = True  # a terminal clears the bar: an error or Ctrl-C is one line
-        self.bar.__exit__(kind, error, trace)
-        if kind is None and self.bar.disable and self.last:  # a log ends on the last step's numbers
-            out.print(f"train {self.cfg.model}: done  {self.last}", soft_wrap=True)
-        return False
-
-
 def _pipeline(checkpoint: Optional[Path], device: str, prompt: str | None = None):
     """The checkpoint asked for; else the shipped one that draws `prompt` (one or several objects)."""
-    from .pipeline import Pipeline
+    from .pipeline import Pipeline, Router
 
     if checkpoint is None and prompt is not None:
-        return Pipeline.for_prompt(prompt, device)
+        return Router.shipped(device).pick(prompt)
     return Pipeline.from_pretrained(checkpoint, device)
 
 
@@ -409,7 +245,7 @@ def generate_cmd(
     pipe = _pipeline(checkpoint, device, prompt)
     pipe.check(prompt, frames, guidance, seed, temperature)
     err.print(escape(pipe.understand(prompt).describe()))
-    written, clips = [], []
+    written, clips, videos = [], [], []
     for k in range(n):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -419,17 +255,15 @@ def generate_cmd(
         path = output if n == 1 else output.with_name(f"{output.stem}_{k}{output.suffix}")
         written.append(video.save(path))
         clips.append(video.frames)
+        videos.append(video)
     if n > 1:
         sheet = output.with_name(f"{output.stem}_sheet.png")
         save_png(sheet, frame_grid(np.stack(clips)))
         written.append(sheet)
-    from .judge import describe_verdict, in_grammar, judge_prompt
-
     out.print("\n".join(f"wrote {p}" for p in written))
-    if pipe.on_world:
-        scene = pipe.max_objects > 1
-        reading, ok = judge_prompt(clips[0], prompt, pipe.understand(prompt).text, scene)
-        out.print(describe_verdict(reading, ok, as_understood=not in_grammar(prompt, scene)))
+    verdict = pipe.verdict(videos[0])
+    if verdict is not None:
+        out.print(verdict.line)
 
 
 @app.command("eval")

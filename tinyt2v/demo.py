@@ -14,8 +14,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from .judge import describe_verdict, in_grammar, judge_prompt
-from .pipeline import MAX_FRAMES, MAX_PROMPT_CHARS, Pipeline
+from .pipeline import MAX_FRAMES, MAX_PROMPT_CHARS, Pipeline, Router
 from .world import clips
 
 KEEP_RESULTS = 16  # finished requests whose files stay on disk (Gradio keeps its own copies)
@@ -44,7 +43,7 @@ def example_prompts(pipe: Pipeline, per_split: int = 2, tries: int = 6) -> tuple
                     video = pipe(caption, seed=0)
             except ValueError:
                 continue
-            if judge_prompt(video.frames, caption, video.understood.text, scene)[1]:
+            if pipe.verdict(video).ok:
                 right.append(caption)
             if len(right) == per_split:
                 break
@@ -59,7 +58,7 @@ class Generator:
 
     def __init__(self, pipe: Pipeline, workdir: str | None = None, scenes: Pipeline | None = None):
         self.pipe = pipe
-        self.scenes = scenes  # takes the prompts `pipe` refuses for naming several objects
+        self.router = Router(pipe, scenes)  # scenes takes the prompts `pipe` refuses for naming several objects
         self.root = Path(workdir or tempfile.mkdtemp(prefix="tinyt2v-demo-"))
         self.done: list[Path] = []
 
@@ -68,7 +67,7 @@ class Generator:
 
         try:
             seed, frames = int(seed), int(frames)
-            pipe = self.pick(prompt)
+            pipe = self.router.pick(prompt)
             pipe.check(prompt, frames, float(guidance), seed)
         except (TypeError, ValueError, OverflowError) as e:
             raise gr.Error(str(e)) from None
@@ -79,23 +78,13 @@ class Generator:
         mp4, gif = video.save(folder / "clip.mp4"), video.save(folder / "clip.gif")
         self._forget_old(folder)
         text = video.understood.describe()
-        if pipe.on_world:  # the world judge speaks for world checkpoints only
-            # A prompt outside the world grammar ("a yellow ball rolling right") is checked as
-            # the model understood it.
-            scene = pipe.max_objects > 1
-            reading, ok = judge_prompt(video.frames, prompt, video.understood.text, scene)
-            mark = {True: "✔", False: "✘", None: "?"}[ok]
-            verdict = describe_verdict(reading, ok, as_understood=not in_grammar(prompt, scene))
-            if scene and reading.readable:  # the judge's reading of each object on its own line
-                verdict += "".join(f"\n- object {k}: {r.describe()}" for k, r in enumerate(reading.objects, 1))
-            text = f"{mark} {verdict}\n\n{text}"
+        verdict = pipe.verdict(video)  # the world judge speaks for world checkpoints only
+        if verdict is not None:
+            mark, line = {True: "✔", False: "✘", None: "?"}[verdict.ok], verdict.line
+            if pipe.max_objects > 1 and verdict.reading.readable:  # each object on its own line
+                line += "".join(f"\n- object {k}: {r.describe()}" for k, r in enumerate(verdict.reading.objects, 1))
+            text = f"{mark} {line}\n\n{text}"
         return str(mp4), str(gif), text
-
-    def pick(self, prompt: str) -> Pipeline:
-        """The scenes pipeline for a prompt the main one refuses as several objects."""
-        if self.scenes is not None and self.pipe.names_too_many(prompt):
-            return self.scenes
-        return self.pipe
 
     def _forget_old(self, newest: Path) -> None:
         self.done.append(newest)

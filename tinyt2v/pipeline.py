@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import functools
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -22,20 +23,19 @@ import torch
 from . import checkpoint as ckpt
 from .devices import resolve_device
 from .io import to_uint8, write_video
+from .judge import describe_verdict, in_grammar, judge_prompt
 from .models import build_model, config_from_dict, spec
 from .text import Vocab
-from .text.understand import NUMBERS, STOPWORDS, Understanding, counted_objects, understand
-from .text.vocab import words
-from .world import PromptError, WorldConfig, parse_prompt
-from .world.captions import FUNCTION_WORDS
-from .world.scene_captions import COUNT_WORDS, SINGULAR, SPLIT_AT, parse_scene
+from .text.reading import ModelFacts, read
+from .text.understand import STOPWORDS, Understanding
+from .world import WorldConfig, get_world, training_words
+from .world.grammar import WORLD_GRAMMAR
 
 DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default"  # one object per clip
 SCENES_CHECKPOINT = Path(__file__).parent / "checkpoints" / "scenes"  # several objects per clip
 MAX_PROMPT_CHARS = 300
 MAX_FRAMES = 64
 MAX_SEED = 2 ** 63 - 1
-OBJECT_ATTRIBUTES = ("shape", "color", "size")  # two values of one of these: two objects
 
 
 @dataclass
@@ -51,6 +51,14 @@ class Video:
         return write_video(path, self.frames, self.fps)
 
 
+@dataclass
+class Verdict:
+    """What the judge saw in a generated clip and whether it is what the prompt asked."""
+    reading: object      # judge.Reading, or judge.scene.SceneReading for a scene
+    ok: bool | None      # None: the prompt could not be judged
+    line: str            # one line for people
+
+
 class Pipeline:
     def __init__(self, system, config: dict, source: str):
         self.system = system.eval()
@@ -63,6 +71,8 @@ class Pipeline:
         # the tutorial's encoder refuses unknown words, as the tutorial did: no reading for it
         self.strict = spec(config["model"]).strict_words
         self.lexicon = "both"  # which lexicon resources map unseen words (text/understand.py)
+        self.facts = ModelFacts(frozenset(self.known), self.strict, self.max_objects,
+                                WORLD_GRAMMAR if self.on_world else None)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str | torch.device = "cpu") -> "Pipeline":
@@ -81,13 +91,8 @@ class Pipeline:
 
     @classmethod
     def for_prompt(cls, prompt: str, device: str | torch.device = "cpu") -> "Pipeline":
-        """The shipped checkpoint that draws `prompt`: the one-object default, unless the default
-        would refuse the prompt for naming several objects and the scenes checkpoint is there.
-        (The default is the better model of one object: tests/test_shipped_models.py.)"""
-        pipe = cls.from_pretrained(None, device)
-        if pipe.names_too_many(prompt) and SCENES_CHECKPOINT.is_dir():
-            return cls.from_pretrained(SCENES_CHECKPOINT, device)
-        return pipe
+        """The shipped checkpoint that draws `prompt` (`Router.shipped`)."""
+        return Router.shipped(device).pick(prompt)
 
     def names_too_many(self, prompt: str) -> bool:
         """Whether this model would refuse the prompt for naming more objects than it draws."""
@@ -156,58 +161,33 @@ class Pipeline:
 
     def example_words(self, n: int = 12) -> list[str]:
         """Words of this checkpoint's own training captions, grammar words left out."""
-        content = [w for w in sorted(self.known) if w not in FUNCTION_WORDS | STOPWORDS]
+        content = [w for w in sorted(self.known) if w not in WORLD_GRAMMAR.function_words | STOPWORDS]
         return content[:: max(1, len(content) // n)][:n]
 
     def understand(self, prompt: str) -> Understanding:
-        """How the model reads `prompt`: words kept, mapped to known words, or dropped; for a
-        world model also the attributes the world grammar reads from what was kept."""
-        if not self.known or self.strict:
-            return Understanding(prompt, [(w, w, "known") for w in words(prompt)])
-        return self._understand(prompt, self.lexicon)
+        """How the model reads `prompt` (text/reading.py): words kept, mapped to known words,
+        or dropped; for a world model also the attributes its grammar reads from what was kept."""
+        return self._read(prompt, self.lexicon)
 
     @functools.lru_cache(maxsize=1024)  # noqa: B019  check, generate and Video each ask
-    def _understand(self, prompt: str, lexicon: str) -> Understanding:
-        u = understand(prompt, self.known, FUNCTION_WORDS | STOPWORDS, lexicon)
-        if self.max_objects > 1:
-            return self._understand_scene(u, lexicon)
-        if self.on_world:  # real footage may show any number of things: its captions decide
-            u.several = counted_objects(u)
-            try:
-                u.attributes = parse_prompt(u.text)
-            except PromptError as e:
-                if e.twice in OBJECT_ATTRIBUTES:
-                    u.several = str(e).removeprefix("the prompt ")
-        return u
-
-    def _understand_scene(self, u: Understanding, lexicon: str) -> Understanding:
-        """For a model of several objects: count the prompt's objects and find contradictions
-        within one object; words outside the grammar are left to the model. The prompt is cut
-        at its joins ("and", commas, "together with") before its words are read, since reading
-        keeps known words only and a comma or an unknown join would run two objects together."""
-        for k, (w, _, _) in enumerate(u.words):  # "five stars", "a pair of circles": a count it cannot draw
-            if (w in NUMBERS or w.isdigit()) and w not in COUNT_WORDS and \
-                    any(later in SINGULAR for later, _, _ in u.words[k + 1:k + 5]):
-                u.several = f"counts objects with a number it was not trained on ({w} ...)"
-                return u
-        pieces = [p for p in SPLIT_AT.split(u.prompt) if p and p.strip()]
-        read = " and ".join(understand(p, self.known, FUNCTION_WORDS | STOPWORDS, lexicon).text for p in pieces)
-        try:
-            objects = parse_scene(read)
-        except PromptError as e:
-            if e.twice in OBJECT_ATTRIBUTES:
-                u.conflict = str(e).replace(": the prompt ", ": it ")
-            return u
-        n = sum(count for _, count in objects)
-        if n > self.max_objects:
-            u.several = f"names {n} objects"
-        return u
+    def _read(self, prompt: str, lexicon: str) -> Understanding:
+        return read(prompt, replace(self.facts, lexicon=lexicon))
 
     @property
     def max_objects(self) -> int:
         """The most objects the model draws in one clip: its own number for a model built around
         objects (sprite-flow 1, scene-flow its slots), else the most its world's clips hold."""
         return self.system.cfg.objects or self.world.objects
+
+    def verdict(self, video: Video) -> Verdict | None:
+        """The judge's reading of a clip this pipeline drew, against its prompt (as the model
+        understood it, where the prompt is outside the world grammar); None for a model of
+        real footage, which the world judge cannot speak for."""
+        if not self.on_world:
+            return None
+        scene = self.max_objects > 1
+        reading, ok = judge_prompt(video.frames, video.prompt, video.understood.text, scene)
+        return Verdict(reading, ok, describe_verdict(reading, ok, as_understood=not in_grammar(video.prompt, scene)))
 
     @torch.no_grad()
     def generate(self, prompts: list[str], seed: int = 0, frames: int | None = None,
@@ -227,3 +207,42 @@ class Pipeline:
                           stacklevel=2)
         clip = self.generate([prompt], seed, frames, guidance, temperature)[0]
         return Video(clip, prompt, understood=self.understand(prompt))
+
+
+class Router:
+    """Which pipeline draws a prompt: the main one, unless it would refuse the prompt for naming
+    several objects and a scenes pipeline is there. The CLI and the demo both route with it."""
+
+    def __init__(self, main: Pipeline, scenes: Pipeline | None = None,
+                 load_scenes: Callable[[], Pipeline] | None = None):
+        self.main, self.scenes = main, scenes
+        self.load_scenes = load_scenes  # loads the scenes pipeline when a prompt first needs it
+
+    @classmethod
+    def shipped(cls, device: str | torch.device = "cpu", checkpoint: str | Path | None = None) -> "Router":
+        """The shipped one-object checkpoint (the better model of one object:
+        tests/test_shipped_models.py) with the shipped scenes one; a checkpoint given alone."""
+        main = Pipeline.from_pretrained(checkpoint, device)
+        if checkpoint is not None or not SCENES_CHECKPOINT.is_dir():
+            return cls(main)
+        return cls(main, load_scenes=functools.partial(Pipeline.from_pretrained, SCENES_CHECKPOINT, device))
+
+    def pick(self, prompt: str) -> Pipeline:
+        if self.scenes is None and self.load_scenes is not None and self.main.names_too_many(prompt):
+            self.scenes = self.load_scenes()
+        if self.scenes is None or not self.main.names_too_many(prompt):
+            return self.main
+        return self.scenes
+
+
+def world_caption_reader() -> Callable[[str], str]:
+    """caption -> the words a default-world model reads in it, as `generate` reads a prompt;
+    ValueError for a caption that names several objects ("two red circles")."""
+    facts = ModelFacts(frozenset(training_words(get_world("default"))), grammar=WORLD_GRAMMAR)
+
+    def reword(caption: str) -> str:
+        u = read(caption, facts)
+        if u.several:
+            raise ValueError(f"the caption {u.several}")
+        return u.text
+    return reword

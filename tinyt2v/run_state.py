@@ -16,7 +16,8 @@ import torch
 from . import checkpoint as ckpt
 from . import distributed
 from .models import System, build_model, config_from_dict, model_config, spec
-from .text import Vocab, training_words
+from .text import Vocab
+from .world import training_words
 from .train_config import TrainConfig
 from .world import WorldConfig, get_world, label_heads, label_targets
 

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .config import ModelConfig
+from .layers import Recomputable
 
 # Averages the gradients of the parameters it is given across data-parallel ranks (the training
 # loop passes distributed.average_gradients; one process needs nothing).
@@ -80,7 +81,7 @@ class System(nn.Module):
         """Recompute the activations of the sub-networks that support it during the backward
         pass instead of keeping them (memory for compute, for large presets). Returns how many
         sub-networks it switched."""
-        parts = [m for m in self.modules() if hasattr(m, "checkpointing")]
+        parts = [m for m in self.modules() if isinstance(m, Recomputable)]
         for m in parts:
             m.checkpointing = on
         return len(parts)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from .layers import TimeEmbedding, maybe_checkpoint, mlp
+from .layers import Recomputable, TimeEmbedding, maybe_checkpoint, mlp
 
 
 def sincos_positions(t: int, h: int, w: int, dim: int) -> torch.Tensor:
@@ -96,7 +96,7 @@ class DiTBlock(nn.Module):
         return x + gate2[:, None] * self.mlp(modulate(self.norm3(x), shift2, scale2))
 
 
-class DiT(nn.Module):
+class DiT(Recomputable, nn.Module):
     """(grid x (B, C, T', H', W'), flow time t (B,), words (B, L, text_dim), mask (B, L),
     pooled caption (B, text_dim)) -> velocity (B, C, T', H', W')."""
 
@@ -122,7 +122,6 @@ class DiT(nn.Module):
         for layer in (self.ada, self.out):  # the velocity starts at zero
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
-        self.checkpointing = False
 
     def forward(self, x, t, words, mask, pooled):
         p, pt, (_, hp, wp) = self.patch, self.time_patch, self.thw

@@ -15,7 +15,7 @@ from torch import nn
 
 from .conditional_flow import ConditionalFlow
 from .config import ModelConfig
-from .layers import TimeEmbedding, maybe_checkpoint, mlp
+from .layers import Recomputable, TimeEmbedding, maybe_checkpoint, mlp
 
 
 @dataclass
@@ -52,7 +52,7 @@ class PriorBlock(nn.Module):
         return h + gate * self.mlp(self.norm(h) * (1 + scale) + shift)
 
 
-class VelocityNet(nn.Module):
+class VelocityNet(Recomputable, nn.Module):
     """(x (B, dim), t (B,), text (B, text_dim)) -> velocity (B, dim)."""
 
     def __init__(self, c: FlowPriorConfig, dim: int, text_dim: int):
@@ -66,7 +66,6 @@ class VelocityNet(nn.Module):
         self.out = nn.Linear(w, dim)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
-        self.checkpointing = False
 
     def forward(self, x, t, text):
         c = self.time(t) + self.text(text)

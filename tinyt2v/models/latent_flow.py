@@ -25,7 +25,7 @@ from torch import nn
 from ..text import Vocab, build_text_encoder
 from .base import System
 from .flow_prior import FlowPrior, FlowPriorConfig
-from .layers import coords, foreground_error, fourier, maybe_checkpoint, pick_frames
+from .layers import Recomputable, coords, foreground_error, fourier, maybe_checkpoint, pick_frames
 
 FRAME_TIME_FREQUENCIES = 8  # fourier features of a frame's time in the clip, beside the latent
 
@@ -64,7 +64,7 @@ PRESETS = {
 }
 
 
-class Encoder(nn.Module):
+class Encoder(Recomputable, nn.Module):
     """video (B, T', 3, H, W) -> latent mean (B, latent)."""
 
     def __init__(self, c: LatentFlowConfig):
@@ -76,7 +76,6 @@ class Encoder(nn.Module):
         self.frame = nn.Linear(4 * w * cells, c.hidden)
         self.clip = nn.Sequential(nn.SiLU(), nn.Linear(c.enc_frames * c.hidden, c.hidden), nn.SiLU(),
                                   nn.Linear(c.hidden, c.latent))
-        self.checkpointing = False
 
     def forward(self, video):
         return maybe_checkpoint(self, self._encode, video)
@@ -94,7 +93,7 @@ class Encoder(nn.Module):
         return self.clip(rearrange(x, "(b t) d -> b (t d)", b=b))
 
 
-class Decoder(nn.Module):
+class Decoder(Recomputable, nn.Module):
     """(latent (N, latent), time (N,) in [0, 1]) -> frame (N, 3, H, W): one frame per pair.
 
     "broadcast": the frame code is copied to every cell of a H/4 x W/4 grid beside the cell's
@@ -125,7 +124,6 @@ class Decoder(nn.Module):
         self.compose = c.compose
         self.up3 = nn.ConvTranspose2d(w // 2 + 2, 1 if c.compose else 3, 4, 2, 1)  # 32 -> 64
         self.colors = nn.Linear(c.hidden, 6)  # object and background colour (compose)
-        self.checkpointing = False
 
     def forward(self, z, t):
         return maybe_checkpoint(self, self._decode, z, t)

@@ -39,6 +39,12 @@ class TimeEmbedding(nn.Sequential):
         return super().forward(fourier(t, TIME_FREQUENCIES))
 
 
+class Recomputable:
+    """A sub-network that can recompute its activations in the backward pass instead of keeping
+    them (`maybe_checkpoint`); System.set_gradient_checkpointing switches every one."""
+    checkpointing = False
+
+
 def maybe_checkpoint(module: torch.nn.Module, fn, *args):
     """fn(*args), recomputed in the backward pass when `module.checkpointing` is on (gradient
     checkpointing: activations are not kept, which is what limits batch size on a GPU)."""

@@ -30,7 +30,7 @@ from torch import nn
 from ..text import Vocab, build_text_encoder
 from .base import System
 from .flow_prior import FlowPrior
-from .layers import foreground_error, foreground_weight, maybe_checkpoint, pick_frames
+from .layers import Recomputable, foreground_error, foreground_weight, maybe_checkpoint, pick_frames
 from .objects import object_tracks, split_objects
 from .sprite_flow import SpriteFlowConfig
 from .sprites import BackgroundHead, SpriteNet, into_frame, reach, render, sprite_extent
@@ -151,7 +151,7 @@ def gather(share: torch.Tensor, weights: torch.Tensor, words: torch.Tensor) -> t
     return torch.einsum("blk,bld->bkd", weights, words), peak
 
 
-class SceneFlow(System):
+class SceneFlow(Recomputable, System):
     compile_targets = ("sprite", "prior")
 
     def __init__(self, cfg: SceneFlowConfig, vocab: Vocab):
@@ -181,7 +181,6 @@ class SceneFlow(System):
             raise ValueError(f"scene-flow takes 1 to {MAX_SLOTS} slots and at least one slot iteration")
         # every one-to-one assignment of slots to objects, tried at once (slots! of them)
         self.register_buffer("orders", torch.tensor(list(permutations(range(cfg.slots)))), persistent=False)
-        self.checkpointing = False
 
 
     def read(self, captions: list[str]) -> tuple[torch.Tensor, ...]:

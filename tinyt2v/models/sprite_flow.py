@@ -30,7 +30,7 @@ import torch
 from ..text import Vocab, build_text_encoder
 from .base import System
 from .flow_prior import FlowPrior, FlowPriorConfig
-from .layers import foreground_error, maybe_checkpoint, pick_frames
+from .layers import Recomputable, foreground_error, maybe_checkpoint, pick_frames
 from .sprites import BackgroundHead, SpriteNet, into_frame, reach, render, sprite_extent
 from .tracks import (
     POSE,
@@ -76,7 +76,7 @@ PRESETS = {
 }
 
 
-class SpriteFlow(System):
+class SpriteFlow(Recomputable, System):  # recomputes draw(): the frames are most of the memory
     compile_targets = ("sprite", "prior")
 
     def __init__(self, cfg: SpriteFlowConfig, vocab: Vocab):
@@ -89,8 +89,6 @@ class SpriteFlow(System):
         self.background = BackgroundHead(d)
         self.prior = FlowPrior(cfg, cfg.latent, d)  # p(pose track | motion words)
         self.extent = sprite_extent(cfg.sprite, cfg.width)
-        self.checkpointing = False  # recompute draw() in backward: the frames are most of the memory
-
 
     def draw(self, e: torch.Tensor, track: torch.Tensor, sprite: torch.Tensor | None = None) -> torch.Tensor:
         """Caption embeddings (B, D), poses (B, F, 4) -> frames (B, F, 3, H, W); sprite: the

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from .layers import maybe_checkpoint
+from .layers import Recomputable, maybe_checkpoint
 
 GROUPS = 8  # GroupNorm groups (channels are multiples of 8)
 
@@ -59,7 +59,7 @@ def levels(time_down: int, space_down: int) -> list[tuple[int, int]]:
     return [(2 if i < n_time else 1, 2) for i in range(n_space)]
 
 
-class VideoEncoder(nn.Module):
+class VideoEncoder(Recomputable, nn.Module):
     """video (B, T, 3, H, W) in [-1, 1] -> latent grid (B, C, T', H', W')."""
 
     def __init__(self, width: int, latent_channels: int, time_down: int, space_down: int):
@@ -74,7 +74,6 @@ class VideoEncoder(nn.Module):
         self.blocks = nn.ModuleList(ResBlock(self.dims, c) for c in ch[1:])
         self.norm_out = nn.GroupNorm(GROUPS, ch[-1])
         self.conv_out = conv(self.dims, ch[-1], latent_channels, 1)
-        self.checkpointing = False
 
     def forward(self, video):
         return maybe_checkpoint(self, self._encode, video)
@@ -90,7 +89,7 @@ class VideoEncoder(nn.Module):
         return rearrange(z, "(b t) c h w -> b c t h w", b=b) if self.dims == 2 else z
 
 
-class VideoDecoder(nn.Module):
+class VideoDecoder(Recomputable, nn.Module):
     """latent grid (B, C, T', H', W') -> video (B, T, 3, H, W) (not clamped)."""
 
     def __init__(self, width: int, latent_channels: int, time_down: int, space_down: int):
@@ -105,7 +104,6 @@ class VideoDecoder(nn.Module):
         self.blocks = nn.ModuleList(ResBlock(self.dims, c) for c in ch[1:-1])
         self.norm_out = nn.GroupNorm(GROUPS, ch[-1])
         self.conv_out = conv(self.dims, ch[-1], 3, 3, padding=1)
-        self.checkpointing = False
 
     def forward(self, z):
         return maybe_checkpoint(self, self._decode, z)

@@ -3,9 +3,9 @@ learned order-aware GRU encoder over words or over subword pieces, and the froze
 encoder."""
 from .bag import MeanWordEmbedding, UnknownWordError
 from .learned import GRUTextEncoder
-from .vocab import Vocab, training_words, words
+from .vocab import Vocab, words
 
-__all__ = ["MeanWordEmbedding", "UnknownWordError", "GRUTextEncoder", "Vocab", "training_words",
+__all__ = ["MeanWordEmbedding", "UnknownWordError", "GRUTextEncoder", "Vocab",
            "words", "build_text_encoder"]
 
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from ..world.captions import travels_anywhere
 from .vocab import words as split_words
 
 LEXICON = Path(__file__).parent / "lexicon.json.gz"
@@ -31,6 +30,7 @@ MINILM_BAR = 0.62
 SPELLING_CUTOFF = 0.8   # difflib ratio for a typo to count as the known word ("circel" 0.83)
 SUFFIXES = ("s", "es", "ed", "ing", "ly", "ward", "wards")  # stripped to compare stems
 VERB_SUFFIXES = ("ing", "s", "es", "ed")
+PARTICIPLES = ("ing", "ed")
 NUMBERS = frozenset("two three four five six seven eight nine ten dozen twin twins several many "
                     "multiple both pair couple".split())
 COUNT_REACH = 6  # words after a number within which its plural noun comes
@@ -53,6 +53,8 @@ class Understanding:
     attributes: dict[str, str | None] | None = None  # the world grammar's reading, when it has one
     several: str = ""  # for a prompt naming more objects than the model draws, what says so
     conflict: str = ""  # a contradiction within one object ("in 'a red blue circle': ...")
+    rewrites: list[tuple[str, str]] = field(default_factory=list)  # (phrase, read as) read whole
+    travels_anywhere: bool = False  # it says its object moves, not how (any motion but still fits)
 
     @property
     def text(self) -> str:
@@ -71,13 +73,14 @@ class Understanding:
         """One line: "understood: yellow · circle · right (ball→circle); not understood: ..."."""
         if self.attributes:
             said = [v.replace("_", " ") for k, v in self.attributes.items() if v and v != "normal"]
-            if travels_anywhere(self.text):
+            if self.travels_anywhere:
                 said.append("moving (no direction given: the model picks the motion)")
         else:
             said = [to for _, to, how in self.words if to and how != "function"]
         line = "understood: " + (" · ".join(said) or "nothing")
-        if self.mapped:
-            line += " (read " + ", ".join(f"{w}→{to}" for w, to in self.mapped.items()) + ")"
+        mapped = {**dict(self.rewrites), **self.mapped}
+        if mapped:
+            line += " (read " + ", ".join(f"{w}→{to}" for w, to in mapped.items()) + ")"
         if self.dropped:
             parts = [w + (f" (did you mean {' or '.join(self.suggestions[w])}?)"
                           if self.suggestions.get(w) else "") for w in self.dropped]
@@ -123,9 +126,16 @@ def lexicon_word(word: str, known: set[str], resource: str = "both") -> tuple[st
         generic = entry.get("wordnet_verb")
         if resource in ("wordnet", "both") and generic in known and verbal:
             answers.append((generic, "wordnet"))  # the generic verb, last
+        # a participle is not the noun it contains: "crossing" is no "cross"
+        answers = [a for a in answers if not _participle_of(word, a[0])]
         if answers:
             return answers[0]
     return None
+
+
+def _participle_of(word: str, answer: str) -> bool:
+    """Whether word is a participle of answer read as a noun ("crossing" of "cross")."""
+    return word.endswith(PARTICIPLES) and answer in _stems(word) and not answer.endswith(PARTICIPLES)
 
 
 def is_english(word: str) -> bool:
@@ -151,9 +161,12 @@ def _stems_with_suffix(word: str) -> list[tuple[str, str]]:
 
 
 def spelling_word(word: str, known: set[str]) -> str | None:
-    """A known word with the same stem, or nearly the same spelling, or None."""
+    """A known word with the same stem, or nearly the same spelling, or None. A verb form
+    ("crossing", "pointed") maps only to a verb form: it is not the noun it contains."""
     stems = {word, *_stems(word)}
-    same_stem = [k for k in sorted(known) if stems & {k, *_stems(k)}]
+    verbal = word.endswith(PARTICIPLES)
+    same_stem = [k for k in sorted(known) if stems & {k, *_stems(k)} and
+                 (not verbal or k.endswith(PARTICIPLES))]
     if same_stem:
         return min(same_stem, key=lambda k: abs(len(k) - len(word)))
     if is_english(word):  # "block" is a word, not a typo of "black"
@@ -189,7 +202,8 @@ def understand(prompt: str, known: set[str], function_words: frozenset[str] = fr
             out.append((w, meant[0], meant[1]))
         else:
             out.append((w, None, "dropped"))
-            suggestions[w] = difflib.get_close_matches(w, content, n=2, cutoff=0.7)
+            suggestions[w] = [k for k in difflib.get_close_matches(w, content, n=2, cutoff=0.7)
+                              if not _participle_of(w, k)]
         i += 1
     return Understanding(prompt, out, {w: s for w, s in suggestions.items() if s})
 

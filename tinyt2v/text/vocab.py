@@ -1,31 +1,10 @@
-"""Word tokens and vocabularies built from a world's training wordings."""
+"""Vocabularies: word <-> id for the text encoders that learn word embeddings."""
 from __future__ import annotations
 
-import re
-
-from ..world.captions import vocabulary
-from ..world.config import WorldConfig
+from ..tokens import words
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1  # their ids in every Vocab
-
-
-def words(text: str) -> list[str]:
-    """Lower-case word tokens (any script); hyphens, punctuation and emoji separate words."""
-    return re.findall(r"[^\W_]+", text.lower())
-
-
-def training_words(world: WorldConfig) -> list[str]:
-    """Every word the world's train split can say (never the paraphrase-only ones)."""
-    if world.prompts:
-        found = {w for p, _ in world.prompts for w in words(p)}
-    else:
-        found = set(vocabulary(world.captions))
-    if world.objects > 1:  # scenes also count, pluralise and join
-        from ..world.scene_captions import scene_vocabulary
-
-        found |= scene_vocabulary(world.captions)
-    return sorted(found)
 
 
 class Vocab:

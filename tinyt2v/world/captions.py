@@ -217,13 +217,14 @@ def vocabulary(style: str) -> frozenset[str]:
 
 
 class PromptError(ValueError):
-    """A prompt the world grammar cannot read; `.words` lists the words not understood, and
-    `.twice` names the attribute the prompt gives two values ("shape"), if that is why."""
+    """A prompt the world grammar cannot read; `.words` lists the words not understood,
+    `.twice` names the attribute the prompt gives two values ("shape") and `.values` those
+    values, if that is why; `.phrase` is the object of a scene prompt the problem is in."""
 
-    def __init__(self, message: str, words: tuple[str, ...] = (), twice: str | None = None):
+    def __init__(self, message: str, words: tuple[str, ...] = (), twice: str | None = None,
+                 values: tuple[str, ...] = (), phrase: str = ""):
         super().__init__(message)
-        self.words = words
-        self.twice = twice
+        self.words, self.twice, self.values, self.phrase = words, twice, values, phrase
 
 
 def _tokens(text: str) -> list[str]:
@@ -298,7 +299,7 @@ def parse_prompt(text: str) -> dict[str, str | None]:
                 elif field != "verb":
                     if label[field] not in (None, name):
                         raise PromptError(f"the prompt names two {field}s: {label[field]} "
-                                          f"and {name}", twice=field)
+                                          f"and {name}", twice=field, values=(label[field], name))
                     label[field] = name
                 i += len(phrase)
                 break

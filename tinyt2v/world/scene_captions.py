@@ -132,7 +132,7 @@ def parse_scene(text: str) -> list[tuple[dict, int]]:
         try:
             label = parse_prompt(_singular_words(phrase))
         except PromptError as e:
-            raise PromptError(f"in '{phrase}': {e}", e.words, e.twice) from None
+            raise PromptError(f"in '{phrase}': {e}", e.words, e.twice, e.values, phrase) from None
         out.append((label, _count(phrase)))
     return out
 
