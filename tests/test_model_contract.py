@@ -2,6 +2,7 @@
 registry line: train a step and log finite numbers, generate clips of the right shape and
 range, and come back from a checkpoint drawing the same clips."""
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -82,3 +83,12 @@ def test_a_model_without_a_schedule_keeps_its_lr():
     for progress in (0.0, 0.5, 1.0):
         set_learning_rate(opt, model.cfg.warmup, model.cfg.lr_final, progress)
         assert opt.param_groups[0]["lr"] == model.cfg.lr
+
+
+def test_every_registered_family_is_listed_in_the_cli_help_and_documented():
+    from tinyt2v.models import listing
+
+    models_doc = (Path(__file__).parent.parent / "docs" / "models.md").read_text()
+    for name, spec in MODELS.items():
+        assert f"{name} (" in listing() and "tiny" in spec.presets
+        assert f"**`{name}`**" in models_doc, f"docs/models.md does not describe {name}"
