@@ -114,9 +114,9 @@ def test_one_sprite_and_one_track_per_clip():
     assert torch.equal(out, again)
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1200)  # 7-10 CPU-minutes on a busy machine's slower kernel paths
 def test_tiny_model_learns_a_handful_of_prompts(tmp_path):
-    """About three CPU-minutes on 16 prompts must read back well above what a model with any
+    """1,200 steps on 16 prompts must read back well above what a model with any
     one attribute at chance could reach (tests/training_runs.py)."""
     m = sprite_flow_learns_16_prompts(tmp_path)
     print(f"overfit all-correct: {m.value:.3f}")
