@@ -19,8 +19,9 @@ left". One (subject, motion) pair per subject is held out of training. `measure`
 for seen and held-out prompts and scores, with no model of its own:
 - motion: the camera's motion read back from the pixels (phase correlation between frames for
   pans, the best-fitting zoom about the centre for zooms);
-- subject: which photograph the clip shows, by the nearest training frame (cosine of 16x16
-  thumbnails);
+- subject: which photograph the clip shows, by the correlation of its frames' fine structure
+  with each photograph's at the best position and scale (footage_judge.py); a blurred clip of
+  the right colours reads no subject (a row checks it);
 - for models that reconstruct, the same two measures and the PSNR on their autoencoder's
   copies of held-out real clips: what the latent keeps.
 The same measures on real clips are reported first: they say how far the measures themselves
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 from common import save
+from footage_judge import photo_pyramid, read_subject
 from PIL import Image
 from scipy import ndimage
 
@@ -162,20 +164,9 @@ def _magnify(a, s):
     return ndimage.affine_transform(a, np.eye(2) / s, offset=c - c / s, order=1, mode="nearest")
 
 
-def thumbs(video: np.ndarray) -> np.ndarray:
-    """(T, 768) unit-norm 16x16 colour thumbnails, mean removed."""
-    t = video.reshape(len(video), 16, SIZE // 16, 16, SIZE // 16, 3).mean((2, 4)).reshape(len(video), -1)
-    t = t - t.mean(1, keepdims=True)
-    return t / (np.linalg.norm(t, axis=1, keepdims=True) + 1e-9)
-
-
-def read_subject(video: np.ndarray, refs: dict[str, np.ndarray]) -> str:
-    """The subject whose training frames the clip's frames are nearest to (votes over frames)."""
-    f = thumbs(video)
-    best = {s: (f @ r.T).max(1) for s, r in refs.items()}  # (T,) per subject
-    names = list(best)
-    votes = np.argmax(np.stack([best[s] for s in names]), 0)
-    return names[np.bincount(votes, minlength=len(names)).argmax()]
+def blurred(video: np.ndarray) -> np.ndarray:
+    """The clip with its structure blurred away (Gaussian, 3 px): its colours and layout stay."""
+    return ndimage.gaussian_filter(video.astype(np.float32), (0, 3, 3, 0)).round().astype(np.uint8)
 
 
 def measure(args) -> None:
@@ -186,8 +177,7 @@ def measure(args) -> None:
     from tinyt2v.pipeline import Pipeline
 
     root = Path(args.data)
-    refs = {s: np.concatenate([thumbs(read_video(p)) for p in sorted((root / "train").glob(f"{s}_*.mp4"))])
-            for s in SUBJECTS}
+    refs = {s: photo_pyramid(np.asarray(photo(s))) for s in SUBJECTS}
     real = {(s, m): [read_video(p) for p in sorted((root / "real").glob(f"{s}_{m}_*.mp4"))]
             for s, m in _pairs()}
     rows = []
@@ -205,6 +195,8 @@ def measure(args) -> None:
     seen = [p for p in _pairs() if p not in HELDOUT]
     add("real clips (the measures' own check)", "seen", seen, lambda p: real[p])
     add("real clips (the measures' own check)", "held out", sorted(HELDOUT), lambda p: real[p])
+    add("real clips blurred (a blob of the right colours: must read no subject)", "held out",
+        sorted(HELDOUT), lambda p: [blurred(v) for v in real[p]])
     def copies(pipe, name):
         """The measures and the PSNR on the autoencoder's copies of the held-out pairs' real clips."""
         pairs = sorted(HELDOUT)
@@ -239,7 +231,7 @@ def measure(args) -> None:
             save_samples(Path(args.grid).parent, Path(args.grid).stem, pipe.generate(prompts, seed=2),
                          captions=prompts)
             args.grid = None
-    save("footage", rows, "Photographs through a moving camera: motion and subject read back",
+    save(args.save_as, rows, "Photographs through a moving camera: motion and subject read back",
          "python benchmarks/footage.py measure " + " ".join(sys.argv[2:]),
          notes=f"Checkpoints: {', '.join(args.autoencoder + args.checkpoint)}; {args.per_prompt} clips "
                f"per prompt; chance: motion 1/{len(MOTIONS)}, subject 1/{len(SUBJECTS)}. Copies: "
@@ -260,6 +252,7 @@ def main():
     m.add_argument("--data", default="runs/footage")
     m.add_argument("--per-prompt", type=int, default=4)
     m.add_argument("--grid", help="also write a sample grid here (PNG + GIF)")
+    m.add_argument("--save-as", default="footage", help="results/NAME.md and .json")
     args = ap.parse_args()
     if args.cmd == "build":
         build(Path(args.out), args.per_pair)

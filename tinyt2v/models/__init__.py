@@ -15,6 +15,8 @@ from .latent_dit import PRESETS as LATENT_DIT_PRESETS
 from .latent_dit import LatentDiT, LatentDiTConfig
 from .latent_flow import PRESETS as LATENT_FLOW_PRESETS
 from .latent_flow import LatentFlow, LatentFlowConfig
+from .layer_flow import PRESETS as LAYER_FLOW_PRESETS
+from .layer_flow import LayerFlow, LayerFlowConfig
 from .scene_flow import PRESETS as SCENE_FLOW_PRESETS
 from .scene_flow import SceneFlow, SceneFlowConfig
 from .seed_gan import PRESETS as SEED_GAN_PRESETS
@@ -51,6 +53,8 @@ register("sprite-flow", ModelSpec(SpriteFlowConfig, SpriteFlow, SPRITE_FLOW_PRES
                                   "one object per clip: a sprite on a measured track (shipped)"))
 register("scene-flow", ModelSpec(SceneFlowConfig, SceneFlow, SCENE_FLOW_PRESETS,
                                  "several objects per clip, each bound to its words (shipped)"))
+register("layer-flow", ModelSpec(LayerFlowConfig, LayerFlow, LAYER_FLOW_PRESETS,
+                                 "footage: a canvas from the caption, seen by a measured camera track"))
 register("latent-flow", ModelSpec(LatentFlowConfig, LatentFlow, LATENT_FLOW_PRESETS,
                                   "a clip latent and a flow prior, for any footage", reconstructs=True, labels=True))
 register("latent-dit", ModelSpec(LatentDiTConfig, LatentDiT, LATENT_DIT_PRESETS,

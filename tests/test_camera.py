@@ -1,0 +1,57 @@
+"""The camera track is measured from the pixels: a pan reads as the window's shift, a zoom as
+its scale, and a clip warped back onto its canvas and viewed again is the clip."""
+import numpy as np
+import pytest
+import torch
+from scipy import ndimage
+
+from tinyt2v.models.camera import measure_camera, stabilise, view
+
+SIDE, FRAMES = 64, 8
+
+
+def texture(seed: int = 0, side: int = 160) -> np.ndarray:
+    """A photograph-like grey texture (smooth noise), (side, side) in [-1, 1]."""
+    img = ndimage.gaussian_filter(np.random.default_rng(seed).standard_normal((side, side)), 3)
+    return (img / np.abs(img).max()).astype(np.float32)
+
+
+def as_clip(frames: list[np.ndarray]) -> torch.Tensor:
+    return torch.from_numpy(np.stack(frames))[None, :, None].expand(1, FRAMES, 3, SIDE, SIDE).contiguous()
+
+
+@pytest.mark.parametrize("dx,dy", [(2, 0), (-1, 0), (0, 2), (1, -1)])
+def test_a_pan_reads_as_the_windows_shift(dx, dy):
+    img = texture()
+    clip = as_clip([img[40 + dy * t:40 + dy * t + SIDE, 40 + dx * t:40 + dx * t + SIDE] for t in range(FRAMES)])
+    track = measure_camera(clip)[0]
+    px = 2 / SIDE  # one pixel in frame coordinates
+    expected = torch.tensor([[dx * t * px, dy * t * px] for t in range(FRAMES)])
+    assert torch.allclose(track[:, :2], expected, atol=0.5 * px)
+    assert track[:, 2].abs().max() < 0.02
+
+
+def test_a_zoom_in_reads_as_a_shrinking_window():
+    img = texture()
+    step = 0.95  # each frame shows 0.95 of the previous one's width
+    frames = []
+    for t in range(FRAMES):
+        s = step ** t
+        c = 80  # the window's centre in the texture
+        frames.append(ndimage.affine_transform(img, np.eye(2) * s, offset=c - s * (SIDE - 1) / 2,
+                                               output_shape=(SIDE, SIDE), order=1))
+    track = measure_camera(as_clip(frames))[0]
+    assert torch.allclose(track[:, 2], torch.arange(FRAMES) * np.log(step), atol=0.01)
+    assert track[:, :2].abs().max() < 0.03
+
+
+def test_a_clip_stabilised_onto_its_canvas_and_viewed_again_is_the_clip():
+    img = texture(1)
+    clip = as_clip([img[50:50 + SIDE, 30 + 3 * t:30 + 3 * t + SIDE] for t in range(FRAMES)])
+    track = measure_camera(clip)
+    canvas, seen = stabilise(clip, track, reach=1.75, side=112)
+    assert seen.amax() == 1.0 and seen.amin() == 0.0  # the canvas reaches past what was filmed
+    again = view(canvas.repeat_interleave(FRAMES, 0), track[0], 1.75, SIDE, SIDE)
+    inner = slice(4, -4)  # bilinear resampling twice softens the very edge
+    err = (again - clip[0])[..., inner, inner].abs().mean()
+    assert err < 0.02 * clip.abs().mean()
