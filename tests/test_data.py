@@ -130,6 +130,21 @@ def test_loader_counts_skips_per_epoch(dataset, workers):
     assert logs == ["data: epoch 1 done; skipped files: too short 1, unreadable 1"]  # said once
 
 
+def test_each_file_is_decoded_once_and_later_epochs_give_the_same_clips(dataset, monkeypatch):
+    import tinyt2v.data as data
+
+    decoded = []
+    real_load = data.load_clip
+    monkeypatch.setattr(data, "load_clip", lambda path, *a: decoded.append(path.name) or real_load(path, *a))
+    batches = video_batches(f"videos:{dataset[0]}", get_world("default"), 6)
+    batches.log = lambda msg: None
+    first, second = next(batches), next(batches)  # epoch 1, then epoch 2 in another order
+    assert sorted(decoded) == sorted(i.path.name for i in list_items(dataset[0]).items)  # 8: the 2 bad too
+    assert batches.report()["data_skipped_unreadable"] == 1  # a bad file is still counted each epoch
+    by_caption = lambda b: sorted(zip(b.captions, (v.tobytes() for v in b.video)))  # noqa: E731
+    assert by_caption(first) == by_caption(second)
+
+
 @pytest.fixture(scope="module")
 def seven_files(dataset, tmp_path_factory):
     """5 good clips, one unreadable, one too short: 2 workers get unequal shares (4 and 3)."""

@@ -154,6 +154,9 @@ def _fit(img: Image.Image, height: int, width: int) -> np.ndarray:
     return np.asarray(img.crop((left, top, left + width, top + height)))
 
 
+DECODED_BYTES = 2 * 2 ** 30  # decoded clips kept in memory per data process
+
+
 class VideoClips(torch.utils.data.IterableDataset):
     """Endless epochs over the items in a fixed shuffled order per epoch; this rank (and, inside
     it, this DataLoader worker) takes its share. Yields ("clip", epoch, video, text),
@@ -167,6 +170,27 @@ class VideoClips(torch.utils.data.IterableDataset):
         self.items, self.seed, self.start = items, seed, start
         self.shape = (frames, height, width)
         self.rank, self.world_size, self.stride, self.fps = rank, world_size, stride, fps
+        self.decoded: dict[Path, np.ndarray | str] = {}  # path -> its clip, or why it was skipped
+        self.decoded_bytes = 0
+
+    def clip(self, path: Path) -> np.ndarray:
+        """The clip at path (SkipClip if it cannot be used), decoded once while the clips
+        decoded so far fit in DECODED_BYTES: a small dataset is decoded in its first epoch only
+        (decoding cost more than the training step of a layered model)."""
+        if path in self.decoded:
+            kept = self.decoded[path]
+            if isinstance(kept, str):
+                raise SkipClip(kept)
+            return kept
+        try:
+            video = load_clip(path, *self.shape, self.stride, self.fps)
+        except SkipClip as why:
+            self.decoded[path] = str(why)
+            raise
+        if self.decoded_bytes + video.nbytes <= DECODED_BYTES:
+            self.decoded[path] = video
+            self.decoded_bytes += video.nbytes
+        return video
 
     @property
     def first_epoch(self) -> int:
@@ -184,7 +208,7 @@ class VideoClips(torch.utils.data.IterableDataset):
                     continue
                 item = self.items[order[pos]]
                 try:
-                    video = load_clip(item.path, *self.shape, self.stride, self.fps)
+                    video = self.clip(item.path)
                 except SkipClip as why:
                     yield "skip", epoch, str(why), item.where
                 else:
