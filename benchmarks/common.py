@@ -21,6 +21,13 @@ def machine() -> dict:
                 date=time.strftime("%Y-%m-%d"))
 
 
+def command_line() -> str:
+    """How this benchmark was invoked, as a reader would type it from the repository root."""
+    import sys
+
+    return " ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])
+
+
 def save(name: str, rows: list[dict], title: str, command: str, notes: str = "") -> None:
     """Print rows as a markdown table and write results/NAME.json and results/NAME.md."""
     RESULTS.mkdir(exist_ok=True)

@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import save
+from common import command_line, save
 from footage_judge import photo_pyramid, read_subject
 from PIL import Image
 from scipy import ndimage
@@ -232,7 +232,7 @@ def measure(args) -> None:
                          captions=prompts)
             args.grid = None
     save(args.save_as, rows, "Photographs through a moving camera: motion and subject read back",
-         "python benchmarks/footage.py measure " + " ".join(sys.argv[2:]),
+         command_line(),
          notes=f"Checkpoints: {', '.join(args.autoencoder + args.checkpoint)}; {args.per_prompt} clips "
                f"per prompt; chance: motion 1/{len(MOTIONS)}, subject 1/{len(SUBJECTS)}. Copies: "
                "the autoencoder's reconstructions of the held-out pairs' real clips (models that "

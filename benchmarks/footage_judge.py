@@ -87,10 +87,9 @@ def main():
     """Check the judge on the real clips of the footage benchmark before it judges a model: the
     right photograph's correlation, the best wrong one's, and the right one's on the clip blurred."""
     import argparse
-    import sys
     from pathlib import Path
 
-    from common import save
+    from common import command_line, save
     from footage import SUBJECTS, blurred, photo
 
     from tinyt2v.io import read_video
@@ -113,8 +112,7 @@ def main():
         v = np.array(values)
         rows.append(dict(correlation_with=name, clips=len(v), min=float(v.min()), median=float(np.median(v)),
                          max=float(v.max()), share_at_or_above_shown=float((v >= SHOWN).mean())))
-    save("footage_judge", rows, "The footage judge's subject reading on real clips",
-         "python benchmarks/footage_judge.py " + " ".join(sys.argv[1:]),
+    save("footage_judge", rows, "The footage judge's subject reading on real clips", command_line(),
          notes=f"SHOWN = {SHOWN}: a subject is read only at or above it. Real clips of the footage "
                "benchmark (every subject x motion, 4 each).")
 

@@ -28,7 +28,7 @@ SMALL = {"latent-flow": dict(model="latent-flow", overrides=TINY),
              hidden=32, width_dec=8, prior_width=32, prior_depth=1, text_dim=16, dec_frames=1,
              slot_iterations=2, warmup=0.0, lr_final=1.0)),
          "layer-flow": dict(model="layer-flow", overrides=dict(
-             width_enc=8, width_dec=16, canvas_channels=2, prior_width=32, prior_depth=1, text_dim=16,
+             atlases=4, atlas_side=32, window_sizes=3, prior_width=32, prior_depth=1, text_dim=16,
              dec_frames=1)),
          "seed-gan": dict(model="seed-gan", preset="seed", world="seed", overrides={}),
          "seed-cgan": dict(model="seed-cgan", preset="seed", world="seed", overrides={})}

@@ -1,4 +1,4 @@
-"""A camera track measured from the pixels, and the canvas it moves over.
+"""A camera track measured from the pixels.
 
 A clip filmed by a panning or zooming camera is one still image (the canvas, in the first
 frame's coordinates and larger than the frame) seen through a window that moves. The window's
@@ -10,8 +10,7 @@ they split layers):
 - composed from the first frame on, giving each frame's view as (x, y, log scale): frame t's
   point p shows the first frame's point exp(log scale) * p + (x, y), in [-1, 1] frame
   coordinates. A camera panning right has x growing; zooming in, log scale falling.
-`stabilise` warps every frame back onto the canvas and averages the frames that saw each point;
-`view` is the inverse, what a camera sees of a canvas.
+`affine` turns a view into the matrix that affine_grid takes, so a renderer can draw it.
 """
 from __future__ import annotations
 
@@ -34,7 +33,7 @@ def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1))
 
 
-def _affine(camera: torch.Tensor) -> torch.Tensor:
+def affine(camera: torch.Tensor) -> torch.Tensor:
     """(N, 3) views -> (N, 2, 3) affine_grid matrices: p -> exp(ls) p + (x, y)."""
     s = camera[:, 2].exp()
     zero = torch.zeros_like(s)
@@ -42,27 +41,29 @@ def _affine(camera: torch.Tensor) -> torch.Tensor:
                         torch.stack([zero, s, camera[:, 1]], -1)], 1)
 
 
-def _warp(img: torch.Tensor, camera: torch.Tensor, padding: str = "border") -> torch.Tensor:
-    grid = F.affine_grid(_affine(camera), list(img.shape), align_corners=False)
+def _warp(img: torch.Tensor, camera: torch.Tensor, size: tuple[int, int], padding: str = "border") -> torch.Tensor:
+    grid = F.affine_grid(affine(camera), [img.shape[0], img.shape[1], *size], align_corners=False)
     return F.grid_sample(img, grid, align_corners=False, padding_mode=padding)
 
 
 @torch.no_grad()
-def pair_motion(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Grey frames a, b (N, 1, H, W) -> (N, 3): the view of a that b shows (b(p) ~ a(s p + t)).
-    Gauss-Newton on the blurred frames, the interior only (the border has no neighbours)."""
+def pair_motion(a: torch.Tensor, b: torch.Tensor, start: torch.Tensor | None = None,
+                levels: tuple[tuple[int, int], ...] = LEVELS) -> torch.Tensor:
+    """Grey images a (N, 1, H', W') and frames b (N, 1, H, W) -> (N, 3): the view of a that b
+    shows (b(p) ~ a(s p + t)), from `start` (None: a itself). Gauss-Newton on the blurred
+    images, the frame's interior only (the border has no neighbours)."""
     n = a.shape[0]
-    cam = a.new_zeros(n, CAMERA)
+    cam = a.new_zeros(n, CAMERA) if start is None else start.clone()
     eye = 1e-6 * torch.eye(3, dtype=a.dtype, device=a.device)
-    for factor, steps in LEVELS:
+    for factor, steps in levels:
         ab, bb = (_blur(F.avg_pool2d(x, factor) if factor > 1 else x, 1.0) for x in (a, b))
-        h, w = ab.shape[2:]
+        h, w = bb.shape[2:]
         ys = (torch.arange(h, dtype=a.dtype, device=a.device) + 0.5) * 2 / h - 1
         xs = (torch.arange(w, dtype=a.dtype, device=a.device) + 0.5) * 2 / w - 1
         px, py = xs.view(1, 1, 1, w), ys.view(1, 1, h, 1)
         inner = ((px.abs() < 0.85) & (py.abs() < 0.85)).to(a.dtype)
         for _ in range(steps):
-            aw = _warp(ab, cam)
+            aw = _warp(ab, cam, (h, w))
             gx = (torch.roll(aw, -1, 3) - torch.roll(aw, 1, 3)) * (w / 4)  # d/dx in frame units
             gy = (torch.roll(aw, -1, 2) - torch.roll(aw, 1, 2)) * (h / 4)
             s = cam[:, 2].exp().view(n, 1, 1, 1)
@@ -87,29 +88,3 @@ def measure_camera(video: torch.Tensor) -> torch.Tensor:
         scale = prev[:, 2:].exp()
         track.append(torch.cat([prev[:, :2] + scale * step[:, :2], prev[:, 2:] + step[:, 2:]], 1))
     return torch.stack(track, 1)
-
-
-def view(canvas: torch.Tensor, camera: torch.Tensor, reach: float, height: int, width: int) -> torch.Tensor:
-    """What cameras (N, 3) see of canvases (N, C, S, S) that cover the first frame's
-    coordinates [-reach, reach]^2: (N, C, height, width)."""
-    cam = torch.cat([camera[:, :2] / reach, camera[:, 2:] - torch.log(torch.tensor(reach))], 1)
-    grid = F.affine_grid(_affine(cam), (canvas.shape[0], canvas.shape[1], height, width), align_corners=False)
-    return F.grid_sample(canvas, grid, align_corners=False, padding_mode="border")
-
-
-@torch.no_grad()
-def stabilise(video: torch.Tensor, camera: torch.Tensor, reach: float, side: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Frames (B, T, 3, H, W) and their camera track (B, T, 3) -> (canvas (B, 3, side, side):
-    the mean of the frames that saw each canvas point, over [-reach, reach]^2 of the first
-    frame's coordinates; seen (B, 1, side, side): the share of frames that saw it)."""
-    b, t, c, h, w = video.shape
-    # canvas point q (canvas coords in [-1, 1], first-frame coords reach * q) lies at frame-t
-    # point p = (reach q - (x, y)) / s
-    s = camera[..., 2].exp().reshape(-1)
-    inv = torch.stack([-camera[..., 0].reshape(-1) / s, -camera[..., 1].reshape(-1) / s, torch.log(reach / s)], 1)
-    grid = F.affine_grid(_affine(inv), (b * t, c, side, side), align_corners=False)
-    seen = (grid.abs() <= 1).all(-1).to(video.dtype)[:, None]  # (B*T, 1, side, side)
-    frames = F.grid_sample(video.reshape(b * t, c, h, w), grid, align_corners=False) * seen
-    seen = seen.view(b, t, 1, side, side).sum(1)
-    canvas = frames.view(b, t, c, side, side).sum(1) / seen.clamp(min=1)
-    return canvas, seen / t

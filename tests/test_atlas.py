@@ -1,0 +1,47 @@
+"""A frame is placed in an atlas where it shows: its window's centre and size are found from
+the pixels, below a pixel of the search; and a clip filmed over an atlas is drawn again from
+its measured camera track and its first frame's place."""
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import ndimage
+
+from tinyt2v.models.atlas import place
+from tinyt2v.models.camera import affine, measure_camera
+from tinyt2v.models.layer_flow import LayerFlow, LayerFlowConfig, in_atlas
+from tinyt2v.text import Vocab
+
+WINDOWS = [(0.1, -0.2, 0.4), (-0.3, 0.3, 0.3), (0.0, 0.0, 0.55), (0.35, 0.35, 0.5), (-0.5, 0.1, 0.25),
+           (0.2, 0.05, 0.62)]  # x, y, half side in the atlas
+
+
+def texture(n: int) -> torch.Tensor:
+    """n copies of a photograph-like colour texture (n, 3, 128, 128) in [-1, 1]."""
+    img = ndimage.gaussian_filter(np.random.default_rng(0).standard_normal((3, 128, 128)), (0, 2, 2))
+    return torch.tensor(img / np.abs(img).max(), dtype=torch.float32)[None].expand(n, -1, -1, -1)
+
+
+def test_frames_cut_from_an_atlas_are_placed_where_they_were_cut():
+    atlas = texture(len(WINDOWS))
+    windows = torch.tensor([(x, y, math.log(h)) for x, y, h in WINDOWS])
+    grid = F.affine_grid(affine(windows), (len(WINDOWS), 3, 64, 64), align_corners=False)
+    frames = F.grid_sample(atlas, grid, align_corners=False)
+    found = place(frames, atlas.contiguous(), (0.22, 0.75), 12)
+    assert (found[:, :2] - windows[:, :2]).abs().max() < 0.01  # a third of a search px
+    assert (found[:, 2] - windows[:, 2]).abs().max() < 0.04    # 4% of the window's size
+
+
+def test_a_clip_filmed_over_an_atlas_is_drawn_again_from_what_is_measured():
+    model = LayerFlow(LayerFlowConfig(frames=8), Vocab(["a"]))
+    atlas = texture(1)
+    window = torch.tensor([[0.2, -0.1, math.log(0.45)]])
+    camera = torch.stack([torch.tensor([0.06 * t, 0.0, -0.03 * t]) for t in range(8)])[None]  # pan + zoom in
+    clip = model.draw(atlas, in_atlas(window, camera))
+    measured = measure_camera(clip)
+    placed = place(clip[:, 0], atlas.contiguous(), model.cfg.window_range, model.cfg.window_sizes)
+    again = model.draw(atlas, in_atlas(placed, measured))
+    assert (again - clip).abs().mean() < 0.1 * clip.abs().mean()
+    shifted = model.draw(atlas, in_atlas(placed + torch.tensor([[0.03, 0.0, 0.0]]), measured))
+    assert (shifted - clip).abs().mean() > 3 * (again - clip).abs().mean()  # 1 px off is seen
