@@ -39,6 +39,8 @@ class LayerFlowConfig(FlowPriorConfig):
     atlas_side: int = 128       # atlas px; a frame spans 2 * half side of it
     atlases: int = 32           # images in the bank a caption's atlas is mixed from: subjects
                                 # beyond this many share images (and blur)
+    atlas_temperature: float = 1.0  # of the caption's softmax over the bank (lower: a caption
+                                    # mixes fewer images)
     window_range: tuple[float, float] = (0.22, 0.75)  # half sides a frame's window may have in
                                 # the atlas: room for a zoom of 1/0.6 and a pan of 0.7 frames
     window_sizes: int = 12      # half sides tried when placing a frame (even steps in log)
@@ -67,9 +69,10 @@ class AtlasBank(nn.Module):
         super().__init__()
         self.images = nn.Parameter(0.01 * torch.randn(c.atlases, 3, c.atlas_side, c.atlas_side))
         self.choose = nn.Linear(text_dim, c.atlases)
+        self.temperature = c.atlas_temperature
 
     def forward(self, e):
-        weights = self.choose(e).softmax(-1)
+        weights = (self.choose(e) / self.temperature).softmax(-1)
         return torch.tanh(torch.einsum("bk,kchw->bchw", weights, self.images))
 
 
