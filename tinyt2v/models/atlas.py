@@ -55,12 +55,13 @@ def place(frames: torch.Tensor, atlas: torch.Tensor, half_sides: tuple[float, fl
     correlates best with its atlas, over `sizes` window half sides spaced evenly in log between
     `half_sides`."""
     b = frames.shape[0]
-    grey = F.interpolate(atlas.mean(1, keepdim=True), size=SEARCH_SIDE, mode="area")[:, 0]
+    atlas_grey, frame_grey = atlas.mean(1, keepdim=True), frames.mean(1, keepdim=True)
+    grey = F.interpolate(atlas_grey, size=SEARCH_SIDE, mode="area")[:, 0]
     best = []  # per size: (score, x, y) of its peak
     logs = torch.linspace(math.log(half_sides[0]), math.log(half_sides[1]), sizes)
     for log_half in logs.tolist():
         t = max(4, round(math.exp(log_half) * SEARCH_SIDE))
-        tmpl = F.interpolate(frames.mean(1, keepdim=True), size=t, mode="area")[:, 0]
+        tmpl = F.interpolate(frame_grey, size=t, mode="area")[:, 0]
         ncc = _ncc(grey, tmpl)  # (B, n, n)
         n = ncc.shape[-1]
         flat = ncc.flatten(1).argmax(1)
@@ -79,7 +80,7 @@ def place(frames: torch.Tensor, atlas: torch.Tensor, half_sides: tuple[float, fl
     # The search's grid of sizes is 11% apart: Gauss-Newton at full size takes it the rest of
     # the way, as the camera track is measured (a window 4% too small blurs the atlas). On an
     # atlas with no structure yet it can run off: a refinement beyond a search step is not kept.
-    refined = pair_motion(atlas.mean(1, keepdim=True), frames.mean(1, keepdim=True), found, REFINE)
+    refined = pair_motion(atlas_grey, frame_grey, found, REFINE)
     step_size = refined.new_tensor([2 / SEARCH_SIDE, 2 / SEARCH_SIDE, float(step)])
     kept = (torch.isfinite(refined) & ((refined - found).abs() <= step_size)).all(1, keepdim=True)
     return torch.where(kept, refined, found)
