@@ -19,6 +19,8 @@ The parser knows all three and reads direction words compositionally, so "up and
 from __future__ import annotations
 
 import re
+import tomllib
+from pathlib import Path
 
 import numpy as np
 
@@ -27,52 +29,17 @@ from .attributes import COLORS, DIRECTIONS, MOTIONS, SHAPES, SIZES, SPEEDS
 STYLES = ("train", "freeform", "paraphrase", "plain")
 FUNCTION_WORDS = frozenset("a an the and to toward towards from of in into it is its as".split())
 
-# name -> (synonyms of train and freeform, paraphrase-only synonyms)
-SHAPE_WORDS = {
-    "circle": (("circle", "disc"), ("ball", "round dot")),
-    "square": (("square", "box"), ("block",)),
-    "triangle": (("triangle",), ("three-sided shape",)),
-    "diamond": (("diamond", "rhombus"), ("lozenge",)),
-    "star": (("star",), ("five-pointed star",)),
-    "cross": (("cross", "plus sign"), ("plus shape",)),
-}
-COLOR_WORDS = {
-    "red": (("red",), ("crimson",)),
-    "orange": (("orange",), ("tangerine",)),
-    "yellow": (("yellow",), ("golden",)),
-    "green": (("green",), ("emerald",)),
-    "cyan": (("cyan", "turquoise"), ("aqua",)),
-    "blue": (("blue",), ("azure",)),
-    "purple": (("purple",), ("violet",)),
-    "black": (("black",), ("jet-black",)),
-}
-SIZE_WORDS = {
-    "small": (("small", "little"), ("tiny",)),
-    "medium": (("medium", "medium-sized"), ("mid-sized",)),
-    "large": (("large", "big"), ("huge",)),
-}
-# Motions that are not a straight path: fixed phrases, each with its own verb.
-MOTION_WORDS = {
-    "still": (("staying still", "not moving", "standing still", "stationary", "at rest"),
-              ("resting in place", "motionless")),
-    "rotate_cw": (("rotating clockwise", "spinning clockwise", "spins clockwise"),
-                  ("turning clockwise",)),
-    "rotate_ccw": (("rotating counter-clockwise", "spinning counter-clockwise",
-                    "rotating anticlockwise", "spins anti-clockwise"),
-                   ("turning counterclockwise",)),
-    "grow": (("growing", "expanding", "getting bigger", "growing in size"),
-             ("swelling", "enlarging")),
-    "shrink": (("shrinking", "getting smaller", "shrinking in size"),
-               ("contracting", "dwindling")),
-    "bounce_vertical": (("bouncing vertically", "bouncing up and down", "going up and down"),
-                        ("hopping up and down",)),
-    "bounce_horizontal": (("bouncing horizontally", "bouncing left and right",
-                           "moving back and forth", "going left and right"),
-                          ("swinging from side to side",)),
-    "zigzag_horizontal": (("zigzagging horizontally", "zigzagging sideways", "zigzags horizontally"),
-         ("snaking horizontally",)),
-    "zigzag_vertical": (("zigzagging vertically", "zigzags vertically"), ("snaking vertically",)),
-}
+
+def _word_table(kind: str) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """name -> (synonyms of train and freeform, paraphrase-only synonyms), from words.toml."""
+    return {name: (tuple(w["train"]), tuple(w["paraphrase"])) for name, w in _WORDS[kind].items()}
+
+
+_WORDS = tomllib.loads((Path(__file__).parent / "words.toml").read_text(encoding="utf-8"))
+SHAPE_WORDS, COLOR_WORDS, SIZE_WORDS = _word_table("shape"), _word_table("color"), _word_table("size")
+MOTION_WORDS = _word_table("motion")  # motions that are not a straight path: fixed phrases, own verbs
+SPEED_WORDS = _word_table("speed")    # optional; "normal" says nothing
+
 # A verb's -ing form, for frames that need one ("is moving", not "is moves").
 ING = {"moves": "moving", "goes": "going", "travels": "travelling", "heads": "heading",
        "floats": "floating", "flies": "flying", "glides": "gliding", "rolls": "rolling",
@@ -97,13 +64,6 @@ PARAPHRASE_PATHS = {  # the paraphrase split's straight paths, verb and all
     "down_left": ("sliding toward the lower left", "drifting down and to the left"),
     "down_right": ("sliding toward the lower right", "drifting down and to the right"),
 }
-# Speed words are optional; "normal" says nothing.
-SPEED_WORDS = {
-    "slow": (("slowly",), ("leisurely",)),
-    "normal": ((), ()),
-    "fast": (("quickly", "fast"), ("rapidly",)),
-}
-
 # Whole-caption frames, object phrases and motion phrases of each style. {det} is an optional
 # article; freeform's are the ones training never uses.
 FRAMES = {
