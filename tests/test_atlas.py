@@ -8,26 +8,32 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
-from tinyt2v.models.atlas import place
+from tinyt2v.models.atlas import match, place
 from tinyt2v.models.camera import affine, measure_camera
-from tinyt2v.models.layer_flow import LayerFlow, LayerFlowConfig, in_atlas
+from tinyt2v.models.layer_flow import AtlasBank, LayerFlow, LayerFlowConfig, in_atlas
 from tinyt2v.text import Vocab
 
 WINDOWS = [(0.1, -0.2, 0.4), (-0.3, 0.3, 0.3), (0.0, 0.0, 0.55), (0.35, 0.35, 0.5), (-0.5, 0.1, 0.25),
            (0.2, 0.05, 0.62)]  # x, y, half side in the atlas
 
 
-def texture(n: int) -> torch.Tensor:
+def texture(n: int, seed: int = 0) -> torch.Tensor:
     """n copies of a photograph-like colour texture (n, 3, 128, 128) in [-1, 1]."""
-    img = ndimage.gaussian_filter(np.random.default_rng(0).standard_normal((3, 128, 128)), (0, 2, 2))
+    img = ndimage.gaussian_filter(np.random.default_rng(seed).standard_normal((3, 128, 128)), (0, 2, 2))
     return torch.tensor(img / np.abs(img).max(), dtype=torch.float32)[None].expand(n, -1, -1, -1)
+
+
+def cut(atlases: torch.Tensor, windows: list[tuple[float, float, float]]) -> torch.Tensor:
+    """The 64 x 64 frame each atlas shows through its window (x, y, half side)."""
+    w = torch.tensor([(x, y, math.log(h)) for x, y, h in windows])
+    grid = F.affine_grid(affine(w), (len(windows), 3, 64, 64), align_corners=False)
+    return F.grid_sample(atlases, grid, align_corners=False)
 
 
 def test_frames_cut_from_an_atlas_are_placed_where_they_were_cut():
     atlas = texture(len(WINDOWS))
     windows = torch.tensor([(x, y, math.log(h)) for x, y, h in WINDOWS])
-    grid = F.affine_grid(affine(windows), (len(WINDOWS), 3, 64, 64), align_corners=False)
-    frames = F.grid_sample(atlas, grid, align_corners=False)
+    frames = cut(atlas, WINDOWS)
     found = place(frames, atlas.contiguous(), (0.22, 0.75), 12)
     assert (found[:, :2] - windows[:, :2]).abs().max() < 0.01  # a third of a search px
     assert (found[:, 2] - windows[:, 2]).abs().max() < 0.04    # 4% of the window's size
@@ -45,3 +51,27 @@ def test_a_clip_filmed_over_an_atlas_is_drawn_again_from_what_is_measured():
     assert (again - clip).abs().mean() < 0.1 * clip.abs().mean()
     shifted = model.draw(atlas, in_atlas(placed + torch.tensor([[0.03, 0.0, 0.0]]), measured))
     assert (shifted - clip).abs().mean() > 3 * (again - clip).abs().mean()  # 1 px off is seen
+
+
+def test_each_frame_is_matched_to_the_atlas_it_was_cut_from():
+    bank = torch.cat([texture(1, seed) for seed in range(5)])
+    owner = [i % 5 for i in range(len(WINDOWS))]
+    frames = cut(bank[owner], WINDOWS)
+    assert match(frames, bank, (0.22, 0.75)).argmax(1).tolist() == owner
+
+
+def test_the_bank_is_seeded_by_first_frames_in_order_and_then_left_to_learn():
+    cfg = LayerFlowConfig(atlases=5)
+    bank = AtlasBank(cfg, 8)
+    frames = cut(texture(6), WINDOWS)
+    bank.seed(frames[:3], cfg.first_window)
+    assert int(bank.seeded) == 3 and bank[torch.arange(5)][3:].abs().max() == 0
+    bank.seed(frames[3:], cfg.first_window)  # fills images 3 and 4 from the next batch's first two
+    assert int(bank.seeded) == 5
+    images = bank[torch.arange(5)]
+    centre = cut(images, [(0.0, 0.0, cfg.first_window)] * 5)
+    for i, frame in enumerate(frames[:5]):  # each image shows its frame at the middle
+        assert torch.corrcoef(torch.stack([centre[i].flatten(), frame.flatten()]))[0, 1] > 0.95
+    before = images.clone()
+    bank.seed(frames, cfg.first_window)  # full: nothing changes
+    assert torch.equal(bank[torch.arange(5)], before)

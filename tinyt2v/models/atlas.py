@@ -20,22 +20,36 @@ import torch.nn.functional as F
 from .camera import pair_motion
 
 SEARCH_SIDE = 64  # the atlas is searched at this side (px)
+MATCH_SIDE = 48   # which of several atlases a frame is in is decided at this side (px) ...
+MATCH_SIZES = 8   # ... over this many window sizes
+FLAT = 0.03       # a window whose pixels vary by less than this std (4 grey levels) correlates
+                  # with nothing: in float32 a flat window's variance is rounding, and dividing
+                  # by it read an untouched margin of the atlas as a perfect match
 REFINE = ((1, 3),)  # then refined at full size: (downsampling factor, Gauss-Newton steps)
+
+
+def _spread(atlas: torch.Tensor, t: int) -> torch.Tensor:
+    """Norm of the zero-mean t x t window of grey atlases (N, 1, H, W) at every position
+    (N, 1, h, w), floored at FLAT per pixel; each atlas's mean is taken off first, which keeps
+    the sums' rounding small."""
+    a = atlas - atlas.mean((2, 3), keepdim=True)
+    ones = a.new_ones(1, 1, t, t)
+    s1, s2 = F.conv2d(a, ones), F.conv2d(a * a, ones)
+    return (s2 - s1 * s1 / (t * t)).clamp(min=(FLAT * t) ** 2).sqrt()
+
+
+def _unit(template: torch.Tensor) -> torch.Tensor:
+    """Templates (B, 1, t, t) less their mean, scaled to norm 1."""
+    tz = template - template.mean((2, 3), keepdim=True)
+    return tz / tz.flatten(1).norm(dim=1).clamp(min=1e-6)[:, None, None, None]
 
 
 def _ncc(atlas: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
     """Normalised cross-correlation (B, h, w) of each grey template (B, t, t) with its own grey
     atlas (B, H, W) at every position where it fits whole."""
     b, t = template.shape[0], template.shape[-1]
-    tz = template - template.mean((1, 2), keepdim=True)
-    tz = tz / tz.flatten(1).norm(dim=1).clamp(min=1e-6)[:, None, None]
-    a = atlas[None]  # (1, B, H, W): one group per clip
-    num = F.conv2d(a, tz[:, None], groups=b)[0]
-    ones = atlas.new_ones(b, 1, t, t)
-    s1 = F.conv2d(a, ones, groups=b)[0]
-    s2 = F.conv2d(a * a, ones, groups=b)[0]
-    var = (s2 - s1 * s1 / (t * t)).clamp(min=1e-6)
-    return num / var.sqrt()
+    num = F.conv2d(atlas[None], _unit(template[:, None]), groups=b)[0]  # one group per clip
+    return num / _spread(atlas[:, None], t)[:, 0]
 
 
 def _subpixel(scores: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
@@ -47,6 +61,21 @@ def _subpixel(scores: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
     denom = a - 2 * b + c
     off = torch.where(denom < -1e-9, 0.5 * (a - c) / denom, torch.zeros_like(b))
     return torch.where((i > 0) & (i < n - 1), off.clamp(-0.5, 0.5), torch.zeros_like(off))
+
+
+@torch.no_grad()
+def match(frames: torch.Tensor, atlases: torch.Tensor, half_sides: tuple[float, float]) -> torch.Tensor:
+    """Frames (B, 3, h, w) and a bank of atlases (K, 3, A, A) -> (B, K): how well each frame's
+    best window in each atlas correlates with it (normalised cross-correlation at the best
+    position and size). One convolution per size compares every frame with every atlas."""
+    grey = F.interpolate(atlases.mean(1, keepdim=True), size=MATCH_SIDE, mode="area")  # (K, 1, S, S)
+    frame_grey = frames.mean(1, keepdim=True)
+    best = frames.new_full((frames.shape[0], atlases.shape[0]), -1.0)
+    for log_half in torch.linspace(math.log(half_sides[0]), math.log(half_sides[1]), MATCH_SIZES).tolist():
+        t = max(4, round(math.exp(log_half) * MATCH_SIDE))
+        num = F.conv2d(grey, _unit(F.interpolate(frame_grey, size=t, mode="area")))  # (K, B, n, n)
+        best = torch.maximum(best, (num / _spread(grey, t)).flatten(2).amax(2).T)
+    return best
 
 
 @torch.no_grad()
@@ -74,13 +103,13 @@ def place(frames: torch.Tensor, atlas: torch.Tensor, half_sides: tuple[float, fl
     k = scores.argmax(1)
     centres = torch.stack([c for _, c, _ in best], 1)[torch.arange(b), k]
     log_halves = torch.tensor([h for _, _, h in best], dtype=frames.dtype, device=frames.device)
-    step = (log_halves[1] - log_halves[0]) if sizes > 1 else 0.0
+    step = (best[1][2] - best[0][2]) if sizes > 1 else 0.0  # a float: read from no tensor
     log_half = log_halves[k] + _subpixel(scores, k) * step
     found = torch.cat([centres, log_half[:, None]], 1)
     # The search's grid of sizes is 11% apart: Gauss-Newton at full size takes it the rest of
     # the way, as the camera track is measured (a window 4% too small blurs the atlas). On an
     # atlas with no structure yet it can run off: a refinement beyond a search step is not kept.
     refined = pair_motion(atlas_grey, frame_grey, found, REFINE)
-    step_size = refined.new_tensor([2 / SEARCH_SIDE, 2 / SEARCH_SIDE, float(step)])
+    step_size = refined.new_tensor([2 / SEARCH_SIDE, 2 / SEARCH_SIDE, step])
     kept = (torch.isfinite(refined) & ((refined - found).abs() <= step_size)).all(1, keepdim=True)
     return torch.where(kept, refined, found)

@@ -7,9 +7,10 @@ text, as sprite-flow learns its sprite and track:
 - camera track: per frame, the shift and zoom of the view of the first frame, measured by
   `camera.measure_camera` (global Lucas-Kanade; no labels, no learned encoder). A rectified-flow
   prior learns p(track | motion words), as sprite-flow's learns its pose track;
-- atlas: one image per caption that every clip of it shows a window of (`AtlasBank`); each
-  clip's first frame is placed in it by `atlas.place` (correlation search), and a second prior
-  learns p(first window | caption);
+- atlas: a bank of images, each one subject that clips show windows of (`AtlasBank`); each
+  clip's first frame picks its image by `atlas.match` and is placed in it by `atlas.place`
+  (correlation search); the caption learns which image, and a second prior p(first window |
+  caption, image);
 - rendering: the atlas seen through the first window moved by the camera (affine_grid +
   grid_sample), compared with a few random frames per clip (L1): the atlas learns from that.
 Every frame comes from one image and one smooth track, so the camera's motion is modelled
@@ -27,7 +28,7 @@ from torch import nn
 
 from ..text import Vocab, build_text_encoder
 from .base import System
-from .atlas import place
+from .atlas import match, place
 from .camera import CAMERA, affine, measure_camera
 from .flow_prior import FlowPrior, FlowPriorConfig
 from .layers import pick_frames
@@ -37,16 +38,17 @@ from .layers import pick_frames
 class LayerFlowConfig(FlowPriorConfig):
     text: str = "mean"          # word embeddings: subject and motion words are what matter
     atlas_side: int = 128       # atlas px; a frame spans 2 * half side of it
-    atlases: int = 32           # images in the bank a caption's atlas is mixed from: subjects
-                                # beyond this many share images (and blur)
-    atlas_temperature: float = 1.0  # of the caption's softmax over the bank (lower: a caption
-                                    # mixes fewer images)
+    atlases: int = 32           # images in the bank: each holds one subject, or a part of one
+                                # (subjects beyond this many share images)
     window_range: tuple[float, float] = (0.22, 0.75)  # half sides a frame's window may have in
                                 # the atlas: room for a zoom of 1/0.6 and a pan of 0.7 frames
     window_sizes: int = 12      # half sides tried when placing a frame (even steps in log)
-    first_window: float = 0.45  # every clip's first frame sits in the middle at this half side
-                                # until align_from, so the atlas starts as their mean
-    align_from: float = 0.05    # share of the run after which first frames are placed by search
+    first_window: float = 0.45  # half side at which a first frame seeds an image of the bank
+    atlas_lr: float = 1e-2      # AdamW's lr for the bank's pixels: a pixel moves ~lr a step, and
+                                # painting a new region at the networks' lr took most of a run
+    match_weight: float = 10.0  # nats per unit of correlation when a clip picks its image, beside
+                                # the log-probability its caption gives it: a caption's clips
+                                # gather in one image once the caption is sure of it
     prior_width: int = 256      # each prior's velocity MLP (tiny's checkpoint: 31 MB of the 50 allowed)
 
     @property
@@ -61,20 +63,40 @@ PRESETS = {
 
 
 class AtlasBank(nn.Module):
-    """Caption embedding (B, D) -> atlas (B, 3, A, A) in [-1, 1]: a mix of `atlases` images
-    learned pixel by pixel, weighted by a softmax the caption gives. Pixels learned directly
-    sharpen in a few hundred steps, where a conv decoder of the same budget drew a blur."""
+    """A bank of `atlases` images in [-1, 1], learned pixel by pixel, each seeded by a training
+    clip's first frame. A clip is drawn from the image its first frame matches best (hard EM,
+    as k-means gives a point to its nearest mean), and the caption learns to choose that image.
+    A caption's softmax mix of every image was tried first: at the start every image is every
+    caption's, so subjects shared images and blurred into each other
+    (benchmarks/results/footage_layer_flow_atlas.md)."""
 
     def __init__(self, c: LayerFlowConfig, text_dim: int):
         super().__init__()
-        self.images = nn.Parameter(0.01 * torch.randn(c.atlases, 3, c.atlas_side, c.atlas_side))
-        self.choose = nn.Linear(text_dim, c.atlases)
-        self.temperature = c.atlas_temperature
+        self.images = nn.Parameter(torch.zeros(c.atlases, 3, c.atlas_side, c.atlas_side))  # before tanh
+        self.choose = nn.Linear(text_dim, c.atlases)  # caption -> logits over the images
+        self.code = nn.Embedding(c.atlases, text_dim)  # which image, for the window prior
+        self.register_buffer("seeded", torch.zeros((), dtype=torch.long))  # images seeded so far
 
-    def forward(self, e):
-        weights = (self.choose(e) / self.temperature).softmax(-1)
-        return torch.tanh(torch.einsum("bk,kchw->bchw", weights, self.images))
+    def __getitem__(self, k: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.images[k])
 
+    @torch.no_grad()
+    def seed(self, frames: torch.Tensor, half_side: float) -> None:
+        """Fill the images not seeded yet with frames (B, 3, h, w), each drawn centred at
+        `half_side` on its mean colour: every image starts as a real picture, so frames of
+        different subjects match different images from the first step (a flat surround
+        correlates with nothing; a stretched edge matched frames of other subjects). No branch
+        on the count: the step reads no value back from the device."""
+        b, k, side = frames.shape[0], self.images.shape[0], self.images.shape[-1]
+        grid = F.affine_grid(affine(frames.new_tensor([[0.0, 0.0, -math.log(half_side)]]).expand(b, -1)),
+                             (b, 3, side, side), align_corners=False)
+        mean = frames.mean((2, 3), keepdim=True)
+        pictures = F.grid_sample(frames - mean, grid, align_corners=False) + mean
+        pictures = torch.atanh(pictures.clamp(-0.99, 0.99))
+        slot = torch.arange(k, device=frames.device) - self.seeded  # which frame fills each image
+        fill = (slot >= 0) & (slot < b)
+        self.images.copy_(torch.where(fill[:, None, None, None], pictures[slot.clamp(0, b - 1)], self.images))
+        self.seeded.copy_((self.seeded + b).clamp(max=k))
 
 def camera_to_latent(camera: torch.Tensor) -> torch.Tensor:
     """Camera track (B, T, 3) -> (B, 3(T-1)): the change from each frame to the next (frame 0 is
@@ -120,6 +142,12 @@ class LayerFlow(System):
         self.window_prior = FlowPrior(cfg, CAMERA, d)  # p(first frame's window | caption)
         self.camera_prior = FlowPrior(cfg, cfg.camera_latent, d)  # p(camera track | motion words)
 
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        images = [self.atlas.images]
+        rest = [p for p in self.parameters() if p is not self.atlas.images]
+        return {"all": torch.optim.AdamW([{"params": rest}, {"params": images, "lr": self.cfg.atlas_lr}],
+                                         lr=self.cfg.lr, weight_decay=0.0, betas=(0.9, self.cfg.beta2))}
+
     def draw(self, atlas: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
         """Atlases (B, 3, A, A) seen through windows (B, F, 3) -> frames (B, F, 3, H, W)."""
         c = self.cfg
@@ -133,27 +161,35 @@ class LayerFlow(System):
         c = self.cfg
         camera = measure_camera(video)
         e = self.text(captions)
-        atlas = self.atlas(e)
-        if progress < c.align_from:
-            window = video.new_tensor([0.0, 0.0, math.log(c.first_window)]).expand(video.shape[0], -1)
-        else:
-            window = place(video[:, 0], atlas.detach(), c.window_range, c.window_sizes)
+        first = video[:, 0]
+        self.atlas.seed(first, c.first_window)
+        seeded = torch.arange(c.atlases, device=video.device) < self.atlas.seeded
+        logits = self.atlas.choose(e)
+        scores = c.match_weight * match(first, self.atlas[torch.arange(c.atlases)].detach(), c.window_range)
+        scores = scores + logits.detach().log_softmax(1)  # hard EM with the caption as the prior
+        k = scores.masked_fill(~seeded, -math.inf).argmax(1)  # each clip's image
+        atlas = self.atlas[k]
+        window = place(first, atlas.detach(), c.window_range, c.window_sizes)
         fi, target = pick_frames(video, c.dec_frames)
         rows = torch.arange(video.shape[0], device=video.device)[:, None]
         recon = (self.draw(atlas, in_atlas(window, camera)[rows, fi]) - target).abs().mean()
-        window_flow = self.window_prior.loss(window, e)
+        choice = F.cross_entropy(logits, k)
+        window_flow = self.window_prior.loss(window, e + self.atlas.code(k))
         camera_flow = self.camera_prior.loss(camera_to_latent(camera), self.motion_text(captions))
-        loss = recon + c.flow_weight * (window_flow + camera_flow)
-        return loss, {"loss": loss, "recon": recon, "window_flow": window_flow, "camera_flow": camera_flow}
+        loss = recon + choice + c.flow_weight * (window_flow + camera_flow)
+        return loss, {"loss": loss, "recon": recon, "choice": choice, "window_flow": window_flow,
+                      "camera_flow": camera_flow}
 
     @torch.no_grad()
     def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
         c = self.cfg
         e = self.text(captions)
-        window = self.window_prior.sample(e, generator, guidance=guidance, temperature=temperature)
+        k = self.atlas.choose(e).argmax(1)  # the caption's own image: images are never mixed
+        window = self.window_prior.sample(e + self.atlas.code(k), generator, guidance=guidance,
+                                          temperature=temperature)
         camera = latent_to_camera(self.camera_prior.sample(self.motion_text(captions), generator,
                                                            guidance=guidance, temperature=temperature), c.frames)
         if frames and frames != c.frames:
             camera = F.interpolate(camera.transpose(1, 2), size=frames, mode="linear",
                                    align_corners=True).transpose(1, 2)
-        return self.draw(self.atlas(e), inside(in_atlas(window, camera))).clamp(-1, 1)
+        return self.draw(self.atlas[k], inside(in_atlas(window, camera))).clamp(-1, 1)
