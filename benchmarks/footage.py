@@ -180,17 +180,14 @@ def measure(args) -> None:
     refs = {s: photo_pyramid(np.asarray(photo(s))) for s in SUBJECTS}
     real = {(s, m): [read_video(p) for p in sorted((root / "real").glob(f"{s}_{m}_*.mp4"))]
             for s, m in _pairs()}
-    rows = []
+    rows, by = [], []  # by: per subject and per motion, for the models' samples
 
     def add(who, kind, pairs, clips_of):
-        n = motion = subject = 0
-        for pair in pairs:
-            for v in clips_of(pair):
-                n += 1
-                motion += read_motion(v) == pair[1]
-                subject += read_subject(v, refs) == pair[0]
-        rows.append(dict(model=who, prompts=kind, clips=n, motion=motion / n, subject=subject / n,
-                         psnr_db=""))
+        right = [(pair, read_motion(v) == pair[1], read_subject(v, refs) == pair[0])
+                 for pair in pairs for v in clips_of(pair)]
+        rows.append(dict(model=who, prompts=kind, clips=len(right), motion=np.mean([r[1] for r in right]),
+                         subject=np.mean([r[2] for r in right]), psnr_db=""))
+        return right
 
     seen = [p for p in _pairs() if p not in HELDOUT]
     add("real clips (the measures' own check)", "seen", seen, lambda p: real[p])
@@ -219,9 +216,15 @@ def measure(args) -> None:
         pipe = Pipeline.from_pretrained(checkpoint)
         torch.manual_seed(0)
         name = named(pipe)
+        right = []
         for kind, pairs in (("seen", seen), ("held out", sorted(HELDOUT))):
             made = {p: pipe.generate([caption(*p)] * args.per_prompt, seed=1) for p in pairs}
-            add(name, kind, pairs, lambda p: made[p])
+            right += add(name, kind, pairs, lambda p: made[p])
+        for i, (what, names) in enumerate((("subject", SUBJECTS), ("motion", MOTIONS))):
+            for value in names:  # seen and held-out prompts together
+                mine = [r for r in right if r[0][i] == value]
+                by.append(dict(model=name, of=what, value=value, clips=len(mine),
+                               read_right=float(np.mean([r[2 - i] for r in mine]))))
         if hasattr(pipe.system, "reconstruct"):
             copies(pipe, name)
         if args.grid:  # the first checkpoint's samples
@@ -237,6 +240,31 @@ def measure(args) -> None:
                f"per prompt; chance: motion 1/{len(MOTIONS)}, subject 1/{len(SUBJECTS)}. Copies: "
                "the autoencoder's reconstructions of the held-out pairs' real clips (models that "
                "reconstruct), with their PSNR.")
+    if by:
+        save(f"{args.save_as}_by_value", by, "Photographs through a moving camera: each subject and "
+             "motion read back (seen and held-out prompts together)", command_line(),
+             notes=f"subject rows: the share of clips whose photograph is read right; motion rows: "
+                   f"whose camera motion is. {args.per_prompt} clips per prompt.")
+
+
+def bank(args) -> None:
+    """layer-flow's atlas bank as one picture (8 images a row), and the image each subject's
+    caption chooses: where subjects share an image, the picture shows it."""
+    import torch
+
+    from tinyt2v.pipeline import Pipeline
+
+    pipe = Pipeline.from_pretrained(args.checkpoint)
+    model = pipe.system
+    images = model.atlas[torch.arange(model.cfg.atlases)]
+    pixels = ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    rows = [np.concatenate(list(pixels[i:i + 8]), 1) for i in range(0, len(pixels), 8)]
+    Image.fromarray(np.concatenate(rows, 0)).save(args.out)
+    with torch.no_grad():
+        texts = [pipe.understand(caption(s, "still")).text for s in SUBJECTS]
+        chosen = model.atlas.choose(model.text(texts)).argmax(1).tolist()
+    print("image each subject's caption chooses (row-major in the picture):",
+          ", ".join(f"{s} {k}" for s, k in zip(SUBJECTS, chosen)))
 
 
 def main():
@@ -253,9 +281,14 @@ def main():
     m.add_argument("--per-prompt", type=int, default=4)
     m.add_argument("--grid", help="also write a sample grid here (PNG + GIF)")
     m.add_argument("--save-as", default="footage", help="results/NAME.md and .json")
+    k = sub.add_parser("bank", help="picture layer-flow's atlas bank")
+    k.add_argument("--checkpoint", required=True)
+    k.add_argument("--out", required=True, help="PNG")
     args = ap.parse_args()
     if args.cmd == "build":
         build(Path(args.out), args.per_pair)
+    elif args.cmd == "bank":
+        bank(args)
     else:
         measure(args)
 
