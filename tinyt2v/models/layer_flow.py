@@ -46,9 +46,11 @@ class LayerFlowConfig(FlowPriorConfig):
     first_window: float = 0.45  # half side at which a first frame seeds an image of the bank
     atlas_lr: float = 1e-2      # AdamW's lr for the bank's pixels: a pixel moves ~lr a step, and
                                 # painting a new region at the networks' lr took most of a run
-    match_weight: float = 10.0  # nats per unit of correlation when a clip picks its image, beside
-                                # the log-probability its caption gives it: a caption's clips
-                                # gather in one image once the caption is sure of it
+    match_weight: float = 50.0  # nats per unit of correlation when a clip picks its image, beside
+                                # the log-probability its caption gives it: the caption gathers a
+                                # subject's clips among images that match alike, and never keeps
+                                # them from a clearly better match (at 10 it kept the retina's
+                                # clips in an image a rocket frame seeded)
     prior_width: int = 256      # each prior's velocity MLP (tiny's checkpoint: 31 MB of the 50 allowed)
 
     @property
