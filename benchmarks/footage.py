@@ -267,6 +267,31 @@ def bank(args) -> None:
           ", ".join(f"{s} {k}" for s, k in zip(SUBJECTS, chosen)))
 
 
+def speed(args) -> None:
+    """Seconds a clip at batch 1 (the median of 10 after one warm-up) and checkpoint megabytes,
+    per checkpoint, on this machine's threads as set."""
+    import statistics
+    import time
+
+    from tinyt2v.pipeline import Pipeline
+
+    rows = []
+    prompts = [caption(s, m) for s, m in sorted(HELDOUT)]
+    for checkpoint in args.checkpoint:
+        pipe = Pipeline.from_pretrained(checkpoint)
+        pipe.generate(prompts[:1], seed=0)
+        seconds = []
+        for i in range(10):
+            start = time.perf_counter()
+            pipe.generate([prompts[i % len(prompts)]], seed=i)
+            seconds.append(time.perf_counter() - start)
+        size = (Path(checkpoint) / "model.safetensors").stat().st_size / 1e6
+        rows.append(dict(checkpoint=checkpoint, model=pipe.config["model"], s_per_clip=statistics.median(seconds),
+                         slowest_s=max(seconds), checkpoint_mb=round(size, 1)))
+    save(args.save_as, rows, "Footage models: sampling time at batch 1 and checkpoint size", command_line(),
+         notes="Median of 10 clips at batch 1 after one warm-up; torch's default threads on this machine.")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -284,8 +309,13 @@ def main():
     k = sub.add_parser("bank", help="picture layer-flow's atlas bank")
     k.add_argument("--checkpoint", required=True)
     k.add_argument("--out", required=True, help="PNG")
+    t = sub.add_parser("speed", help="time sampling at batch 1")
+    t.add_argument("--checkpoint", action="append", required=True)
+    t.add_argument("--save-as", default="footage_sampling")
     args = ap.parse_args()
-    if args.cmd == "build":
+    if args.cmd == "speed":
+        speed(args)
+    elif args.cmd == "build":
         build(Path(args.out), args.per_pair)
     elif args.cmd == "bank":
         bank(args)
