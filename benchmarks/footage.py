@@ -218,7 +218,8 @@ def measure(args) -> None:
         name = named(pipe)
         right = []
         for kind, pairs in (("seen", seen), ("held out", sorted(HELDOUT))):
-            made = {p: pipe.generate([caption(*p)] * args.per_prompt, seed=1) for p in pairs}
+            made = {p: pipe.generate([caption(*p)] * args.per_prompt, seed=1, temperature=args.temperature)
+                    for p in pairs}
             right += add(name, kind, pairs, lambda p: made[p])
         for i, (what, names) in enumerate((("subject", SUBJECTS), ("motion", MOTIONS))):
             for value in names:  # seen and held-out prompts together
@@ -306,6 +307,7 @@ def main():
     m.add_argument("--per-prompt", type=int, default=4)
     m.add_argument("--grid", help="also write a sample grid here (PNG + GIF)")
     m.add_argument("--save-as", default="footage", help="results/NAME.md and .json")
+    m.add_argument("--temperature", type=float, help="of the flow models' starting noise (default: the model's)")
     k = sub.add_parser("bank", help="picture layer-flow's atlas bank")
     k.add_argument("--checkpoint", required=True)
     k.add_argument("--out", required=True, help="PNG")

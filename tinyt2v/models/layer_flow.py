@@ -51,6 +51,9 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # subject's clips among images that match alike, and never keeps
                                 # them from a clearly better match (at 10 it kept the retina's
                                 # clips in an image a rocket frame seeded)
+    temperature: float = 0.3    # the priors' starting noise when sampling: a window drawn near the
+                                # middle of where a subject's clips lie (a pan's window drawn far
+                                # out shows the sky beside the rocket)
     prior_width: int = 256      # each prior's velocity MLP (tiny's checkpoint: 31 MB of the 50 allowed)
 
     @property
