@@ -169,6 +169,27 @@ def blurred(video: np.ndarray) -> np.ndarray:
     return ndimage.gaussian_filter(video.astype(np.float32), (0, 3, 3, 0)).round().astype(np.uint8)
 
 
+def sample_grid(pipe, root: Path, out: Path, temperature: float | None = None) -> None:
+    """A grid (PNG + GIF) of three held-out and three seen prompts: under each caption a real
+    clip of it (from the benchmark's real set, which no model trains on), then the model's."""
+    from tinyt2v.io import read_video
+    from tinyt2v.visuals import save_samples
+
+    pairs = sorted(HELDOUT)[:3] + [p for p in _pairs() if p not in HELDOUT][::17][:3]
+    prompts = [caption(*p) for p in pairs]
+    made = pipe.generate(prompts, seed=2, temperature=temperature)
+    real = [read_video(sorted((root / "real").glob(f"{s}_{m}_*.mp4"))[0]) for s, m in pairs]
+    videos = np.stack([v for pair in zip(real, made) for v in pair])
+    captions = [f"{c}: {who}" for c in prompts for who in ("real clip", pipe.config["model"])]
+    save_samples(out.parent, out.stem, videos, captions=captions)
+
+
+def grid(args) -> None:
+    from tinyt2v.pipeline import Pipeline
+
+    sample_grid(Pipeline.from_pretrained(args.checkpoint), Path(args.data), Path(args.out), args.temperature)
+
+
 def measure(args) -> None:
     import torch
 
@@ -229,11 +250,7 @@ def measure(args) -> None:
         if hasattr(pipe.system, "reconstruct"):
             copies(pipe, name)
         if args.grid:  # the first checkpoint's samples
-            from tinyt2v.visuals import save_samples
-
-            prompts = [caption(*p) for p in sorted(HELDOUT)[:3]] + [caption(*p) for p in seen[::17][:3]]
-            save_samples(Path(args.grid).parent, Path(args.grid).stem, pipe.generate(prompts, seed=2),
-                         captions=prompts)
+            sample_grid(pipe, root, Path(args.grid), args.temperature)
             args.grid = None
     save(args.save_as, rows, "Photographs through a moving camera: motion and subject read back",
          command_line(),
@@ -314,8 +331,15 @@ def main():
     t = sub.add_parser("speed", help="time sampling at batch 1")
     t.add_argument("--checkpoint", action="append", required=True)
     t.add_argument("--save-as", default="footage_sampling")
+    g = sub.add_parser("grid", help="real clips beside a model's clips for the same prompts")
+    g.add_argument("--checkpoint", required=True)
+    g.add_argument("--data", default="runs/footage")
+    g.add_argument("--out", required=True, help="PNG (a GIF beside it)")
+    g.add_argument("--temperature", type=float)
     args = ap.parse_args()
-    if args.cmd == "speed":
+    if args.cmd == "grid":
+        grid(args)
+    elif args.cmd == "speed":
         speed(args)
     elif args.cmd == "build":
         build(Path(args.out), args.per_pair)
