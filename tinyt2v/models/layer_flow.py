@@ -46,6 +46,8 @@ class LayerFlowConfig(FlowPriorConfig):
     first_window: float = 0.45  # half side at which a first frame seeds an image of the bank
     atlas_lr: float = 1e-2      # AdamW's lr for the bank's pixels: a pixel moves ~lr a step, and
                                 # painting a new region at the networks' lr took most of a run
+    reseed_below: float = 0.8   # a clip whose best correlation with every image is below this
+                                # seeds an idle image (the deep field's clips: median 0.66)
     match_weight: float = 50.0  # nats per unit of correlation when a clip picks its image, beside
                                 # the log-probability its caption gives it: the caption gathers a
                                 # subject's clips among images that match alike, and never keeps
@@ -67,6 +69,10 @@ PRESETS = {
 }
 
 
+USE_RATE = 0.01  # how fast an image's share of clips follows the batches (~100 steps)
+IDLE = 0.1       # an image used by under this share of an even share is free to seed again
+
+
 class AtlasBank(nn.Module):
     """A bank of `atlases` images in [-1, 1], learned pixel by pixel, each seeded by a training
     clip's first frame. A clip is drawn from the image its first frame matches best (hard EM,
@@ -81,27 +87,49 @@ class AtlasBank(nn.Module):
         self.choose = nn.Linear(text_dim, c.atlases)  # caption -> logits over the images
         self.code = nn.Embedding(c.atlases, text_dim)  # which image, for the window prior
         self.register_buffer("seeded", torch.zeros((), dtype=torch.long))  # images seeded so far
+        self.register_buffer("use", torch.full((c.atlases,), 1 / c.atlases))  # each image's share
+                                                                               # of clips lately
 
     def __getitem__(self, k: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.images[k])
 
-    @torch.no_grad()
-    def seed(self, frames: torch.Tensor, half_side: float) -> None:
-        """Fill the images not seeded yet with frames (B, 3, h, w), each drawn centred at
-        `half_side` on its mean colour: every image starts as a real picture, so frames of
-        different subjects match different images from the first step (a flat surround
-        correlates with nothing; a stretched edge matched frames of other subjects). No branch
-        on the count: the step reads no value back from the device."""
-        b, k, side = frames.shape[0], self.images.shape[0], self.images.shape[-1]
+    def _pictures(self, frames: torch.Tensor, half_side: float) -> torch.Tensor:
+        """Frames (B, 3, h, w) as images of the bank (before tanh), each drawn centred at
+        `half_side` on its mean colour (a flat surround correlates with nothing; a stretched
+        edge matched frames of other subjects)."""
+        b, side = frames.shape[0], self.images.shape[-1]
         grid = F.affine_grid(affine(frames.new_tensor([[0.0, 0.0, -math.log(half_side)]]).expand(b, -1)),
                              (b, 3, side, side), align_corners=False)
         mean = frames.mean((2, 3), keepdim=True)
-        pictures = F.grid_sample(frames - mean, grid, align_corners=False) + mean
-        pictures = torch.atanh(pictures.clamp(-0.99, 0.99))
+        return torch.atanh((F.grid_sample(frames - mean, grid, align_corners=False) + mean).clamp(-0.99, 0.99))
+
+    @torch.no_grad()
+    def seed(self, frames: torch.Tensor, half_side: float) -> None:
+        """Fill the images not seeded yet with frames (B, 3, h, w): every image starts as a
+        real picture, so frames of different subjects match different images from the first
+        step. No branch on the count: the step reads no value back from the device."""
+        b, k = frames.shape[0], self.images.shape[0]
         slot = torch.arange(k, device=frames.device) - self.seeded  # which frame fills each image
         fill = (slot >= 0) & (slot < b)
-        self.images.copy_(torch.where(fill[:, None, None, None], pictures[slot.clamp(0, b - 1)], self.images))
+        pictures = self._pictures(frames, half_side)[slot.clamp(0, b - 1)]
+        self.images.copy_(torch.where(fill[:, None, None, None], pictures, self.images))
         self.seeded.copy_((self.seeded + b).clamp(max=k))
+
+    @torch.no_grad()
+    def reseed(self, frames: torch.Tensor, best: torch.Tensor, chosen: torch.Tensor, half_side: float,
+               below: float) -> None:
+        """k-means' cure for dead clusters: the clip every image explains least (its best
+        correlation `best` under `below`) seeds the image the clips `chosen` (B,) use least,
+        once that image's share of clips has fallen under IDLE of an even share. A subject
+        whose clips the seeds never covered gets an image instead of blurring another's."""
+        k = self.images.shape[0]
+        self.use.lerp_(F.one_hot(chosen, k).float().mean(0), USE_RATE)
+        worst, idle = best.argmin(0, keepdim=True), self.use.argmin(0, keepdim=True)  # (1,) each
+        go = (best[worst] < below) & (self.use[idle] < IDLE / k)  # (1,): no value read back
+        picture = self._pictures(frames[worst], half_side)
+        self.images.index_copy_(0, idle, torch.where(go[:, None, None, None], picture, self.images[idle]))
+        self.use.index_copy_(0, idle, torch.where(go, 1 / k, self.use[idle]))
+
 
 def camera_to_latent(camera: torch.Tensor) -> torch.Tensor:
     """Camera track (B, T, 3) -> (B, 3(T-1)): the change from each frame to the next (frame 0 is
@@ -170,9 +198,10 @@ class LayerFlow(System):
         self.atlas.seed(first, c.first_window)
         seeded = torch.arange(c.atlases, device=video.device) < self.atlas.seeded
         logits = self.atlas.choose(e)
-        scores = c.match_weight * match(first, self.atlas[torch.arange(c.atlases)].detach(), c.window_range)
-        scores = scores + logits.detach().log_softmax(1)  # hard EM with the caption as the prior
+        ncc = match(first, self.atlas[torch.arange(c.atlases)].detach(), c.window_range).masked_fill(~seeded, -1.0)
+        scores = c.match_weight * ncc + logits.detach().log_softmax(1)  # hard EM, the caption as prior
         k = scores.masked_fill(~seeded, -math.inf).argmax(1)  # each clip's image
+        self.atlas.reseed(first, ncc.amax(1), k, c.first_window, c.reseed_below)
         atlas = self.atlas[k]
         window = place(first, atlas.detach(), c.window_range, c.window_sizes)
         fi, target = pick_frames(video, c.dec_frames)
