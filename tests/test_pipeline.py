@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -169,6 +170,18 @@ def test_pickled_and_broken_checkpoints_are_refused_by_name(tmp_path):
     (ck / "model.safetensors").write_bytes(b"garbage")
     with pytest.raises(CheckpointError, match="model.safetensors"):
         Pipeline.from_pretrained(ck)
+
+
+def test_a_shipped_checkpoint_is_named_unless_a_folder_of_that_name_is_here(tmp_path, monkeypatch):
+    from tinyt2v.pipeline import DEFAULT_CHECKPOINT, SCENES_CHECKPOINT, checkpoint_folder
+
+    monkeypatch.chdir(tmp_path)
+    assert checkpoint_folder(None) == DEFAULT_CHECKPOINT
+    assert checkpoint_folder("scenes") == SCENES_CHECKPOINT
+    assert checkpoint_folder("runs/scenes") == Path("runs/scenes")  # a path is never a name
+    assert checkpoint_folder("nowhere") == Path("nowhere")  # refused when loaded, by its own name
+    (tmp_path / "scenes").mkdir()
+    assert checkpoint_folder("scenes") == Path("scenes")
 
 
 def test_same_seed_same_video(tmp_path):

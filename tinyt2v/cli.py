@@ -73,6 +73,7 @@ def data_splits(world: str = typer.Option("default", help="World preset: default
 
 
 DEVICE_HELP = "cpu | cuda | cuda:N | auto (a GPU when one is visible)"
+SHIPPED_HELP = "a shipped one by name: default (one shape), scenes (several), footage (photographs, a moving camera)"
 
 @app.command("judge")
 @friendly
@@ -211,8 +212,8 @@ def _pipeline(checkpoint: Optional[Path], device: str, prompt: str | None = None
 def generate_cmd(
     prompt: str = typer.Argument(..., help='What to show, e.g. "a small red circle moving up-right".'),
     output: Path = typer.Option(Path("out.mp4"), "-o", "--output", help="Output .mp4, .gif, or a folder of PNG frames."),
-    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (default: the shipped "
-                                              "one; for a prompt of several objects, the shipped scenes one)."),
+    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder, or " + SHIPPED_HELP + " (default: "
+                                              "default; for a prompt of several objects, scenes)."),
     seed: int = typer.Option(0, help="Sampling seed: same seed, same video."),
     frames: Optional[int] = typer.Option(None, help="Frames to generate (default: the model's)."),
     guidance: Optional[float] = typer.Option(None, help="Classifier-free guidance scale (flow models; default: the model's)."),
@@ -269,8 +270,8 @@ def generate_cmd(
 @app.command("eval")
 @friendly
 def eval_cmd(
-    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (default: the shipped one; "
-                                              "for binding or count, the shipped scenes one)."),
+    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder, or " + SHIPPED_HELP + " (default: "
+                                              "default; for binding or count, scenes)."),
     split: str = typer.Option("test", help=" | ".join(SPLITS) + "; a scenes model: " + " | ".join(SCENE_SPLITS)),
     n: int = typer.Option(200, "-n", "--n", help="Clips (one per prompt of the split)."),
     seed: int = typer.Option(0, help="Seed of the prompts and of the sampling noise."),
@@ -343,7 +344,8 @@ def _eval_footage(pipe, data: str, n: int, seed: int, grid: Path, as_json: bool)
 @app.command("demo")
 @friendly
 def demo_cmd(
-    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (default: the shipped one)."),
+    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder, or " + SHIPPED_HELP
+                                              + " (default: all three)."),
     port: int = typer.Option(7860, help="Port to serve on."),
     host: str = typer.Option("127.0.0.1", help="Address to bind; 127.0.0.1 keeps the demo on this machine."),
     device: str = typer.Option("cpu", help=DEVICE_HELP),

@@ -31,8 +31,10 @@ from .text.understand import STOPWORDS, Understanding
 from .world import WorldConfig, get_world, training_words
 from .world.grammar import WORLD_GRAMMAR
 
-DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default"  # one object per clip
-SCENES_CHECKPOINT = Path(__file__).parent / "checkpoints" / "scenes"  # several objects per clip
+SHIPPED = Path(__file__).parent / "checkpoints"  # checkpoints that ship in the package, by name:
+DEFAULT_CHECKPOINT = SHIPPED / "default"  # one object per clip
+SCENES_CHECKPOINT = SHIPPED / "scenes"  # several objects per clip
+FOOTAGE_CHECKPOINT = SHIPPED / "footage"  # photographs through a moving camera (layer-flow)
 MAX_PROMPT_CHARS = 300
 MAX_FRAMES = 64
 MAX_SEED = 2 ** 63 - 1
@@ -76,10 +78,11 @@ class Pipeline:
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str | torch.device = "cpu") -> "Pipeline":
-        """Load a checkpoint folder (default: the one shipped with tinyt2v) onto `device`:
-        cpu, cuda, cuda:N or auto (a GPU when one is visible)."""
+        """Load a checkpoint folder, or a shipped one by name ("default", the one used when none
+        is given; "scenes"; "footage"), onto `device`: cpu, cuda, cuda:N or auto (a GPU when one
+        is visible)."""
         device = resolve_device(device)  # a bad device fails before any loading
-        folder = Path(path) if path is not None else DEFAULT_CHECKPOINT
+        folder = checkpoint_folder(path)
         config = ckpt.load_config(folder)
         try:
             mcfg = config_from_dict(config["model"], config["model_config"])
@@ -207,6 +210,18 @@ class Pipeline:
                           stacklevel=2)
         clip = self.generate([prompt], seed, frames, guidance, temperature)[0]
         return Video(clip, prompt, understood=self.understand(prompt))
+
+
+def checkpoint_folder(path: str | Path | None) -> Path:
+    """The folder `path` names: a folder that is there, else the shipped checkpoint of that name
+    (a folder of one's own named like a shipped one wins)."""
+    if path is None:
+        return DEFAULT_CHECKPOINT
+    folder = Path(path)
+    shipped = SHIPPED / str(path)
+    if not folder.is_dir() and len(folder.parts) == 1 and shipped.is_dir():
+        return shipped
+    return folder
 
 
 class Router:
