@@ -37,6 +37,7 @@ import numpy as np
 from common import command_line, save
 from footage_judge import photo_pyramid, read_subject
 from PIL import Image
+from read_back import blurred, model_name, read_back, sample_grid
 from scipy import ndimage
 
 SUBJECTS = {"astronaut": "an astronaut", "chelsea": "a cat", "coffee": "a cup of coffee",
@@ -164,30 +165,20 @@ def _magnify(a, s):
     return ndimage.affine_transform(a, np.eye(2) / s, offset=c - c / s, order=1, mode="nearest")
 
 
-def blurred(video: np.ndarray) -> np.ndarray:
-    """The clip with its structure blurred away (Gaussian, 3 px): its colours and layout stay."""
-    return ndimage.gaussian_filter(video.astype(np.float32), (0, 3, 3, 0)).round().astype(np.uint8)
-
-
-def sample_grid(pipe, root: Path, out: Path, temperature: float | None = None) -> None:
-    """A grid (PNG + GIF) of three held-out and three seen prompts: under each caption a real
-    clip of it (from the benchmark's real set, which no model trains on), then the model's."""
-    from tinyt2v.io import read_video
-    from tinyt2v.visuals import save_samples
-
-    pairs = sorted(HELDOUT)[:3] + [p for p in _pairs() if p not in HELDOUT][::17][:3]
-    prompts = [caption(*p) for p in pairs]
-    made = pipe.generate(prompts, seed=2, temperature=temperature)
-    real = [read_video(sorted((root / "real").glob(f"{s}_{m}_*.mp4"))[0]) for s, m in pairs]
-    videos = np.stack([v for pair in zip(real, made) for v in pair])
-    captions = [f"{c}: {who}" for c in prompts for who in ("real clip", pipe.config["model"])]
-    save_samples(out.parent, out.stem, videos, captions=captions)
-
-
 def grid(args) -> None:
+    """Three held-out and three seen prompts (`read_back.sample_grid`)."""
     from tinyt2v.pipeline import Pipeline
 
-    sample_grid(Pipeline.from_pretrained(args.checkpoint), Path(args.data), Path(args.out), args.temperature)
+    sample_grid(Pipeline.from_pretrained(args.checkpoint), *_grid_prompts(Path(args.data)), Path(args.out),
+                args.temperature)
+
+
+def _grid_prompts(root: Path) -> tuple[list[str], list[np.ndarray]]:
+    from tinyt2v.io import read_video
+
+    pairs = sorted(HELDOUT)[:3] + [p for p in _pairs() if p not in HELDOUT][::17][:3]
+    return [caption(*p) for p in pairs], [read_video(sorted((root / "real").glob(f"{s}_{m}_*.mp4"))[0])
+                                          for s, m in pairs]
 
 
 def measure(args) -> None:
@@ -201,20 +192,16 @@ def measure(args) -> None:
     refs = {s: photo_pyramid(np.asarray(photo(s))) for s in SUBJECTS}
     real = {(s, m): [read_video(p) for p in sorted((root / "real").glob(f"{s}_{m}_*.mp4"))]
             for s, m in _pairs()}
-    rows, by = [], []  # by: per subject and per motion, for the models' samples
 
-    def add(who, kind, pairs, clips_of):
-        right = [(pair, read_motion(v) == pair[1], read_subject(v, refs) == pair[0])
-                 for pair in pairs for v in clips_of(pair)]
-        rows.append(dict(model=who, prompts=kind, clips=len(right), motion=np.mean([r[1] for r in right]),
-                         subject=np.mean([r[2] for r in right]), psnr_db=""))
-        return right
+    def read(video):
+        return read_subject(video, refs), read_motion(video)
 
-    seen = [p for p in _pairs() if p not in HELDOUT]
-    add("real clips (the measures' own check)", "seen", seen, lambda p: real[p])
-    add("real clips (the measures' own check)", "held out", sorted(HELDOUT), lambda p: real[p])
-    add("real clips blurred (a blob of the right colours: must read no subject)", "held out",
-        sorted(HELDOUT), lambda p: [blurred(v) for v in real[p]])
+    kinds = {"seen": [p for p in _pairs() if p not in HELDOUT], "held out": sorted(HELDOUT)}
+    held = {"held out": sorted(HELDOUT)}
+    rows, by = read_back(None, kinds, real, read, "real clips (the measures' own check)")
+    rows += read_back(None, held, {p: [blurred(v) for v in real[p]] for p in HELDOUT}, read,
+                      "real clips blurred (a blob of the right colours: must read no subject)")[0]
+
     def copies(pipe, name):
         """The measures and the PSNR on the autoencoder's copies of the held-out pairs' real clips."""
         pairs = sorted(HELDOUT)
@@ -223,35 +210,25 @@ def measure(args) -> None:
             copy = pipe.system.reconstruct(videos)
         made = iter(to_uint8(copy))
         copied = {p: [next(made) for _ in real[p]] for p in pairs}
-        add(f"{name}: its autoencoder's copies of real clips", "held out", pairs, lambda p: copied[p])
-        mse = float(((copy - videos) / 2).pow(2).mean())
-        rows[-1]["psnr_db"] = round(psnr_db(mse), 2)
-
-    def named(pipe):
-        return f"{pipe.config['model']} ({pipe.config['train']['cpu_seconds'] / 60:.0f} CPU-min)"
+        rows.extend(read_back(None, held, copied, read, f"{name}: its autoencoder's copies of real clips")[0])
+        rows[-1]["psnr_db"] = round(psnr_db(float(((copy - videos) / 2).pow(2).mean())), 2)
 
     for checkpoint in args.autoencoder:
         pipe = Pipeline.from_pretrained(checkpoint)
-        copies(pipe, named(pipe).replace(")", ", autoencoder alone)"))
+        copies(pipe, model_name(pipe).replace(")", ", autoencoder alone)"))
     for checkpoint in args.checkpoint:
         pipe = Pipeline.from_pretrained(checkpoint)
         torch.manual_seed(0)
-        name = named(pipe)
-        right = []
-        for kind, pairs in (("seen", seen), ("held out", sorted(HELDOUT))):
-            made = {p: pipe.generate([caption(*p)] * args.per_prompt, seed=1, temperature=args.temperature)
-                    for p in pairs}
-            right += add(name, kind, pairs, lambda p: made[p])
-        for i, (what, names) in enumerate((("subject", SUBJECTS), ("motion", MOTIONS))):
-            for value in names:  # seen and held-out prompts together
-                mine = [r for r in right if r[0][i] == value]
-                by.append(dict(model=name, of=what, value=value, clips=len(mine),
-                               read_right=float(np.mean([r[2 - i] for r in mine]))))
+        mine, per_value = read_back(pipe, kinds, {p: [caption(*p)] * args.per_prompt for p in _pairs()}, read,
+                                    temperature=args.temperature, values=(("subject", SUBJECTS), ("motion", MOTIONS)))
+        rows, by = rows + mine, by + per_value
         if hasattr(pipe.system, "reconstruct"):
-            copies(pipe, name)
+            copies(pipe, model_name(pipe))
         if args.grid:  # the first checkpoint's samples
-            sample_grid(pipe, root, Path(args.grid), args.temperature)
+            sample_grid(pipe, *_grid_prompts(root), Path(args.grid), args.temperature)
             args.grid = None
+    for row in rows:
+        row.setdefault("psnr_db", "")
     save(args.save_as, rows, "Photographs through a moving camera: motion and subject read back",
          command_line(),
          notes=f"Checkpoints: {', '.join(args.autoencoder + args.checkpoint)}; {args.per_prompt} clips "

@@ -90,7 +90,8 @@ def main():
     from pathlib import Path
 
     from common import command_line, save
-    from footage import SUBJECTS, blurred, photo
+    from footage import SUBJECTS, photo
+    from read_back import blurred
 
     from tinyt2v.io import read_video
 

@@ -1,0 +1,203 @@
+"""Glyph clips, drawn and read back: a character of an installed font moving over a plain colour.
+
+`render` draws a clip; `read_clip` reads which character a clip shows and how it moves, from the
+pixels alone and with no model: the background is the colour of the frame's border, the glyph
+what differs from it. Its shape (cropped to its extent, scaled to TEMPLATE px on its longer side)
+is compared by correlation with every character drawn in every face, and its edges must be as
+sharp as a drawn glyph's: a blurred glyph keeps its colours, place and rough shape (it still
+correlates) but not its edges, and reads no character. Its centre and area from the first frame
+to the last give the motion. `python benchmarks/glyph_judge.py` checks both on the real clips.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")  # Debian's fonts-dejavu-core
+CHARACTERS = "BGKRSZ3&"
+MOTIONS = ("left", "right", "up", "down", "grow", "shrink", "still")
+STEP = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
+FRAMES, SIZE = 16, 64
+SUPER = 4            # glyphs are drawn at 4x and averaged down: quarter-pixel places, soft edges
+HEIGHT = (22, 30)    # a glyph's font size at its smallest (px)
+GROW = 1.6           # its size at the end over the start, growing
+TRAVEL = 18          # px a moving glyph travels over a clip
+MIN_CONTRAST = 90    # grey levels between the glyph's colour and the background's, at least
+TEMPLATE = 24        # px a glyph's shape is compared at
+SHOWN = 0.75         # correlation from which a character counts as shown ...
+SHARP = 0.28         # ... if its edges are this sharp (`sharpness`; real clips and their blurred
+                     # copies either side of it: results/glyphs_judge.md)
+
+
+def fonts() -> list[Path]:
+    faces = sorted(p for p in FONT_DIR.glob("DejaVu*.ttf") if "Math" not in p.name)
+    if not faces:
+        raise SystemExit(f"no DejaVu fonts in {FONT_DIR}: apt install fonts-dejavu-core")
+    return faces
+
+
+def _mask(ch: str, face: Path, size: float) -> np.ndarray:
+    """The glyph's coverage (h, w) in [0, 1] at font size `size` * SUPER, cropped to its ink."""
+    font = ImageFont.truetype(str(face), size=max(4, round(size * SUPER)))
+    left, top, right, bottom = font.getbbox(ch)
+    im = Image.new("L", (right - left, bottom - top), 0)
+    ImageDraw.Draw(im).text((-left, -top), ch, font=font, fill=255)
+    return np.asarray(im, np.float32) / 255
+
+
+def _colours(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    while True:
+        bg, fg = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
+        if abs(bg.mean() - fg.mean()) >= MIN_CONTRAST:
+            return bg, fg
+
+
+def render(ch: str, motion: str, faces: list[Path], rng: np.random.Generator) -> np.ndarray:
+    """(FRAMES, SIZE, SIZE, 3) uint8: `ch` in a random face, size and colour over a plain colour,
+    moving as `motion` says, always whole in the frame."""
+    face = faces[rng.integers(len(faces))]
+    size = rng.uniform(*HEIGHT) * np.ones(FRAMES)
+    if motion in ("grow", "shrink"):
+        size *= GROW ** np.linspace(0, 1, FRAMES)[:: 1 if motion == "grow" else -1]
+    masks = [_mask(ch, face, s) for s in size]
+    extent = np.max([m.shape for m in masks], 0)[::-1] / SUPER  # (w, h) px at the largest
+    path = np.outer(np.linspace(0, 1, FRAMES), STEP.get(motion, (0, 0))) * TRAVEL
+    lo = extent / 2 + 1 - path.min(0)
+    hi = SIZE - extent / 2 - 1 - path.max(0)
+    centre = lo + rng.random(2) * np.maximum(hi - lo, 0) + path  # (FRAMES, 2): x, y
+    bg, fg = _colours(rng)
+    out = []
+    for m, (x, y) in zip(masks, centre):
+        canvas = np.zeros((SIZE * SUPER, SIZE * SUPER), np.float32)
+        top, left = round(y * SUPER - m.shape[0] / 2), round(x * SUPER - m.shape[1] / 2)
+        canvas[top:top + m.shape[0], left:left + m.shape[1]] = m
+        alpha = canvas.reshape(SIZE, SUPER, SIZE, SUPER).mean((1, 3))[..., None]
+        out.append((bg * (1 - alpha) + fg * alpha).round().astype(np.uint8))
+    return np.stack(out)
+
+
+def _ink(frame: np.ndarray) -> np.ndarray:
+    """How far each pixel is from the frame's border colour, scaled to 1 at the glyph's body."""
+    f = frame.astype(np.float32)
+    border = np.concatenate([f[0], f[-1], f[:, 0], f[:, -1]])
+    dist = np.linalg.norm(f - np.median(border, 0), axis=-1)
+    body = np.percentile(dist, 99)
+    return np.clip(dist / body, 0, 1) if body > MIN_CONTRAST / 4 else np.zeros_like(dist)
+
+
+def _shape(ink: np.ndarray) -> np.ndarray | None:
+    """The ink cropped to where it is over half, scaled to TEMPLATE px on its longer side and
+    centred in a TEMPLATE square, less its mean, norm 1 (None: no ink)."""
+    ys, xs = np.nonzero(ink > 0.5)
+    if len(ys) < 4:
+        return None
+    crop = ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    scale = TEMPLATE / max(crop.shape)
+    h, w = max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale))
+    small = np.asarray(Image.fromarray(crop).resize((w, h), Image.Resampling.BILINEAR))
+    square = np.zeros((TEMPLATE, TEMPLATE), np.float32)
+    top, left = (TEMPLATE - h) // 2, (TEMPLATE - w) // 2
+    square[top:top + h, left:left + w] = small
+    square -= square.mean()
+    return square / max(float(np.linalg.norm(square)), 1e-9)
+
+
+@lru_cache(maxsize=1)
+def _templates() -> dict[str, np.ndarray]:
+    """Each character's shape in every face (n_faces, TEMPLATE, TEMPLATE)."""
+    return {ch: np.stack([_shape(_mask(ch, face, 40)) for face in fonts()]) for ch in CHARACTERS}
+
+
+def sharpness(ink: np.ndarray) -> float:
+    """How sharp the glyph's edges are: the 90th percentile of the ink's change per px over the
+    inked pixels (a drawn edge goes from background to glyph in about a pixel)."""
+    inked = ink > 0.05
+    if inked.sum() < 4:
+        return 0.0
+    gy, gx = np.gradient(ink)
+    return float(np.percentile(np.hypot(gx, gy)[inked], 90))
+
+
+def read_character(frame: np.ndarray) -> tuple[str | None, float]:
+    """The character a frame shows, by the best correlation of its shape with each character's
+    in any face, and that correlation; None when nothing reaches SHOWN or the edges are not SHARP."""
+    ink = _ink(frame)
+    shape = _shape(ink)
+    if shape is None:
+        return None, 0.0
+    corr = {ch: float((t * shape).sum((1, 2)).max()) for ch, t in _templates().items()}
+    best = max(corr, key=corr.get)
+    return (best if corr[best] >= SHOWN and sharpness(ink) >= SHARP else None), corr[best]
+
+
+def _where(ink: np.ndarray) -> tuple[np.ndarray, float]:
+    """The glyph's centre (x, y) and area (px) in a frame."""
+    mass = ink > 0.5
+    ys, xs = np.nonzero(mass)
+    if not len(ys):
+        return np.array([SIZE / 2, SIZE / 2]), 0.0
+    return np.array([xs.mean(), ys.mean()]), float(mass.sum())
+
+
+def read_motion(video: np.ndarray) -> str:
+    """How the glyph moves from the first frame to the last: its area grown or shrunk by more
+    than GROW times (half of a whole growth's GROW squared, in log), else its centre moved by more
+    than a third of TRAVEL, else still."""
+    (c0, a0), (c1, a1) = _where(_ink(video[0])), _where(_ink(video[-1]))
+    ratio = (a1 + 1) / (a0 + 1)
+    if ratio > GROW:
+        return "grow"
+    if ratio < 1 / GROW:
+        return "shrink"
+    d = c1 - c0
+    if np.abs(d).max() < TRAVEL / 3:
+        return "still"
+    axis = int(abs(d[1]) > abs(d[0]))
+    return {(0, 1): "right", (0, -1): "left", (1, 1): "down", (1, -1): "up"}[(axis, int(np.sign(d[axis])))]
+
+
+def read_clip(video: np.ndarray) -> tuple[str | None, str]:
+    """(character, motion) a clip shows: the character must be read alike in its first and last
+    frames, else none is."""
+    first, last = read_character(video[0])[0], read_character(video[-1])[0]
+    return (first if first == last else None), read_motion(video)
+
+
+def main():
+    """Check the judge on the real clips of glyphs.py before it judges a model: the right
+    character's correlation, the best wrong one's, and the edges' sharpness, on the clips and on
+    them blurred."""
+    import argparse
+
+    from common import command_line, save
+    from glyphs import real_clips
+    from read_back import blurred
+
+    ap = argparse.ArgumentParser(description=main.__doc__.split(";")[0])
+    ap.add_argument("--data", default="runs/glyphs", help="what `glyphs.py build` wrote")
+    args = ap.parse_args()
+    measured = {k: [] for k in ("right", "wrong", "sharp", "blur_right", "blur_sharp")}
+    for (ch, _), videos in real_clips(Path(args.data)).items():
+        for video in videos:
+            for frame, blur in ((video[0], blurred(video)[0]), (video[-1], blurred(video)[-1])):
+                for shape, ink, pre in ((_shape(_ink(frame)), _ink(frame), ""),
+                                        (_shape(_ink(blur)), _ink(blur), "blur_")):
+                    corr = {c: float((t * shape).sum((1, 2)).max()) for c, t in _templates().items()}
+                    measured[pre + "right"].append(corr[ch])
+                    measured[pre + "sharp"].append(sharpness(ink))
+                    if not pre:
+                        measured["wrong"].append(max(v for c, v in corr.items() if c != ch))
+    names = {"right": "correlation with its own character", "wrong": "with the best other character",
+             "sharp": "sharpness", "blur_right": "blurred (3 px): correlation with its own character",
+             "blur_sharp": "blurred (3 px): sharpness"}
+    rows = [dict(measure=names[k], frames=len(v), min=float(np.min(v)), median=float(np.median(v)),
+                 max=float(np.max(v))) for k, v in measured.items()]
+    save("glyphs_judge", rows, "The glyph judge on real clips: first and last frames", command_line(),
+         notes=f"A character is read at correlation >= SHOWN = {SHOWN} with sharpness >= SHARP = {SHARP}.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""Characters moving over a plain background (the footage issue's dataset (a)): glyphs of the
+fonts installed on the machine, captioned in several wordings, to check that a model trained on
+people's own clips (`--data videos:`) draws the character named, moving as the caption says.
+
+    python benchmarks/glyphs.py build --out runs/glyphs
+    tinyt2v train --data videos:runs/glyphs/train/manifest.csv --cpu-minutes 30 --threads 2 \\
+        --out runs/glyphs-run
+    python benchmarks/glyphs.py measure --checkpoint runs/glyphs-run/checkpoint --per-prompt 25
+
+Eight characters in the 21 DejaVu faces (sans, serif, mono; regular, bold, light, oblique,
+condensed) at many sizes, in a colour over another plain colour, move left/right/up/down, grow,
+shrink or stand still: "the letter K sliding to the left". One (character, motion) pair per
+character is held out of training. The judge (`glyph_judge.py`) reads the character and the
+motion from the pixels with code of its own, and is checked on the real clips first.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from common import command_line, save
+from glyph_judge import CHARACTERS, MOTIONS, fonts, read_clip, render
+from read_back import blurred, read_back, sample_grid
+
+SUBJECT_WORDS = {c: [f"the letter {c}", f"a capital {c}", f"a letter {c}"] for c in "BGKRSZ"}
+SUBJECT_WORDS |= {"3": ["the digit 3", "a number 3", "a 3"],
+                  "&": ["an ampersand", "the ampersand sign", "a sign for and"]}
+MOTION_WORDS = {"left": ["moving left", "sliding to the left", "drifting leftwards"],
+                "right": ["moving right", "sliding to the right", "drifting rightwards"],
+                "up": ["moving up", "sliding upwards", "rising"],
+                "down": ["moving down", "sliding downwards", "falling"],
+                "grow": ["growing", "getting bigger", "swelling"],
+                "shrink": ["shrinking", "getting smaller", "dwindling"],
+                "still": ["standing still", "not moving", "staying put"]}
+HELDOUT = {("B", "left"), ("G", "grow"), ("K", "up"), ("R", "still"), ("S", "right"),
+           ("Z", "shrink"), ("3", "down"), ("&", "left")}
+SEED = 11
+
+
+def caption(subject: str, motion: str, rng: np.random.Generator | None = None) -> str:
+    """A wording of the pair: drawn at random with `rng`, else the first of each."""
+    pick = (lambda ws: ws[rng.integers(len(ws))]) if rng is not None else (lambda ws: ws[0])
+    return f"{pick(SUBJECT_WORDS[subject])} {pick(MOTION_WORDS[motion])}"
+
+
+def _pairs():
+    return [(s, m) for s in CHARACTERS for m in MOTIONS]
+
+
+def build(out: Path, per_pair: int) -> None:
+    """Training clips of every pair but the held-out ones, and real clips of every pair for
+    measuring, each wording drawn at random, with a manifest.csv each."""
+    from tinyt2v.io import write_text, write_video
+
+    rng = np.random.default_rng(SEED)
+    faces = fonts()
+    for part, pairs, n in (("train", [p for p in _pairs() if p not in HELDOUT], per_pair),
+                           ("real", _pairs(), 4)):
+        (out / part).mkdir(parents=True, exist_ok=True)
+        rows = ["path,text"]
+        for subject, motion in pairs:
+            for i in range(n):
+                name = f"{CHARACTERS.index(subject)}_{motion}_{i}.mp4"
+                write_video(out / part / name, render(subject, motion, faces, rng), fps=8)
+                rows.append(f'{name},"{caption(subject, motion, rng)}"')
+        write_text(out / part / "manifest.csv", "\n".join(rows) + "\n")
+        print(f"{part}: {len(rows) - 1} clips in {out / part}", file=sys.stderr)
+
+
+def real_clips(root: Path) -> dict[tuple[str, str], list[np.ndarray]]:
+    from tinyt2v.io import read_video
+
+    return {(s, m): [read_video(p) for p in sorted((root / "real").glob(f"{CHARACTERS.index(s)}_{m}_*.mp4"))]
+            for s, m in _pairs()}
+
+
+def measure(args) -> None:
+    """The judge on the real clips (and on them blurred: must read no character), then each
+    checkpoint's clips for seen and held-out pairs, each prompt in a wording drawn at random."""
+    from tinyt2v.pipeline import Pipeline
+
+    real = real_clips(Path(args.data))
+    seen = [p for p in _pairs() if p not in HELDOUT]
+    kinds = {"seen": seen, "held out": sorted(HELDOUT)}
+    rows, by = read_back(None, kinds, real, read_clip, "real clips (the judge's own check)")
+    blur = {p: [blurred(v) for v in real[p]] for p in HELDOUT}
+    rows += read_back(None, {"held out": sorted(HELDOUT)}, blur, read_clip,
+                      "real clips blurred (a blob of the right colours: must read no character)")[0]
+    rng = np.random.default_rng(0)
+    for checkpoint in args.checkpoint:
+        pipe = Pipeline.from_pretrained(checkpoint)
+        prompts = {p: [caption(*p, rng) for _ in range(args.per_prompt)] for p in _pairs()}
+        mine, per_value = read_back(pipe, kinds, prompts, read_clip, temperature=args.temperature,
+                                    values=(("character", CHARACTERS), ("motion", MOTIONS)))
+        rows, by = rows + mine, by + per_value
+    save(args.save_as, rows, "Characters over a plain background: character and motion read back",
+         command_line(), notes=f"Checkpoints: {', '.join(args.checkpoint)}; {args.per_prompt} clips per "
+         f"prompt, each in a wording drawn at random; chance: motion 1/{len(MOTIONS)}, character "
+         f"1/{len(CHARACTERS)}.")
+    if by:
+        save(f"{args.save_as}_by_value", by, "Characters over a plain background: each character and "
+             "motion read back (seen and held-out prompts together)", command_line())
+
+
+def grid(args) -> None:
+    from tinyt2v.pipeline import Pipeline
+
+    pairs = sorted(HELDOUT)[:3] + [p for p in _pairs() if p not in HELDOUT][::11][:3]
+    sample_grid(Pipeline.from_pretrained(args.checkpoint), [caption(*p) for p in pairs],
+                [real_clips(Path(args.data))[p][0] for p in pairs], Path(args.out))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="write the clips and manifests")
+    b.add_argument("--out", default="runs/glyphs")
+    b.add_argument("--per-pair", type=int, default=15, help="training clips per (character, motion)")
+    m = sub.add_parser("measure", help="score checkpoints trained on the clips")
+    m.add_argument("--checkpoint", action="append", default=[], help="repeat to compare models")
+    m.add_argument("--data", default="runs/glyphs")
+    m.add_argument("--per-prompt", type=int, default=25)
+    m.add_argument("--save-as", default="glyphs", help="results/NAME.md and .json")
+    m.add_argument("--temperature", type=float, help="of the flow models' starting noise (default: the model's)")
+    g = sub.add_parser("grid", help="real clips beside a model's clips for the same prompts")
+    g.add_argument("--checkpoint", required=True)
+    g.add_argument("--data", default="runs/glyphs")
+    g.add_argument("--out", required=True, help="PNG (a GIF beside it)")
+    args = ap.parse_args()
+    {"build": lambda: build(Path(args.out), args.per_pair), "measure": lambda: measure(args),
+     "grid": lambda: grid(args)}[args.cmd]()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Shared by the datasets of real clips (footage.py, glyphs.py): a judge's reading of clips,
+real or generated, tallied per kind of prompt (seen, held out) and per value, and a grid of real
+clips beside a model's."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from scipy import ndimage
+
+Pair = tuple[str, str]  # (subject, motion)
+
+
+def blurred(video: np.ndarray) -> np.ndarray:
+    """The clip with its structure blurred away (Gaussian, 3 px): its colours and layout stay."""
+    return ndimage.gaussian_filter(video.astype(np.float32), (0, 3, 3, 0)).round().astype(np.uint8)
+
+
+def model_name(pipe) -> str:
+    return f"{pipe.config['model']} ({pipe.config['train']['cpu_seconds'] / 60:.0f} CPU-min)"
+
+
+def read_back(pipe, kinds: dict[str, list[Pair]], given: dict[Pair, list], read: Callable[[np.ndarray], Pair],
+              who: str | None = None, temperature: float | None = None,
+              values: tuple[tuple[str, object], ...] = ()) -> tuple[list[dict], list[dict]]:
+    """Rows (one per kind of pairs: the share of clips whose subject and whose motion `read`
+    gets right) and, with `values` ((what, names) for subject then motion), one row per value.
+    `given` holds each pair's clips when `pipe` is None, else the prompts `pipe` draws (seed 1)."""
+    who = who or model_name(pipe)
+    rows, right = [], []
+    for kind, pairs in kinds.items():
+        mine = []
+        for pair in pairs:
+            clips = given[pair] if pipe is None else pipe.generate(given[pair], seed=1, temperature=temperature)
+            mine += [(pair, *(a == b for a, b in zip(read(v), pair))) for v in clips]
+        rows.append(dict(model=who, prompts=kind, clips=len(mine), subject=float(np.mean([r[1] for r in mine])),
+                         motion=float(np.mean([r[2] for r in mine]))))
+        right += mine
+    by = []
+    for i, (what, names) in enumerate(values):
+        for value in names:  # seen and held-out pairs together
+            hits = [r[1 + i] for r in right if r[0][i] == value]
+            by.append(dict(model=who, of=what, value=value, clips=len(hits), read_right=float(np.mean(hits))))
+    return rows, by
+
+
+def sample_grid(pipe, prompts: list[str], real: list[np.ndarray], out: Path,
+                temperature: float | None = None) -> None:
+    """A grid (PNG + GIF): under each caption a real clip of it (from a set no model trains on),
+    then the model's."""
+    from tinyt2v.visuals import save_samples
+
+    made = pipe.generate(prompts, seed=2, temperature=temperature)
+    videos = np.stack([v for pair in zip(real, made) for v in pair])
+    captions = [f"{c}: {who}" for c in prompts for who in ("real clip", pipe.config["model"])]
+    save_samples(out.parent, out.stem, videos, captions=captions)
