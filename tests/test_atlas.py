@@ -60,18 +60,23 @@ def test_each_frame_is_matched_to_the_atlas_it_was_cut_from():
     assert match(frames, bank, (0.22, 0.75)).argmax(1).tolist() == owner
 
 
-def test_the_bank_is_seeded_by_first_frames_in_order_and_then_left_to_learn():
+def test_the_bank_is_seeded_by_whole_clips_in_order_and_then_left_to_learn():
     cfg = LayerFlowConfig(atlases=5)
     bank = AtlasBank(cfg, 8)
-    frames = cut(texture(6), WINDOWS)
-    bank.seed(frames[:3], cfg.first_window)
+    # six two-frame clips of one texture: the second frame 0.3 to the side of the first
+    first = [(x, y, cfg.first_window) for x, y, _ in WINDOWS]
+    second = [(x + (0.3 if x <= 0 else -0.3), y, h) for x, y, h in first]
+    frames = torch.stack([cut(texture(6), first), cut(texture(6), second)], 1)  # (6, 2, 3, 64, 64)
+    windows = torch.tensor([[(x, y, math.log(h)) for x, y, h in pair] for pair in zip(first, second)])
+    bank.seed(frames[:3], windows[:3])
     assert int(bank.seeded) == 3 and bank[torch.arange(5)][3:].abs().max() == 0
-    bank.seed(frames[3:], cfg.first_window)  # fills images 3 and 4 from the next batch's first two
+    bank.seed(frames[3:], windows[3:])  # fills images 3 and 4 from the next batch's first two
     assert int(bank.seeded) == 5
     images = bank[torch.arange(5)]
-    centre = cut(images, [(0.0, 0.0, cfg.first_window)] * 5)
-    for i, frame in enumerate(frames[:5]):  # each image shows its frame at the middle
-        assert torch.corrcoef(torch.stack([centre[i].flatten(), frame.flatten()]))[0, 1] > 0.95
+    for t, where in enumerate((first, second)):  # each image shows each of its clip's frames where it lay
+        shown = cut(images, where[:5])
+        for i in range(5):
+            assert torch.corrcoef(torch.stack([shown[i].flatten(), frames[i, t].flatten()]))[0, 1] > 0.95
     before = images.clone()
-    bank.seed(frames, cfg.first_window)  # full: nothing changes
+    bank.seed(frames, windows)  # full: nothing changes
     assert torch.equal(bank[torch.arange(5)], before)

@@ -44,6 +44,9 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # the atlas: room for a zoom of 1/0.6 and a pan of 0.7 frames
     window_sizes: int = 12      # half sides tried when placing a frame (even steps in log)
     first_window: float = 0.45  # half side at which a first frame seeds an image of the bank
+    seed_frames: int = 4        # frames of a clip, first to last, drawn into the image it seeds: a
+                                # pan's or a zoom's whole view, so more of a subject is in place
+                                # before other clips are placed against it (1: the first frame)
     atlas_lr: float = 1e-2      # AdamW's lr for the bank's pixels: a pixel moves ~lr a step, and
                                 # painting a new region at the networks' lr took most of a run
     reseed_below: float = 0.8   # a clip whose best correlation with every image is below this
@@ -93,30 +96,39 @@ class AtlasBank(nn.Module):
     def __getitem__(self, k: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.images[k])
 
-    def _pictures(self, frames: torch.Tensor, half_side: float) -> torch.Tensor:
-        """Frames (B, 3, h, w) as images of the bank (before tanh), each drawn centred at
-        `half_side` on its mean colour (a flat surround correlates with nothing; a stretched
-        edge matched frames of other subjects)."""
-        b, side = frames.shape[0], self.images.shape[-1]
-        grid = F.affine_grid(affine(frames.new_tensor([[0.0, 0.0, -math.log(half_side)]]).expand(b, -1)),
-                             (b, 3, side, side), align_corners=False)
-        mean = frames.mean((2, 3), keepdim=True)
-        return torch.atanh((F.grid_sample(frames - mean, grid, align_corners=False) + mean).clamp(-0.99, 0.99))
+    def _pictures(self, frames: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
+        """Clips' frames (B, F, 3, h, w) at their windows (B, F, 3) as one image of the bank each
+        (before tanh): a pixel is the mean of the frames that show it, the first frame's border
+        colour where none does (a flat surround correlates with nothing, where a stretched edge
+        matched frames of other subjects; and a plain background goes on as itself)."""
+        b, f, _, h, w = frames.shape
+        side = self.images.shape[-1]
+        scale = (-windows[..., 2:]).exp()  # the window's inverse: atlas point -> frame point
+        views = torch.cat([-windows[..., :2] * scale, -windows[..., 2:]], -1).reshape(b * f, 3)
+        grid = F.affine_grid(affine(views), (b * f, 3, side, side), align_corners=False)
+        first = frames[:, 0]
+        border = torch.cat([first[..., 0, :], first[..., -1, :], first[..., 1:-1, 0], first[..., 1:-1, -1]], -1)
+        surround = border.median(-1).values[:, None, :, None, None]  # (B, 1, 3, 1, 1)
+        drawn = F.grid_sample((frames - surround).flatten(0, 1), grid, align_corners=False)  # 0 outside
+        shown = F.grid_sample(frames.new_ones(b * f, 1, h, w), grid, align_corners=False)
+        drawn, shown = drawn.view(b, f, 3, side, side).sum(1), shown.view(b, f, 1, side, side).sum(1)
+        picture = torch.where(shown >= 0.5, drawn / shown.clamp(min=0.5), torch.zeros_like(drawn))
+        return torch.atanh((picture + surround[:, 0]).clamp(-0.99, 0.99))
 
     @torch.no_grad()
-    def seed(self, frames: torch.Tensor, half_side: float) -> None:
-        """Fill the images not seeded yet with frames (B, 3, h, w): every image starts as a
-        real picture, so frames of different subjects match different images from the first
-        step. No branch on the count: the step reads no value back from the device."""
+    def seed(self, frames: torch.Tensor, windows: torch.Tensor) -> None:
+        """Fill the images not seeded yet with clips (`_pictures`' frames and windows): every
+        image starts as a real picture, so frames of different subjects match different images
+        from the first step. No branch on the count: the step reads no value back from the device."""
         b, k = frames.shape[0], self.images.shape[0]
-        slot = torch.arange(k, device=frames.device) - self.seeded  # which frame fills each image
+        slot = torch.arange(k, device=frames.device) - self.seeded  # which clip fills each image
         fill = (slot >= 0) & (slot < b)
-        pictures = self._pictures(frames, half_side)[slot.clamp(0, b - 1)]
+        pictures = self._pictures(frames, windows)[slot.clamp(0, b - 1)]
         self.images.copy_(torch.where(fill[:, None, None, None], pictures, self.images))
         self.seeded.copy_((self.seeded + b).clamp(max=k))
 
     @torch.no_grad()
-    def reseed(self, frames: torch.Tensor, best: torch.Tensor, chosen: torch.Tensor, half_side: float,
+    def reseed(self, frames: torch.Tensor, windows: torch.Tensor, best: torch.Tensor, chosen: torch.Tensor,
                below: float) -> None:
         """k-means' cure for dead clusters: the clip every image explains least (its best
         correlation `best` under `below`) seeds the image the clips `chosen` (B,) use least,
@@ -126,7 +138,7 @@ class AtlasBank(nn.Module):
         self.use.lerp_(F.one_hot(chosen, k).float().mean(0), USE_RATE)
         worst, idle = best.argmin(0, keepdim=True), self.use.argmin(0, keepdim=True)  # (1,) each
         go = (best[worst] < below) & (self.use[idle] < IDLE / k)  # (1,): no value read back
-        picture = self._pictures(frames[worst], half_side)
+        picture = self._pictures(frames[worst], windows[worst])
         self.images.index_copy_(0, idle, torch.where(go[:, None, None, None], picture, self.images[idle]))
         self.use.index_copy_(0, idle, torch.where(go, 1 / k, self.use[idle]))
 
@@ -164,6 +176,7 @@ def inside(windows: torch.Tensor) -> torch.Tensor:
 
 class LayerFlow(System):
     compile_targets = ("window_prior", "camera_prior")
+    animates = True
 
     def __init__(self, cfg: LayerFlowConfig, vocab: Vocab):
         super().__init__()
@@ -195,13 +208,16 @@ class LayerFlow(System):
         camera = measure_camera(video)
         e = self.text(captions)
         first = video[:, 0]
-        self.atlas.seed(first, c.first_window)
+        seeding = torch.linspace(0, c.frames - 1, c.seed_frames, device=video.device).round().long()
+        start = video.new_tensor([0.0, 0.0, math.log(c.first_window)]).expand(video.shape[0], -1)
+        seen_at = in_atlas(start, camera[:, seeding])  # where the seeding frames lie in an image they seed
+        self.atlas.seed(video[:, seeding], seen_at)
         seeded = torch.arange(c.atlases, device=video.device) < self.atlas.seeded
         logits = self.atlas.choose(e)
         ncc = match(first, self.atlas[torch.arange(c.atlases)].detach(), c.window_range).masked_fill(~seeded, -1.0)
         scores = c.match_weight * ncc + logits.detach().log_softmax(1)  # hard EM, the caption as prior
         k = scores.masked_fill(~seeded, -math.inf).argmax(1)  # each clip's image
-        self.atlas.reseed(first, ncc.amax(1), k, c.first_window, c.reseed_below)
+        self.atlas.reseed(video[:, seeding], seen_at, ncc.amax(1), k, c.reseed_below)
         atlas = self.atlas[k]
         window = place(first, atlas.detach(), c.window_range, c.window_sizes)
         fi, target = pick_frames(video, c.dec_frames)
@@ -214,16 +230,32 @@ class LayerFlow(System):
         return loss, {"loss": loss, "recon": recon, "choice": choice, "window_flow": window_flow,
                       "camera_flow": camera_flow}
 
-    @torch.no_grad()
-    def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
+    def _camera(self, captions, generator, frames, guidance, temperature) -> torch.Tensor:
+        """A camera track (B, frames, 3) drawn from the prior for the captions' motion words."""
         c = self.cfg
-        e = self.text(captions)
-        k = self.atlas.choose(e).argmax(1)  # the caption's own image: images are never mixed
-        window = self.window_prior.sample(e + self.atlas.code(k), generator, guidance=guidance,
-                                          temperature=temperature)
         camera = latent_to_camera(self.camera_prior.sample(self.motion_text(captions), generator,
                                                            guidance=guidance, temperature=temperature), c.frames)
         if frames and frames != c.frames:
             camera = F.interpolate(camera.transpose(1, 2), size=frames, mode="linear",
                                    align_corners=True).transpose(1, 2)
+        return camera
+
+    @torch.no_grad()
+    def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
+        e = self.text(captions)
+        k = self.atlas.choose(e).argmax(1)  # the caption's own image: images are never mixed
+        window = self.window_prior.sample(e + self.atlas.code(k), generator, guidance=guidance,
+                                          temperature=temperature)
+        camera = self._camera(captions, generator, frames, guidance, temperature)
         return self.draw(self.atlas[k], inside(in_atlas(window, camera))).clamp(-1, 1)
+
+    @torch.no_grad()
+    def animate(self, stills, captions, generator, frames=None, guidance=None, temperature=None):
+        """Stills (B, 3, H, W) seen through the camera the captions' motion words ask for: the
+        still is the first frame (the camera track starts at no change), and beyond its edges
+        it goes on mirrored, a canvas that stays put while the view moves over it."""
+        camera = self._camera(captions, generator, frames, guidance, temperature)
+        b, f = camera.shape[:2]
+        grid = F.affine_grid(affine(camera.reshape(b * f, CAMERA)), (b * f, *stills.shape[1:]), align_corners=False)
+        video = F.grid_sample(stills.repeat_interleave(f, 0), grid, align_corners=False, padding_mode="reflection")
+        return video.view(b, f, *stills.shape[1:])
