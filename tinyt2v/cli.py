@@ -207,6 +207,14 @@ def _pipeline(checkpoint: Optional[Path], device: str, prompt: str | None = None
 
 
 
+def _check_output(output: Path) -> None:
+    if output.suffix.lower() not in (".mp4", ".gif", ".png", ""):
+        raise UsageError(f"output must end in .mp4, .gif or .png (or be a folder), got {output.name}")
+    if not output.parent.is_dir():
+        raise UsageError(f"output folder {output.parent} "
+                         + ("is a file" if output.parent.is_file() else "does not exist"))
+
+
 @app.command("generate")
 @friendly
 def generate_cmd(
@@ -238,11 +246,7 @@ def generate_cmd(
         raise UsageError(f"--fps must be from 1 to 60, got {fps}")
     if not 0 <= seed <= MAX_SEED - n:
         raise UsageError(f"--seed must be from 0 to {MAX_SEED - n}, got {seed}")
-    if output.suffix.lower() not in (".mp4", ".gif", ".png", ""):
-        raise UsageError(f"output must end in .mp4, .gif or .png (or be a folder), got {output.name}")
-    if not output.parent.is_dir():
-        raise UsageError(f"output folder {output.parent} "
-                         + ("is a file" if output.parent.is_file() else "does not exist"))
+    _check_output(output)
     pipe = _pipeline(checkpoint, device, prompt)
     pipe.check(prompt, frames, guidance, seed, temperature)
     err.print(escape(pipe.understand(prompt).describe()))
@@ -265,6 +269,42 @@ def generate_cmd(
     verdict = pipe.verdict(videos[0])
     if verdict is not None:
         out.print(verdict.line)
+
+
+@app.command("animate")
+@friendly
+def animate_cmd(
+    image: Path = typer.Argument(..., help="The picture (PNG, JPEG, ...; any size: resized and "
+                                 "centre-cropped to the model's frame)."),
+    prompt: str = typer.Argument(..., help='How it moves: "a red circle moving left", "the camera panning right".'),
+    output: Path = typer.Option(Path("out.mp4"), "-o", "--output", help="Output .mp4, .gif, or a folder of PNG frames."),
+    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder, or " + SHIPPED_HELP + " (default: "
+                                              "the shipped one that knows more of the prompt's words: "
+                                              "footage for a camera's motion, default for an object's)."),
+    seed: int = typer.Option(0, help="Sampling seed: same seed, same video."),
+    frames: Optional[int] = typer.Option(None, help="Frames to generate (default: the model's)."),
+    temperature: Optional[float] = typer.Option(None, help="Scale of the starting noise, 0-2 (default: the model's)."),
+    fps: int = typer.Option(8, help="Frames per second of the file."),
+    device: str = typer.Option("cpu", help=DEVICE_HELP),
+):
+    """Animate a picture: the clip starts on it and moves as the prompt says (an object over a
+    plain background moves; a photograph is seen through a moving camera)."""
+    import warnings
+
+    from .pipeline import Pipeline
+
+    if not 1 <= fps <= 60:
+        raise UsageError(f"--fps must be from 1 to 60, got {fps}")
+    _check_output(output)
+    pipe = Pipeline.from_pretrained(checkpoint, device) if checkpoint else Pipeline.for_animation(prompt, device)
+    pipe.check(prompt, frames, None, seed, temperature)
+    still = pipe.still(image)
+    err.print(escape(f"{pipe.config['model']}: " + pipe.understand(prompt).describe()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        video = pipe(prompt, seed=seed, frames=frames, temperature=temperature, image=still)
+    video.fps = fps
+    out.print(f"wrote {video.save(output)}")
 
 
 @app.command("eval")

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
+from .io import fit_frame
 from .text.vocab import words
 from .world import WorldConfig
 from .world.layout import Batch
@@ -133,7 +133,7 @@ def load_clip(path: Path, frames: int, height: int, width: int, stride: int = 1,
             out = []
             for i, frame in enumerate(container.decode(stream)):
                 if i % step == 0:
-                    out.append(_fit(frame.to_image(), height, width))
+                    out.append(fit_frame(frame.to_image(), height, width))
                     if len(out) == frames:
                         break
     except SkipClip:
@@ -143,15 +143,6 @@ def load_clip(path: Path, frames: int, height: int, width: int, stride: int = 1,
     if len(out) < frames:
         raise SkipClip("too short")
     return np.stack(out)
-
-
-def _fit(img: Image.Image, height: int, width: int) -> np.ndarray:
-    img = img.convert("RGB")
-    scale = max(height / img.height, width / img.width)
-    size = (max(width, round(img.width * scale)), max(height, round(img.height * scale)))
-    img = img.resize(size, Image.BILINEAR)
-    left, top = (img.width - width) // 2, (img.height - height) // 2
-    return np.asarray(img.crop((left, top, left + width, top + height)))
 
 
 DECODED_BYTES = 2 * 2 ** 30  # decoded clips kept in memory per data process

@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 VIDEO_FORMATS = (".mp4", ".gif", ".png")
+MIN_STILL_SIDE = 16  # px: a picture smaller than this holds too little to animate
 UMASK = os.umask(0)  # read once: os.umask can only be read by setting it
 os.umask(UMASK)
 
@@ -148,6 +149,43 @@ def _read_gif(path: Path) -> np.ndarray:
     base = base or min((d for d in durations if d > 0), default=0)
     repeats = [max(1, int(round(d / base))) if base else 1 for d in durations]
     return np.stack([f for f, r in zip(frames, repeats) for _ in range(r)])
+
+
+def fit_frame(img: Image.Image, height: int, width: int) -> np.ndarray:
+    """A picture resized on its short side and centre-cropped to (height, width, 3) uint8: what
+    a real clip's frames and a still to animate become."""
+    img = img.convert("RGB")
+    scale = max(height / img.height, width / img.width)
+    size = (max(width, round(img.width * scale)), max(height, round(img.height * scale)))
+    img = img.resize(size, Image.BILINEAR)
+    left, top = (img.width - width) // 2, (img.height - height) // 2
+    return np.asarray(img.crop((left, top, left + width, top + height)))
+
+
+def read_still(picture, height: int, width: int) -> np.ndarray:
+    """A picture to animate (a path to an image file, a PIL image or an (H, W, 3) uint8 array)
+    fitted to (height, width, 3) uint8 by `fit_frame`; ValueError saying in one line what is
+    wrong with it (missing, not an image, unreadable, too small)."""
+    if isinstance(picture, np.ndarray):
+        if picture.dtype != np.uint8 or picture.ndim != 3 or picture.shape[-1] != 3:
+            raise ValueError(f"an image array must be (H, W, 3) uint8, got {picture.shape} {picture.dtype}")
+        picture = Image.fromarray(picture)
+    elif not isinstance(picture, Image.Image):
+        path = Path(picture)
+        if not path.is_file():
+            raise ValueError(f"{path} does not exist" if not path.exists() else f"{path} is not a file")
+        try:
+            with Image.open(path) as im:
+                im.load()
+                picture = im.copy()
+        except Image.UnidentifiedImageError:
+            raise ValueError(f"{path} is not an image (PNG, JPEG, ...)") from None
+        except (OSError, ValueError, SyntaxError) as e:
+            raise ValueError(f"{path} cannot be read as an image ({e})") from None
+    if min(picture.size) < MIN_STILL_SIDE:
+        raise ValueError(f"the image is {picture.width} x {picture.height} px; "
+                         f"at least {MIN_STILL_SIDE} px a side is needed")
+    return fit_frame(picture, height, width)
 
 
 def read_video(path: str | os.PathLike) -> np.ndarray:

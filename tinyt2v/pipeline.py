@@ -22,10 +22,11 @@ import torch
 
 from . import checkpoint as ckpt
 from .devices import resolve_device
-from .io import to_uint8, write_video
+from .io import read_still, to_tensor, to_uint8, write_video
 from .judge import describe_verdict, in_grammar, judge_prompt
 from .models import build_model, config_from_dict, spec
 from .text import Vocab
+from .text.vocab import words
 from .text.reading import ModelFacts, read
 from .text.understand import STOPWORDS, Understanding
 from .world import WorldConfig, get_world, training_words
@@ -91,6 +92,15 @@ class Pipeline:
             raise ckpt.CheckpointError(f"{folder / 'config.json'}: {e}") from e
         ckpt.load_into(system, ckpt.load_weights(folder), str(folder / "model.safetensors"))
         return cls(system, config, str(folder)).to(device)
+
+    @classmethod
+    def for_animation(cls, prompt: str, device: str | torch.device = "cpu") -> "Pipeline":
+        """The shipped checkpoint that animates a picture for `prompt`: of those shipped that
+        animate, the one that knows the most of its words (footage for the camera's motion,
+        default for an object's; default on a tie)."""
+        said = set(words(prompt))
+        shipped = [cls.from_pretrained(f, device) for f in (DEFAULT_CHECKPOINT, FOOTAGE_CHECKPOINT) if f.is_dir()]
+        return max(shipped, key=lambda pipe: len(said & pipe.known))
 
     @classmethod
     def for_prompt(cls, prompt: str, device: str | torch.device = "cpu") -> "Pipeline":
@@ -194,21 +204,37 @@ class Pipeline:
 
     @torch.no_grad()
     def generate(self, prompts: list[str], seed: int = 0, frames: int | None = None,
-                 guidance: float | None = None, temperature: float | None = None) -> np.ndarray:
+                 guidance: float | None = None, temperature: float | None = None,
+                 stills: np.ndarray | None = None) -> np.ndarray:
         """Clips for many prompts at once: (N, T, H, W, 3) uint8. temperature scales the
         starting noise of the flow models (None: the model's own, 0.6 for sprite-flow): lower
-        gives fewer clips that stray from the prompt and less variety; 0 one clip per prompt."""
+        gives fewer clips that stray from the prompt and less variety; 0 one clip per prompt.
+        stills (N, H, W, 3) uint8 at the model's frame size: animate them (`read_still` fits
+        any picture) instead of drawing from nothing."""
         g = torch.Generator().manual_seed(int(seed))
         texts = [self.understand(p).text for p in prompts]
-        return to_uint8(self.system.generate(texts, g, frames, guidance, temperature))
+        if stills is None:
+            return to_uint8(self.system.generate(texts, g, frames, guidance, temperature))
+        pictures = to_tensor(np.array(stills)[:, None])[:, 0].to(self.device)  # a copy: stills may be read-only
+        return to_uint8(self.system.animate(pictures, texts, g, frames, guidance, temperature))
+
+    def still(self, image) -> np.ndarray:
+        """An image (path, PIL image or (H, W, 3) uint8 array) fitted to this model's frame;
+        ValueError in one line for a model that cannot animate or a bad image."""
+        if not self.system.animates:
+            raise ValueError(f"{self.config['model']} cannot animate a picture; the layered models "
+                             "(sprite-flow, layer-flow) can")
+        return read_still(image, self.system.cfg.height, self.system.cfg.width)
 
     def __call__(self, prompt: str, seed: int = 0, frames: int | None = None,
-                 guidance: float | None = None, temperature: float | None = None) -> Video:
+                 guidance: float | None = None, temperature: float | None = None, image=None) -> Video:
+        """The clip for `prompt`; with `image` (a path, PIL image or array), that picture animated."""
         ignored = self.check(prompt, frames, guidance, seed, temperature)
+        stills = None if image is None else self.still(image)[None]
         if ignored:
             warnings.warn(f"words this model never saw are ignored: {', '.join(ignored)}",
                           stacklevel=2)
-        clip = self.generate([prompt], seed, frames, guidance, temperature)[0]
+        clip = self.generate([prompt], seed, frames, guidance, temperature, stills)[0]
         return Video(clip, prompt, understood=self.understand(prompt))
 
 

@@ -98,6 +98,15 @@ class System(nn.Module):
         the config's) are for the flow models."""
         raise NotImplementedError
 
+    animates = False  # whether `animate` moves a given picture (the layered models: a layer of it)
+
+    def animate(self, stills: torch.Tensor, captions: list[str], generator: torch.Generator,
+                frames: int | None = None, guidance: float | None = None,
+                temperature: float | None = None) -> torch.Tensor:
+        """Videos (B, T, 3, H, W) in [-1, 1] that start on stills (B, 3, H, W) and move as the
+        captions say."""
+        raise NotImplementedError(f"{type(self).__name__} cannot animate a picture")
+
     def check_prompt(self, caption: str) -> list[str]:
         """Raise ValueError if the model cannot take the prompt; return words it will ignore.
         Every family reads captions with its text encoder `self.text`."""

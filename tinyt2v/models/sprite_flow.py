@@ -31,13 +31,25 @@ from ..text import Vocab, build_text_encoder
 from .base import System
 from .flow_prior import FlowPrior, FlowPriorConfig
 from .layers import Recomputable, foreground_error, maybe_checkpoint, pick_frames
-from .sprites import BackgroundHead, SpriteNet, into_frame, reach, render, sprite_extent
+from .sprites import (
+    BackgroundHead,
+    SpriteNet,
+    into_frame,
+    layer_reach,
+    move_layer,
+    reach,
+    render,
+    shortened,
+    sprite_extent,
+)
 from .tracks import (
     POSE,
     backgrounds,
+    coverage,
     latent_to_track,
     measure_track,
     resample_track,
+    track_of,
     track_to_latent,
 )
 
@@ -78,6 +90,7 @@ PRESETS = {
 
 class SpriteFlow(Recomputable, System):  # recomputes draw(): the frames are most of the memory
     compile_targets = ("sprite", "prior")
+    animates = True
 
     def __init__(self, cfg: SpriteFlowConfig, vocab: Vocab):
         super().__init__()
@@ -117,14 +130,33 @@ class SpriteFlow(Recomputable, System):  # recomputes draw(): the frames are mos
         loss = recon + c.flow_weight * flow
         return loss, {"loss": loss, "recon": recon, "flow": flow}
 
+    def _track(self, captions, generator, guidance, temperature) -> torch.Tensor:
+        z = self.prior.sample(self.motion_text(captions), generator, guidance=guidance, temperature=temperature)
+        return latent_to_track(z, self.cfg.frames)
+
     @torch.no_grad()
     def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
         c = self.cfg
-        z = self.prior.sample(self.motion_text(captions), generator, guidance=guidance,
-                              temperature=temperature)
-        track = latent_to_track(z, c.frames)
+        track = self._track(captions, generator, guidance, temperature)
         e = self.text(captions)
         sprite = self.sprite(e)
         if c.in_frame:
             track = into_frame(track, reach(sprite), c.height, c.width)
         return self.draw(e, resample_track(track, frames or c.frames), sprite).clamp(-1, 1)
+
+    @torch.no_grad()
+    def animate(self, stills, captions, generator, frames=None, guidance=None, temperature=None):
+        """Stills (B, 3, H, W) of one object over a plain colour, moved as the captions' motion
+        words say: the object's pose in the still is measured as a training clip's is, a track
+        drawn from the prior gives the change from its first pose, and the still's own object
+        layer is moved by that change (`move_layer`), so the first frame is the still. A change
+        that would take the object out of the frame is cut short (`shortened`)."""
+        c = self.cfg
+        track = resample_track(self._track(captions, generator, guidance, temperature), frames or c.frames)
+        bg = backgrounds(stills[:, None])  # (B, 1, 3)
+        alpha = coverage(stills[:, None], bg)  # (B, 1, H, W)
+        centre = track_of(alpha, c.ref_radius)[:, 0, :2]
+        alpha = alpha[:, 0]
+        change = shortened(track - track[:, :1], centre, layer_reach(alpha, centre), c.height, c.width)
+        layer = torch.cat([stills - (1 - alpha[:, None]) * bg[:, 0, :, None, None], alpha[:, None]], 1)
+        return move_layer(layer, centre, change, bg[:, 0]).clamp(-1, 1)

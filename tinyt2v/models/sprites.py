@@ -40,6 +40,35 @@ def into_frame(track: torch.Tensor, reach: torch.Tensor, height: int, width: int
     return torch.cat([track[..., :2] + (shift / half)[:, None], track[..., 2:]], -1)
 
 
+def layer_reach(alpha: torch.Tensor, centre: torch.Tensor) -> torch.Tensor:
+    """How far the object of coverages (B, H, W) reaches from its centre (B, 2, frame
+    coordinates), in frame px: (B,)."""
+    h, w = alpha.shape[-2:]
+    cx, cy = ((centre + 1) * centre.new_tensor([w / 2, h / 2])).unbind(-1)
+    xs = torch.arange(w, device=alpha.device, dtype=alpha.dtype) + 0.5
+    ys = torch.arange(h, device=alpha.device, dtype=alpha.dtype) + 0.5
+    dist = ((xs[None, None, :] - cx[:, None, None]) ** 2 + (ys[None, :, None] - cy[:, None, None]) ** 2).sqrt()
+    return (dist * (alpha > SOLID)).flatten(1).amax(1)
+
+
+def shortened(change: torch.Tensor, centre: torch.Tensor, reach_px: torch.Tensor, height: int,
+              width: int, steps: int = 10) -> torch.Tensor:
+    """Pose changes (B, T, 4) of an object at `centre` (B, 2) that reaches `reach_px` (B,) px,
+    their shift and scale cut by the least of 1, 1 - 1/steps, ..., 0 that keeps it EDGE px
+    inside the frame in every frame (turns kept). Where into_frame moves a whole track, this
+    keeps its start: an animated picture's object starts where the picture has it."""
+    half = change.new_tensor([width / 2, height / 2])
+    factor = torch.linspace(1, 0, steps + 1, device=change.device, dtype=change.dtype)  # (K,)
+    keep_turn = change.new_tensor([0.0, 0.0, 0.0, 1.0])
+    cut = change[:, None] * (factor[None, :, None, None] * (1 - keep_turn) + keep_turn)  # (B, K, T, 4)
+    px = (centre[:, None, None] + cut[..., :2] + 1) * half
+    ext = reach_px[:, None, None, None] * cut[..., 2:3].clamp(-2, 2).exp() + EDGE
+    fits = ((px >= ext) & (px <= 2 * half - ext)).flatten(2).all(2)  # (B, K)
+    fits[:, -1] = True  # no change fits wherever the picture has it
+    first = fits.float().argmax(1)
+    return cut[torch.arange(change.shape[0], device=change.device), first]
+
+
 class SpriteNet(nn.Module):
     """caption embedding (B, D) -> sprite (B, 4, S, S): premultiplied RGB and alpha. c: a
     layered model's config (its width_dec, sprite and hidden)."""
@@ -97,3 +126,22 @@ def render(sprite: torch.Tensor, pose: torch.Tensor, angle: torch.Tensor, bg: to
     layer = F.grid_sample(sprite, grid, align_corners=False, padding_mode="zeros")
     under = bg[:, :, None, None] if bg.dim() == 2 else bg
     return layer[:, :3] + (1 - layer[:, 3:]) * under
+
+
+def move_layer(layer: torch.Tensor, centre: torch.Tensor, change: torch.Tensor, bg: torch.Tensor) -> torch.Tensor:
+    """A picture's object layer (B, 4, H, W: premultiplied RGB and alpha, in frame coordinates)
+    moved about its centre (B, 2) by pose changes (B, T, 4: shift x, y, log scale, turn) over
+    colours bg (B, 3): frames (B, T, 3, H, W). No change draws the layer where it was, pixel
+    for pixel (identity grid), so an animation's first frame is its picture."""
+    b, t = change.shape[:2]
+    h, w = layer.shape[-2:]
+    at = centre[:, None] + change[..., :2]  # (B, T, 2) where the centre goes
+    inv = (-change[..., 2]).exp()
+    cos, sin = torch.cos(change[..., 3]) * inv, torch.sin(change[..., 3]) * inv
+    # frame point q -> the layer's point centre + R(-turn) (q - at) / scale, as `render` turns
+    theta = torch.stack([torch.stack([cos, sin, centre[:, None, 0] - (cos * at[..., 0] + sin * at[..., 1])], -1),
+                         torch.stack([-sin, cos, centre[:, None, 1] - (-sin * at[..., 0] + cos * at[..., 1])], -1)], -2)
+    grid = F.affine_grid(theta.reshape(b * t, 2, 3), (b * t, 4, h, w), align_corners=False)
+    moved = F.grid_sample(layer.repeat_interleave(t, 0), grid, align_corners=False, padding_mode="zeros")
+    frames = moved[:, :3] + (1 - moved[:, 3:]) * bg.repeat_interleave(t, 0)[:, :, None, None]
+    return frames.view(b, t, 3, h, w)

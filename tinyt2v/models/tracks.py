@@ -43,10 +43,15 @@ def measure_track(video: torch.Tensor, ref_radius: float,
     pixel, so anti-aliased edges count fractionally. bg: `backgrounds(video)` when the caller
     has it already."""
     bg = backgrounds(video) if bg is None else bg  # (B, T, 3)
+    return track_of(coverage(video, bg), ref_radius), bg[:, 0]
+
+
+def coverage(video: torch.Tensor, bg: torch.Tensor) -> torch.Tensor:
+    """How much of each pixel (B, T, H, W) in [0, 1] is the object: its colour distance from the
+    background bg (B, T, 3) relative to the frame's strongest pixel, none below codec noise."""
     dist = colour_distance(video, bg)
     alpha = (dist / dist.flatten(2).amax(-1).clamp(min=1e-3)[..., None, None]).clamp_(0, 1)
-    alpha.mul_(dist > NOISE_FLOOR)
-    return track_of(alpha, ref_radius), bg[:, 0]
+    return alpha.mul_(dist > NOISE_FLOOR)
 
 
 def track_of(alpha: torch.Tensor, ref_radius: float) -> torch.Tensor:
