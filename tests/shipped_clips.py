@@ -6,7 +6,7 @@ by the share of pixels that differ by more than LEVELS in any channel, which mus
 MAX_SHARE, and by the judge reading the same thing in every clip. The figures behind both
 numbers: benchmarks/results/portable_clips.md.
 
-Re-record (only when a checkpoint is replaced on purpose): python tests/shipped_clips.py
+Re-record (only when a checkpoint is replaced on purpose): python tests/shipped_clips.py NAME
 """
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ EXPECTED = Path(__file__).parent / "data" / "shipped_clips.npz"
 PROMPTS = {"default": ["a small red circle moving up-right", "a big blue star rotating clockwise",
                        "a medium black cross zigzagging horizontally quickly"],
            "scenes": ["a red circle moving left and a blue square moving down",
-                      "two green triangles moving right"]}
+                      "two green triangles moving right"],
+           "footage": ["a cat, the camera panning left", "old coins, the camera zooming in",
+                       "the surface of the moon, the camera panning left"]}  # the last pair held out
 SEED = 7
 LEVELS = 8         # of 255: a pixel differs when some channel moved further than this
 MAX_SHARE = 0.005  # share of differing pixels float rounding may leave
@@ -55,12 +57,26 @@ def perturbed(system, share: float = 0.01, seed: int = 0):
 
 
 def verdicts(clips: np.ndarray, name: str) -> list[str]:
-    """What the judge reads in each clip."""
+    """What the judge reads in each clip (footage: the footage benchmark's own judge)."""
     from tinyt2v.judge import read_clip
     from tinyt2v.judge.scene import read_scene
 
+    if name == "footage":
+        subject, motion = footage_reader()
+        return [f"{subject(c)} {motion(c)}" for c in clips]
     read = read_scene if name == "scenes" else read_clip
     return [read(c).describe() for c in clips]
+
+
+def footage_reader():
+    """(clip -> the photograph it shows or None, clip -> its camera motion): the footage
+    benchmark's judge (benchmarks/footage.py), which the model never saw."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from footage import SUBJECTS, photo, read_motion
+    from footage_judge import photo_pyramid, read_subject
+
+    refs = {s: photo_pyramid(np.asarray(photo(s))) for s in SUBJECTS}
+    return (lambda clip: read_subject(clip, refs)), read_motion
 
 
 def differing_share(a: np.ndarray, b: np.ndarray) -> float:
@@ -73,10 +89,11 @@ def expected(name: str) -> tuple[np.ndarray, list[str]]:
         return f[name], [str(v) for v in f[f"{name}_verdicts"]]
 
 
-def record() -> None:
+def record(names: list[str]) -> None:
+    """Draw and save the clips of the checkpoints `names`, keeping the others' as they are."""
     EXPECTED.parent.mkdir(exist_ok=True)
-    saved = {}
-    for name in PROMPTS:
+    saved = dict(np.load(EXPECTED)) if EXPECTED.exists() else {}
+    for name in names:
         clips = draw(name)
         saved[name], saved[f"{name}_verdicts"] = clips, np.array(verdicts(clips, name))
         print(name, list(saved[f"{name}_verdicts"]))
@@ -84,4 +101,4 @@ def record() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(record())
+    sys.exit(record(sys.argv[1:] or list(PROMPTS)))
