@@ -7,11 +7,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 gr = pytest.importorskip("gradio")
 
-from tinyt2v.demo import Generator, example_prompts  # noqa: E402
+from tinyt2v.demo import FOOTAGE, WORLD, Generator, example_prompts  # noqa: E402
 from tinyt2v.pipeline import Pipeline  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -142,6 +143,26 @@ def test_bad_input_is_a_clear_message_and_writes_nothing(pipe, tmp_path, prompt,
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_picture_given_is_animated_and_a_bad_one_is_a_clear_message(pipe, tmp_path):
+    from tinyt2v.io import read_video
+    from tinyt2v.world import clips
+
+    still = next(clips(pipe.world, "test", 1, seed=0, batch_size=1)).video[0, 0]
+    prompt = "a red circle moving left"
+    mp4, _, text = Generator(pipe, str(tmp_path))(prompt, 0, 2.0, 8, WORLD, still)
+    first = read_video(mp4)[0].astype(int)
+    assert np.abs(first - still).mean() < 4  # the picture, through the MP4 codec
+    with pytest.raises(gr.Error, match="at least"):
+        Generator(pipe, str(tmp_path))(prompt, 0, 2.0, 8, WORLD, still[:8])
+
+
+def test_the_footage_model_draws_when_chosen_and_no_world_judge_speaks(pipe, tmp_path):
+    footage = Pipeline.from_pretrained("footage")
+    mp4, _, text = Generator(pipe, str(tmp_path), footage=footage)("a cat, the camera panning left", 0, 2.0, 8,
+                                                                   FOOTAGE)
+    assert Path(mp4).exists() and text.startswith("understood:") and "judge" not in text
+
+
 def test_user_text_never_becomes_a_path(pipe, tmp_path):
     work = tmp_path / "work"
     work.mkdir()
@@ -208,6 +229,15 @@ def test_the_page_in_a_real_browser(server):
         # the shipped model draws this trained combination right, and the page shows the tick
         verdict = page.locator("#verdict").inner_text()
         assert "✔ the judge sees: large blue square rotate cw (matches the prompt)" in verdict, verdict
+        # the footage model, chosen on the page, draws a photograph: a new clip, and no world verdict
+        first = page.locator("#video video").get_attribute("src")
+        page.locator("#model").get_by_text(FOOTAGE).click()
+        page.locator("#prompt textarea").fill("old coins, the camera zooming in")
+        page.locator("#generate").click()
+        page.wait_for_function(f"document.querySelector('#video video')?.getAttribute('src') !== {first!r}",
+                               timeout=60_000)
+        page.wait_for_function("document.querySelector('#verdict').innerText.startsWith('understood')",
+                               timeout=60_000)
         # a bad input shows a message instead of a clip
         page.locator("#prompt textarea").fill("   ")
         page.locator("#generate").click()
