@@ -10,7 +10,7 @@ from scipy import ndimage
 
 from tinyt2v.models.atlas import match, place
 from tinyt2v.models.camera import affine, measure_camera
-from tinyt2v.models.layer_flow import AtlasBank, LayerFlow, LayerFlowConfig, in_atlas
+from tinyt2v.models.layer_flow import AtlasBank, LayerFlow, LayerFlowConfig, colour_fit, in_atlas, recolour
 from tinyt2v.text import Vocab
 
 WINDOWS = [(0.1, -0.2, 0.4), (-0.3, 0.3, 0.3), (0.0, 0.0, 0.55), (0.35, 0.35, 0.5), (-0.5, 0.1, 0.25),
@@ -80,3 +80,22 @@ def test_the_bank_is_seeded_by_whole_clips_in_order_and_then_left_to_learn():
     before = images.clone()
     bank.seed(frames, windows)  # full: nothing changes
     assert torch.equal(bank[torch.arange(5)], before)
+
+
+def test_a_clips_colours_are_fitted_as_a_gain_and_offset_of_its_image_per_channel():
+    drawn = cut(texture(6), WINDOWS).view(2, 3, 3, 64, 64) * 0.5  # 2 clips of 3 frames
+    colour = torch.tensor([[2.0, -1.0, 0.5, 0.1, -0.2, 0.3], [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]])
+    assert torch.allclose(colour_fit(drawn, recolour(drawn, colour)), colour, atol=1e-4)
+
+
+def test_layer_flow_with_clip_colours_trains_and_samples(tmp_path):
+    from conftest import SMALL
+    from tinyt2v.pipeline import Pipeline
+    from tinyt2v.train import TrainConfig, train
+
+    kw = dict(SMALL["layer-flow"])
+    kw["overrides"] = dict(kw["overrides"], clip_colour=True)
+    ck = train(TrainConfig(out=str(tmp_path / "run"), steps=2, batch_size=4, sample_every=None,
+                           ckpt_every=None, **kw))
+    video = Pipeline.from_pretrained(ck).generate(["a red circle moving left"], seed=0)
+    assert video.shape == (1, 16, 64, 64, 3)

@@ -60,6 +60,10 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # middle of where a subject's clips lie (a pan's window drawn far
                                 # out shows the sky beside the rocket)
     prior_width: int = 256      # each prior's velocity MLP (tiny's checkpoint: 31 MB of the 50 allowed)
+    clip_colour: bool = False   # each clip's colours are a per-channel gain and offset of its
+                                # image's, fitted by least squares and drawn by the window prior, so
+                                # clips of one subject in other colours (glyphs in random colours)
+                                # share an image instead of averaging their colours in it
 
     @property
     def camera_latent(self) -> int:  # what the camera prior generates: the change per frame
@@ -70,6 +74,24 @@ PRESETS = {
     "tiny": LayerFlowConfig(),
     "default": LayerFlowConfig(atlases=64),  # room for 64 subjects: +6 MB
 }
+
+
+COLOUR = 6       # a clip's colours: per-channel gains, then offsets, of its image's
+MAX_GAIN = 4.0   # a fitted gain's size at most: an image with no contrast yet fits any gain
+
+
+def colour_fit(drawn: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The per-channel gain and offset (B, 6) that best map drawn frames onto target frames
+    (both (B, F, 3, H, W)) by least squares, per clip."""
+    d, t = drawn.transpose(1, 2).flatten(2), target.transpose(1, 2).flatten(2)  # (B, 3, N)
+    dz, tz = d - d.mean(-1, keepdim=True), t - t.mean(-1, keepdim=True)
+    gain = ((dz * tz).mean(-1) / dz.square().mean(-1).clamp(min=1e-3)).clamp(-MAX_GAIN, MAX_GAIN)
+    return torch.cat([gain, t.mean(-1) - gain * d.mean(-1)], 1)
+
+
+def recolour(video: torch.Tensor, colour: torch.Tensor) -> torch.Tensor:
+    """Frames (B, F, 3, H, W) through colours (B, 6) from `colour_fit`."""
+    return video * colour[:, None, :3, None, None] + colour[:, None, 3:, None, None]
 
 
 USE_RATE = 0.01  # how fast an image's share of clips follows the batches (~100 steps)
@@ -185,7 +207,8 @@ class LayerFlow(System):
         self.motion_text = build_text_encoder(cfg.text, vocab, cfg.text_dim)  # how the camera moves
         d = self.text.dim
         self.atlas = AtlasBank(cfg, d)
-        self.window_prior = FlowPrior(cfg, CAMERA, d)  # p(first frame's window | caption)
+        self.window_prior = FlowPrior(cfg, CAMERA + COLOUR * cfg.clip_colour, d)  # p(first frame's
+        # window, and its clip's colours with clip_colour | caption, image)
         self.camera_prior = FlowPrior(cfg, cfg.camera_latent, d)  # p(camera track | motion words)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -222,9 +245,14 @@ class LayerFlow(System):
         window = place(first, atlas.detach(), c.window_range, c.window_sizes)
         fi, target = pick_frames(video, c.dec_frames)
         rows = torch.arange(video.shape[0], device=video.device)[:, None]
-        recon = (self.draw(atlas, in_atlas(window, camera)[rows, fi]) - target).abs().mean()
+        drawn = self.draw(atlas, in_atlas(window, camera)[rows, fi])
+        start = window
+        if c.clip_colour:
+            colour = colour_fit(drawn.detach(), target)
+            drawn, start = recolour(drawn, colour), torch.cat([window, colour], 1)
+        recon = (drawn - target).abs().mean()
         choice = F.cross_entropy(logits, k)
-        window_flow = self.window_prior.loss(window, e + self.atlas.code(k))
+        window_flow = self.window_prior.loss(start, e + self.atlas.code(k))
         camera_flow = self.camera_prior.loss(camera_to_latent(camera), self.motion_text(captions))
         loss = recon + choice + c.flow_weight * (window_flow + camera_flow)
         return loss, {"loss": loss, "recon": recon, "choice": choice, "window_flow": window_flow,
@@ -244,10 +272,13 @@ class LayerFlow(System):
     def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
         e = self.text(captions)
         k = self.atlas.choose(e).argmax(1)  # the caption's own image: images are never mixed
-        window = self.window_prior.sample(e + self.atlas.code(k), generator, guidance=guidance,
-                                          temperature=temperature)
+        start = self.window_prior.sample(e + self.atlas.code(k), generator, guidance=guidance,
+                                         temperature=temperature)
         camera = self._camera(captions, generator, frames, guidance, temperature)
-        return self.draw(self.atlas[k], inside(in_atlas(window, camera))).clamp(-1, 1)
+        video = self.draw(self.atlas[k], inside(in_atlas(start[:, :CAMERA], camera)))
+        if self.cfg.clip_colour:
+            video = recolour(video, start[:, CAMERA:])
+        return video.clamp(-1, 1)
 
     @torch.no_grad()
     def animate(self, stills, captions, generator, frames=None, guidance=None, temperature=None):
