@@ -29,7 +29,6 @@ can be trusted.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -37,7 +36,7 @@ import numpy as np
 from common import command_line, save
 from footage_judge import photo_pyramid, read_subject
 from PIL import Image
-from read_back import blurred, model_name, read_back, sample_grid
+from read_back import blurred, dataset_parser, model_name, read_back, sample_grid
 from scipy import ndimage
 
 SUBJECTS = {"astronaut": "an astronaut", "chelsea": "a cat", "coffee": "a cup of coffee",
@@ -288,31 +287,17 @@ def speed(args) -> None:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build", help="write the clips and manifests")
-    b.add_argument("--out", default="runs/footage")
-    b.add_argument("--per-pair", type=int, default=12, help="training clips per (subject, motion)")
-    m = sub.add_parser("measure", help="score a checkpoint trained on the clips")
-    m.add_argument("--checkpoint", action="append", default=[], help="repeat to compare models")
+    ap, sub, m = dataset_parser(__doc__.split("\n")[0], "runs/footage", per_pair=12, per_prompt=4,
+                                save_as="footage")
     m.add_argument("--autoencoder", action="append", default=[],
                    help="a checkpoint whose autoencoder alone is measured (trained with --set ae_share=1)")
-    m.add_argument("--data", default="runs/footage")
-    m.add_argument("--per-prompt", type=int, default=4)
     m.add_argument("--grid", help="also write a sample grid here (PNG + GIF)")
-    m.add_argument("--save-as", default="footage", help="results/NAME.md and .json")
-    m.add_argument("--temperature", type=float, help="of the flow models' starting noise (default: the model's)")
     k = sub.add_parser("bank", help="picture layer-flow's atlas bank")
     k.add_argument("--checkpoint", required=True)
     k.add_argument("--out", required=True, help="PNG")
     t = sub.add_parser("speed", help="time sampling at batch 1")
     t.add_argument("--checkpoint", action="append", required=True)
     t.add_argument("--save-as", default="footage_sampling")
-    g = sub.add_parser("grid", help="real clips beside a model's clips for the same prompts")
-    g.add_argument("--checkpoint", required=True)
-    g.add_argument("--data", default="runs/footage")
-    g.add_argument("--out", required=True, help="PNG (a GIF beside it)")
-    g.add_argument("--temperature", type=float)
     args = ap.parse_args()
     if args.cmd == "grid":
         grid(args)

@@ -15,14 +15,13 @@ motion from the pixels with code of its own, and is checked on the real clips fi
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 from common import command_line, save
 from glyph_judge import CHARACTERS, MOTIONS, fonts, read_clip, render
-from read_back import blurred, read_back, sample_grid
+from read_back import blurred, dataset_parser, read_back, sample_grid
 
 SUBJECT_WORDS = {c: [f"the letter {c}", f"a capital {c}", f"a letter {c}"] for c in "BGKRSZ"}
 SUBJECT_WORDS |= {"3": ["the digit 3", "a number 3", "a 3"],
@@ -109,25 +108,11 @@ def grid(args) -> None:
 
     pairs = sorted(HELDOUT)[:3] + [p for p in _pairs() if p not in HELDOUT][::11][:3]
     sample_grid(Pipeline.from_pretrained(args.checkpoint), [caption(*p) for p in pairs],
-                [real_clips(Path(args.data))[p][0] for p in pairs], Path(args.out))
+                [real_clips(Path(args.data))[p][0] for p in pairs], Path(args.out), args.temperature)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build", help="write the clips and manifests")
-    b.add_argument("--out", default="runs/glyphs")
-    b.add_argument("--per-pair", type=int, default=15, help="training clips per (character, motion)")
-    m = sub.add_parser("measure", help="score checkpoints trained on the clips")
-    m.add_argument("--checkpoint", action="append", default=[], help="repeat to compare models")
-    m.add_argument("--data", default="runs/glyphs")
-    m.add_argument("--per-prompt", type=int, default=25)
-    m.add_argument("--save-as", default="glyphs", help="results/NAME.md and .json")
-    m.add_argument("--temperature", type=float, help="of the flow models' starting noise (default: the model's)")
-    g = sub.add_parser("grid", help="real clips beside a model's clips for the same prompts")
-    g.add_argument("--checkpoint", required=True)
-    g.add_argument("--data", default="runs/glyphs")
-    g.add_argument("--out", required=True, help="PNG (a GIF beside it)")
+    ap, _, _ = dataset_parser(__doc__.split("\n")[0], "runs/glyphs", per_pair=15, per_prompt=25, save_as="glyphs")
     args = ap.parse_args()
     {"build": lambda: build(Path(args.out), args.per_pair), "measure": lambda: measure(args),
      "grid": lambda: grid(args)}[args.cmd]()

@@ -3,6 +3,7 @@ real or generated, tallied per kind of prompt (seen, held out) and per value, an
 clips beside a model's."""
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Callable
 
@@ -55,3 +56,26 @@ def sample_grid(pipe, prompts: list[str], real: list[np.ndarray], out: Path,
     videos = np.stack([v for pair in zip(real, made) for v in pair])
     captions = [f"{c}: {who}" for c in prompts for who in ("real clip", pipe.config["model"])]
     save_samples(out.parent, out.stem, videos, captions=captions)
+
+
+def dataset_parser(description: str, data: str, per_pair: int, per_prompt: int, save_as: str):
+    """The command line a dataset of real clips has: build, measure and grid. Returns the parser,
+    its subparsers and the measure subparser, for a dataset's own additions."""
+    ap = argparse.ArgumentParser(description=description)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="write the clips and manifests")
+    b.add_argument("--out", default=data)
+    b.add_argument("--per-pair", type=int, default=per_pair, help="training clips per (subject, motion)")
+    m = sub.add_parser("measure", help="score checkpoints trained on the clips")
+    m.add_argument("--checkpoint", action="append", default=[], help="repeat to compare models")
+    m.add_argument("--data", default=data)
+    m.add_argument("--per-prompt", type=int, default=per_prompt)
+    m.add_argument("--save-as", default=save_as, help="results/NAME.md and .json")
+    g = sub.add_parser("grid", help="real clips beside a model's clips for the same prompts")
+    g.add_argument("--checkpoint", required=True)
+    g.add_argument("--data", default=data)
+    g.add_argument("--out", required=True, help="PNG (a GIF beside it)")
+    for parser in (m, g):
+        parser.add_argument("--temperature", type=float, help="of the flow models' starting noise "
+                            "(default: the model's)")
+    return ap, sub, m
