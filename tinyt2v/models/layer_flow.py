@@ -232,8 +232,8 @@ class LayerFlow(System):
         e = self.text(captions)
         first = video[:, 0]
         seeding = torch.linspace(0, c.frames - 1, c.seed_frames, device=video.device).round().long()
-        start = video.new_tensor([0.0, 0.0, math.log(c.first_window)]).expand(video.shape[0], -1)
-        seen_at = in_atlas(start, camera[:, seeding])  # where the seeding frames lie in an image they seed
+        middle = video.new_tensor([0.0, 0.0, math.log(c.first_window)]).expand(video.shape[0], -1)
+        seen_at = in_atlas(middle, camera[:, seeding])  # where the seeding frames lie in an image they seed
         self.atlas.seed(video[:, seeding], seen_at)
         seeded = torch.arange(c.atlases, device=video.device) < self.atlas.seeded
         logits = self.atlas.choose(e)
