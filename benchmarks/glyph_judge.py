@@ -55,9 +55,9 @@ def _colours(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
             return bg, fg
 
 
-def render(ch: str, motion: str, faces: list[Path], rng: np.random.Generator) -> np.ndarray:
-    """(FRAMES, SIZE, SIZE, 3) uint8: `ch` in a random face, size and colour over a plain colour,
-    moving as `motion` says, always whole in the frame."""
+def coverage(ch: str, motion: str, faces: list[Path], rng: np.random.Generator) -> np.ndarray:
+    """(FRAMES, SIZE, SIZE) in [0, 1]: how much of each pixel `ch` covers, in a random face and
+    size, moving as `motion` says, always whole in the frame."""
     face = faces[rng.integers(len(faces))]
     size = rng.uniform(*HEIGHT) * np.ones(FRAMES)
     if motion in ("grow", "shrink"):
@@ -68,15 +68,28 @@ def render(ch: str, motion: str, faces: list[Path], rng: np.random.Generator) ->
     lo = extent / 2 + 1 - path.min(0)
     hi = SIZE - extent / 2 - 1 - path.max(0)
     centre = lo + rng.random(2) * np.maximum(hi - lo, 0) + path  # (FRAMES, 2): x, y
-    bg, fg = _colours(rng)
     out = []
     for m, (x, y) in zip(masks, centre):
         canvas = np.zeros((SIZE * SUPER, SIZE * SUPER), np.float32)
         top, left = round(y * SUPER - m.shape[0] / 2), round(x * SUPER - m.shape[1] / 2)
         canvas[top:top + m.shape[0], left:left + m.shape[1]] = m
-        alpha = canvas.reshape(SIZE, SUPER, SIZE, SUPER).mean((1, 3))[..., None]
-        out.append((bg * (1 - alpha) + fg * alpha).round().astype(np.uint8))
+        out.append(canvas.reshape(SIZE, SUPER, SIZE, SUPER).mean((1, 3)))
     return np.stack(out)
+
+
+def over(alpha: np.ndarray, fg: np.ndarray, under: np.ndarray) -> np.ndarray:
+    """Coverage (FRAMES, SIZE, SIZE) of colour fg (3,) over `under` (a colour (3,) or frames
+    (FRAMES, SIZE, SIZE, 3)): uint8 frames."""
+    a = alpha[..., None]
+    return (under * (1 - a) + fg * a).round().astype(np.uint8)
+
+
+def render(ch: str, motion: str, faces: list[Path], rng: np.random.Generator) -> np.ndarray:
+    """(FRAMES, SIZE, SIZE, 3) uint8: `ch` (`coverage`) in a random colour over another plain
+    colour."""
+    alpha = coverage(ch, motion, faces, rng)
+    bg, fg = _colours(rng)
+    return over(alpha, fg, bg)
 
 
 def _ink(frame: np.ndarray) -> np.ndarray:
@@ -121,10 +134,10 @@ def sharpness(ink: np.ndarray) -> float:
     return float(np.percentile(np.hypot(gx, gy)[inked], 90))
 
 
-def read_character(frame: np.ndarray) -> tuple[str | None, float]:
-    """The character a frame shows, by the best correlation of its shape with each character's
-    in any face, and that correlation; None when nothing reaches SHOWN or the edges are not SHARP."""
-    ink = _ink(frame)
+def read_character(ink: np.ndarray) -> tuple[str | None, float]:
+    """The character a frame's ink (`_ink`) shows, by the best correlation of its shape with each
+    character's in any face, and that correlation; None when nothing reaches SHOWN or the edges
+    are not SHARP."""
     shape = _shape(ink)
     if shape is None:
         return None, 0.0
@@ -142,11 +155,11 @@ def _where(ink: np.ndarray) -> tuple[np.ndarray, float]:
     return np.array([xs.mean(), ys.mean()]), float(mass.sum())
 
 
-def read_motion(video: np.ndarray) -> str:
-    """How the glyph moves from the first frame to the last: its area grown or shrunk by more
+def read_motion(first: np.ndarray, last: np.ndarray) -> str:
+    """How the glyph moves from the first frame's ink to the last's: its area grown or shrunk by more
     than GROW times (half of a whole growth's GROW squared, in log), else its centre moved by more
     than a third of TRAVEL, else still."""
-    (c0, a0), (c1, a1) = _where(_ink(video[0])), _where(_ink(video[-1]))
+    (c0, a0), (c1, a1) = _where(first), _where(last)
     ratio = (a1 + 1) / (a0 + 1)
     if ratio > GROW:
         return "grow"
@@ -159,11 +172,16 @@ def read_motion(video: np.ndarray) -> str:
     return {(0, 1): "right", (0, -1): "left", (1, 1): "down", (1, -1): "up"}[(axis, int(np.sign(d[axis])))]
 
 
+def read_inks(first: np.ndarray, last: np.ndarray) -> tuple[str | None, str]:
+    """(character, motion) from a clip's first and last frames' ink: the character must be read
+    alike in both, else none is."""
+    a, b = read_character(first)[0], read_character(last)[0]
+    return (a if a == b else None), read_motion(first, last)
+
+
 def read_clip(video: np.ndarray) -> tuple[str | None, str]:
-    """(character, motion) a clip shows: the character must be read alike in its first and last
-    frames, else none is."""
-    first, last = read_character(video[0])[0], read_character(video[-1])[0]
-    return (first if first == last else None), read_motion(video)
+    """(character, motion) a clip over a plain colour shows."""
+    return read_inks(_ink(video[0]), _ink(video[-1]))
 
 
 def main():

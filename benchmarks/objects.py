@@ -1,0 +1,149 @@
+"""Characters moving over photographs (the footage issue's dataset (c)): an object layer over a
+real, textured background, to check that a model trained on people's own clips draws the object
+named, moving as the caption says, over the photograph named.
+
+    python benchmarks/objects.py build --out runs/objects
+    tinyt2v train --model layer-flow --set objects=1 --data videos:runs/objects/train/manifest.csv \\
+        --cpu-minutes 30 --threads 2 --out runs/objects-run
+    python benchmarks/objects.py measure --checkpoint runs/objects-run/checkpoint
+
+The glyphs of glyphs.py (8 characters; 20 faces, all but ExtraLight; 7 motions; the same
+held-out pairs) in a colour that stands out from the photograph, over a still window of one of four photographs: "the
+letter K sliding to the left over a cup of coffee". The judge (`object_judge.py`) finds the
+photograph's window, reads the glyph as what differs from it, and is checked on the real clips
+first.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from common import command_line, save
+from footage import SUBJECTS as PHOTO_WORDS
+from footage import photo
+from glyph_judge import CHARACTERS, MOTIONS, SIZE, coverage, fonts, over
+from glyphs import HELDOUT, MOTION_WORDS, SUBJECT_WORDS
+from object_judge import Backgrounds, window
+from read_back import blurred, dataset_parser, read_back, sample_grid
+
+PHOTOS = ("coffee", "chelsea", "astronaut", "rocket")
+SHARE = (0.45, 0.65)  # a clip's window side, as a share of its photograph's short side
+COLOURS_TRIED = 16    # a glyph's colour is the one of this many random ones farthest from the
+                      # photograph's colours where the glyph goes (their 10th percentile distance)
+SEED = 13
+
+
+def caption(subject: str, motion: str, background: str, rng: np.random.Generator | None = None) -> str:
+    """A wording of the pair over the photograph: drawn at random with `rng`, else the first of each."""
+    pick = (lambda ws: ws[rng.integers(len(ws))]) if rng is not None else (lambda ws: ws[0])
+    return f"{pick(SUBJECT_WORDS[subject])} {pick(MOTION_WORDS[motion])} over {PHOTO_WORDS[background]}"
+
+
+def _pairs():
+    return [(s, m) for s in CHARACTERS for m in MOTIONS]
+
+
+def _standing_out(under: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A colour (3,) far from most of the colours of `under` (N, 3)."""
+    tried = rng.uniform(0, 255, (COLOURS_TRIED, 3))
+    far = [np.percentile(np.linalg.norm(under - c, axis=-1), 10) for c in tried]
+    return tried[int(np.argmax(far))]
+
+
+def film(ch: str, motion: str, background: str, faces, rng: np.random.Generator) -> np.ndarray:
+    """(FRAMES, SIZE, SIZE, 3) uint8: the glyph moving over a still window of the photograph, in
+    a colour that stands out from what it passes over."""
+    im = photo(background)
+    side = rng.uniform(*SHARE) * min(im.size)
+    left, top = rng.uniform(0, im.size[0] - side), rng.uniform(0, im.size[1] - side)
+    under = window(im, (left, top, left + side, top + side))
+    alpha = coverage(ch, motion, faces, rng)
+    return over(alpha, _standing_out(under[alpha.max(0) > 0.05], rng), under)
+
+
+def build(out: Path, per_pair: int) -> None:
+    """Training clips of every pair but the held-out ones (.mp4, as people's clips come), and
+    real clips of every pair for checking the judge (PNG frames: a video codec keeps colour at
+    every other pixel only, and a glyph's thin strokes over a photograph lose their colour in it),
+    over a photograph drawn at random, each wording drawn at random."""
+    from tinyt2v.io import write_text, write_video
+
+    rng = np.random.default_rng(SEED)
+    faces = [f for f in fonts() if "ExtraLight" not in f.name]  # 1 px strokes: a pixel of them is
+    # more photograph than glyph, and no judge reads them over a textured photograph
+    for part, pairs, n, kind in (("train", [p for p in _pairs() if p not in HELDOUT], per_pair, ".mp4"),
+                                 ("real", _pairs(), 4, "")):
+        (out / part).mkdir(parents=True, exist_ok=True)
+        rows = ["path,text"]
+        for subject, motion in pairs:
+            for i in range(n):
+                background = PHOTOS[rng.integers(len(PHOTOS))]
+                name = f"{CHARACTERS.index(subject)}_{motion}_{i}{kind}"
+                write_video(out / part / name, film(subject, motion, background, faces, rng), fps=8)
+                rows.append(f'{name},"{caption(subject, motion, background, rng)}"')
+        write_text(out / part / "manifest.csv", "\n".join(rows) + "\n")
+        print(f"{part}: {len(rows) - 1} clips in {out / part}", file=sys.stderr)
+
+
+def real_clips(root: Path) -> dict[tuple[str, str], list[np.ndarray]]:
+    from tinyt2v.io import read_video
+
+    return {(s, m): [read_video(p) for p in sorted((root / "real").glob(f"{CHARACTERS.index(s)}_{m}_*"))]
+            for s, m in _pairs()}
+
+
+def judge() -> Backgrounds:
+    return Backgrounds({name: photo(name) for name in PHOTOS})
+
+
+def measure(args) -> None:
+    """The judge on the real clips (and on them blurred: must read no character), then each
+    checkpoint's clips for seen and held-out pairs, each prompt in a wording and over a
+    photograph drawn at random."""
+    from tinyt2v.pipeline import Pipeline
+
+    read = judge().read_clip
+    real = real_clips(Path(args.data))
+    seen = [p for p in _pairs() if p not in HELDOUT]
+    kinds = {"seen": seen, "held out": sorted(HELDOUT)}
+    rows, by = read_back(None, kinds, real, read, "real clips (the judge's own check)")
+    blur = {p: [blurred(v) for v in real[p]] for p in HELDOUT}
+    rows += read_back(None, {"held out": sorted(HELDOUT)}, blur, read,
+                      "real clips blurred (the glyph's colours and place without its shape: must read no character)")[0]
+    rng = np.random.default_rng(0)
+    for checkpoint in args.checkpoint:
+        pipe = Pipeline.from_pretrained(checkpoint)
+        prompts = {p: [caption(*p, PHOTOS[rng.integers(len(PHOTOS))], rng) for _ in range(args.per_prompt)]
+                   for p in _pairs()}
+        mine, per_value = read_back(pipe, kinds, prompts, read, temperature=args.temperature,
+                                    values=(("character", CHARACTERS), ("motion", MOTIONS)))
+        rows, by = rows + mine, by + per_value
+    save(args.save_as, rows, "Characters over photographs: character and motion read back", command_line(),
+         notes=f"Checkpoints: {', '.join(args.checkpoint)}; {args.per_prompt} clips per prompt, each in a "
+         f"wording and over a photograph drawn at random; chance: motion 1/{len(MOTIONS)}, character "
+         f"1/{len(CHARACTERS)}.")
+    if by:
+        save(f"{args.save_as}_by_value", by, "Characters over photographs: each character and motion read "
+             "back (seen and held-out prompts together)", command_line())
+
+
+def grid(args) -> None:
+    from tinyt2v.pipeline import Pipeline
+
+    pairs = sorted(HELDOUT)[:3] + [p for p in _pairs() if p not in HELDOUT][::11][:3]
+    prompts = [caption(*p, PHOTOS[i % len(PHOTOS)]) for i, p in enumerate(pairs)]
+    sample_grid(Pipeline.from_pretrained(args.checkpoint), prompts,
+                [real_clips(Path(args.data))[p][0] for p in pairs], Path(args.out), args.temperature)
+
+
+def main():
+    ap, _, _ = dataset_parser(__doc__.split("\n")[0], "runs/objects", per_pair=15, per_prompt=25,
+                              save_as="objects")
+    args = ap.parse_args()
+    {"build": lambda: build(Path(args.out), args.per_pair), "measure": lambda: measure(args),
+     "grid": lambda: grid(args)}[args.cmd]()
+
+
+if __name__ == "__main__":
+    main()
