@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+from scipy import ndimage
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")  # Debian's fonts-dejavu-core
 CHARACTERS = "BGKRSZ3&"
@@ -27,6 +28,8 @@ GROW = 1.6           # its size at the end over the start, growing
 TRAVEL = 18          # px a moving glyph travels over a clip
 MIN_CONTRAST = 90    # grey levels between the glyph's colour and the background's, at least
 TEMPLATE = 24        # px a glyph's shape is compared at
+MARGIN = 3           # px around a glyph's largest inked part in which ink counts as its (`main_part`):
+                     # a thin stroke may part from it; a speck of mismatch far off is no glyph
 SHOWN = 0.75         # correlation from which a character counts as shown ...
 SHARP = 0.28         # ... if its edges are this sharp (`sharpness`; real clips and their blurred
                      # copies either side of it: results/glyphs_judge.md)
@@ -99,6 +102,18 @@ def _ink(frame: np.ndarray) -> np.ndarray:
     dist = np.linalg.norm(f - np.median(border, 0), axis=-1)
     body = np.percentile(dist, 99)
     return np.clip(dist / body, 0, 1) if body > MIN_CONTRAST / 4 else np.zeros_like(dist)
+
+
+def main_part(ink: np.ndarray) -> np.ndarray:
+    """The ink within MARGIN px of the box around its largest connected part over half."""
+    parts, n = ndimage.label(ink > 0.5, structure=np.ones((3, 3)))
+    if n == 0:
+        return ink
+    largest = 1 + int(np.argmax(ndimage.sum_labels(np.ones_like(ink), parts, range(1, n + 1))))
+    ys, xs = np.nonzero(parts == largest)
+    keep = np.zeros_like(ink)
+    keep[max(0, ys.min() - MARGIN):ys.max() + MARGIN + 1, max(0, xs.min() - MARGIN):xs.max() + MARGIN + 1] = 1
+    return ink * keep
 
 
 def _shape(ink: np.ndarray) -> np.ndarray | None:

@@ -12,9 +12,8 @@ sees the photographs. `python benchmarks/objects.py measure` checks this on the 
 from __future__ import annotations
 
 import numpy as np
-from glyph_judge import MIN_CONTRAST, SIZE, read_inks
+from glyph_judge import MIN_CONTRAST, SIZE, main_part, read_inks
 from PIL import Image
-from scipy import ndimage
 from skimage.feature import match_template
 
 HALF = SIZE // 2        # frames are searched at this side
@@ -22,8 +21,6 @@ WINDOW = (0.3, 0.85)    # window sides searched, as a share of the photo's short
                         # dataset's are 0.45-0.65; a model's may stray)
 SCALES = 24             # window sides tried, evenly in log between those
 REFINE = 4              # rounds of the refinement, each at half the last one's step
-MARGIN = 3              # px around the largest inked part in which ink counts as the glyph's: a
-                        # thin stroke may part from it; a speck of mismatch far off is no glyph
 OFF_MIX = 40            # grey levels a pixel may lie off the mix of glyph and window and still be
                         # read as one: beyond, it is the window's own edge a little misplaced
 BODY = 99.5             # percentile of the distance from the window above which pixels are
@@ -40,18 +37,6 @@ def window(photo: Image.Image, box: tuple[float, float, float, float]) -> np.nda
 def luma(rgb: np.ndarray) -> np.ndarray:
     """Brightness of colours (..., 3) in grey levels, as a video codec weighs them (Rec. 601)."""
     return rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-
-
-def _main_part(ink: np.ndarray) -> np.ndarray:
-    """The ink within MARGIN px of the box around its largest connected part over half."""
-    parts, n = ndimage.label(ink > 0.5, structure=np.ones((3, 3)))
-    if n == 0:
-        return ink
-    largest = 1 + int(np.argmax(ndimage.sum_labels(np.ones_like(ink), parts, range(1, n + 1))))
-    ys, xs = np.nonzero(parts == largest)
-    keep = np.zeros_like(ink)
-    keep[max(0, ys.min() - MARGIN):ys.max() + MARGIN + 1, max(0, xs.min() - MARGIN):xs.max() + MARGIN + 1] = 1
-    return ink * keep
 
 
 class Backgrounds:
@@ -119,7 +104,7 @@ class Backgrounds:
         reach = (away * away).sum(-1)
         share = np.clip(((f - under) * away).sum(-1) / np.where(reach < (MIN_CONTRAST / 4) ** 2, np.inf, reach), 0, 1)
         off = np.linalg.norm(f - under - share[..., None] * away, axis=-1)  # what the mix leaves out
-        return _main_part(np.where(off <= OFF_MIX, share, 0.0))
+        return main_part(np.where(off <= OFF_MIX, share, 0.0))
 
     def read_clip(self, video: np.ndarray) -> tuple[str | None, str]:
         """(character, motion) a clip of a glyph over a still window of one of the photographs

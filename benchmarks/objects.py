@@ -22,7 +22,7 @@ import numpy as np
 from common import command_line, save
 from footage import SUBJECTS as PHOTO_WORDS
 from footage import photo
-from glyph_judge import CHARACTERS, MOTIONS, SIZE, coverage, fonts, over
+from glyph_judge import CHARACTERS, MOTIONS, coverage, fonts, over
 from glyphs import HELDOUT, MOTION_WORDS, SUBJECT_WORDS
 from object_judge import Backgrounds, window
 from read_back import blurred, dataset_parser, read_back, sample_grid
