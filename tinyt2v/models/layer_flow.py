@@ -32,6 +32,7 @@ from .atlas import match, place
 from .camera import CAMERA, affine, measure_camera
 from .flow_prior import FlowPrior, FlowPriorConfig
 from .layers import pick_frames
+from .object_layer import OFFSET, ObjectLayer
 
 
 @dataclass
@@ -60,6 +61,11 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # middle of where a subject's clips lie (a pan's window drawn far
                                 # out shows the sky beside the rocket)
     prior_width: int = 256      # each prior's velocity MLP (tiny's checkpoint: 31 MB of the 50 allowed)
+    object_layers: int = 0      # sprites over the canvas per clip (0 or 1): what differs from the
+                                # background the model draws (models/object_layer.py); 0 for
+                                # footage with nothing moving over it
+    sprite: int = 32            # an object sprite's side in px, at scale 1 frame px
+    ref_radius: float = 8.0     # the sprite draws its object at this equal-area radius (px)
     clip_colour: bool = False   # each clip's colours are a per-channel gain and offset of its
                                 # image's, fitted by least squares and drawn by the window prior, so
                                 # clips of one subject in other colours (glyphs in random colours)
@@ -207,9 +213,13 @@ class LayerFlow(System):
         self.motion_text = build_text_encoder(cfg.text, vocab, cfg.text_dim)  # how the camera moves
         d = self.text.dim
         self.atlas = AtlasBank(cfg, d)
-        self.window_prior = FlowPrior(cfg, CAMERA + COLOUR * cfg.clip_colour, d)  # p(first frame's
-        # window, and its clip's colours with clip_colour | caption, image)
+        self.window_prior = FlowPrior(cfg, CAMERA + COLOUR * cfg.clip_colour + OFFSET * cfg.object_layers, d)
+        # p(first frame's window; its clip's colours with clip_colour; its object's colour
+        # offset with an object layer | caption, image)
         self.camera_prior = FlowPrior(cfg, cfg.camera_latent, d)  # p(camera track | motion words)
+        if cfg.object_layers not in (0, 1):
+            raise ValueError(f"object_layers is 0 or 1, not {cfg.object_layers}")
+        self.object = ObjectLayer(cfg, d) if cfg.object_layers else None
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         images = [self.atlas.images]
@@ -230,33 +240,68 @@ class LayerFlow(System):
         c = self.cfg
         camera = measure_camera(video)
         e = self.text(captions)
-        first = video[:, 0]
         seeding = torch.linspace(0, c.frames - 1, c.seed_frames, device=video.device).round().long()
         middle = video.new_tensor([0.0, 0.0, math.log(c.first_window)]).expand(video.shape[0], -1)
         seen_at = in_atlas(middle, camera[:, seeding])  # where the seeding frames lie in an image they seed
         self.atlas.seed(video[:, seeding], seen_at)
-        seeded = torch.arange(c.atlases, device=video.device) < self.atlas.seeded
+        k, logits, best = self._images(video[:, 0], e)
+        self.atlas.reseed(video[:, seeding], seen_at, best, k, c.reseed_below)
+        fi, target = pick_frames(video, c.dec_frames)
+        drawn, weight, start, logs = self._redraw(video, captions, e, k, camera, fi)
+        recon = ((drawn - target).abs() * weight).mean() / weight.mean()
+        choice = F.cross_entropy(logits, k)
+        window_flow = self.window_prior.loss(start, e + self.atlas.code(k))
+        camera_flow = self.camera_prior.loss(camera_to_latent(camera), self.motion_text(captions))
+        loss = recon + choice + c.flow_weight * (window_flow + camera_flow + sum(logs.values()))
+        return loss, {"loss": loss, "recon": recon, "choice": choice, "window_flow": window_flow,
+                      "camera_flow": camera_flow, **logs}
+
+    def _images(self, first: torch.Tensor, e: torch.Tensor):
+        """Each clip's image of the bank (B,) by its first frame (B, 3, H, W), with the
+        captions' logits over the images and each clip's best correlation with any."""
+        c = self.cfg
+        seeded = torch.arange(c.atlases, device=first.device) < self.atlas.seeded
         logits = self.atlas.choose(e)
         ncc = match(first, self.atlas[torch.arange(c.atlases)].detach(), c.window_range).masked_fill(~seeded, -1.0)
         scores = c.match_weight * ncc + logits.detach().log_softmax(1)  # hard EM, the caption as prior
-        k = scores.masked_fill(~seeded, -math.inf).argmax(1)  # each clip's image
-        self.atlas.reseed(video[:, seeding], seen_at, ncc.amax(1), k, c.reseed_below)
+        return scores.masked_fill(~seeded, -math.inf).argmax(1), logits, ncc.amax(1)
+
+    def _redraw(self, video, captions, e, k, camera, frames):
+        """Clips (B, T, ...) drawn again at `frames` (B, F) from the layers measured in them:
+        their image k (B,) seen from where the first frame lies in it, moved by the camera track,
+        and their object over it. Returns the frames, each pixel's weight in the loss, what the
+        window prior learns (window, colours, object offset) and the object prior's loss."""
+        c = self.cfg
         atlas = self.atlas[k]
-        window = place(first, atlas.detach(), c.window_range, c.window_sizes)
-        fi, target = pick_frames(video, c.dec_frames)
+        window = place(video[:, 0], atlas.detach(), c.window_range, c.window_sizes)
         rows = torch.arange(video.shape[0], device=video.device)[:, None]
-        drawn = self.draw(atlas, in_atlas(window, camera)[rows, fi])
+        target = video[rows, frames]
+        windows = in_atlas(window, camera)
+        drawn = self.draw(atlas, windows[rows, frames])
         start = window
         if c.clip_colour:
             colour = colour_fit(drawn.detach(), target)
             drawn, start = recolour(drawn, colour), torch.cat([window, colour], 1)
-        recon = (drawn - target).abs().mean()
-        choice = F.cross_entropy(logits, k)
-        window_flow = self.window_prior.loss(start, e + self.atlas.code(k))
-        camera_flow = self.camera_prior.loss(camera_to_latent(camera), self.motion_text(captions))
-        loss = recon + choice + c.flow_weight * (window_flow + camera_flow)
-        return loss, {"loss": loss, "recon": recon, "choice": choice, "window_flow": window_flow,
-                      "camera_flow": camera_flow}
+        logs = {}
+        weight = torch.ones_like(target[:, :, :1])
+        if self.object is not None:
+            with torch.no_grad():  # the background of every frame, for the object's track
+                background = self.draw(atlas, windows)
+                background = recolour(background, colour) if c.clip_colour else background
+            drawn, weight, offset, logs["object_flow"] = self.object.losses(
+                e, self.motion_text(captions), video, background, frames, drawn)
+            start = torch.cat([start, offset], 1)
+        return drawn, weight, start, logs
+
+    @torch.no_grad()
+    def reconstruct(self, video: torch.Tensor, captions: list[str]) -> torch.Tensor:
+        """Clips (B, T, 3, H, W) drawn again from the layers measured in them, as training draws
+        them: what of a clip the layers explain."""
+        b, t = video.shape[:2]
+        camera, e = measure_camera(video), self.text(captions)
+        k = self._images(video[:, 0], e)[0]
+        frames = torch.arange(t, device=video.device).expand(b, -1)
+        return self._redraw(video, captions, e, k, camera, frames)[0].clamp(-1, 1)
 
     def _camera(self, captions, generator, frames, guidance, temperature) -> torch.Tensor:
         """A camera track (B, frames, 3) drawn from the prior for the captions' motion words."""
@@ -277,7 +322,10 @@ class LayerFlow(System):
         camera = self._camera(captions, generator, frames, guidance, temperature)
         video = self.draw(self.atlas[k], inside(in_atlas(start[:, :CAMERA], camera)))
         if self.cfg.clip_colour:
-            video = recolour(video, start[:, CAMERA:])
+            video = recolour(video, start[:, CAMERA:CAMERA + COLOUR])
+        if self.object is not None:
+            video = self.object.sample(e, self.motion_text(captions), start[:, -OFFSET:], video, generator,
+                                       guidance, temperature)
         return video.clamp(-1, 1)
 
     @torch.no_grad()

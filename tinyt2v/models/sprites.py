@@ -110,11 +110,11 @@ def sprite_extent(sprite: int, width: int) -> float:
     return (sprite / 2) / (width / 2)
 
 
-def render(sprite: torch.Tensor, pose: torch.Tensor, angle: torch.Tensor, bg: torch.Tensor,
-           height: int, width: int, extent: float) -> torch.Tensor:
-    """Warp sprites (N, 4, S, S) to poses (N, 3) and angles (N,) over colours bg (N, 3) or
-    images bg (N, 3, H, W): frames (N, 3, H, W). extent: the sprite's half side in frame
-    coordinates at scale 1."""
+def warp(sprite: torch.Tensor, pose: torch.Tensor, angle: torch.Tensor, height: int, width: int,
+         extent: float) -> torch.Tensor:
+    """Sprites (N, 4, S, S) warped to poses (N, 3) and angles (N,): layers (N, 4, H, W),
+    premultiplied RGB and alpha, clear outside the sprite. extent: the sprite's half side in
+    frame coordinates at scale 1."""
     n = sprite.shape[0]
     cx, cy = pose[:, 0], pose[:, 1]
     scale = pose[:, 2].clamp(-2, 2).exp() * extent
@@ -123,7 +123,15 @@ def render(sprite: torch.Tensor, pose: torch.Tensor, angle: torch.Tensor, bg: to
     theta = torch.stack([torch.stack([cos, sin, -(cos * cx + sin * cy)], -1),
                          torch.stack([-sin, cos, sin * cx - cos * cy], -1)], 1)
     grid = F.affine_grid(theta, (n, 4, height, width), align_corners=False)
-    layer = F.grid_sample(sprite, grid, align_corners=False, padding_mode="zeros")
+    return F.grid_sample(sprite, grid, align_corners=False, padding_mode="zeros")
+
+
+def render(sprite: torch.Tensor, pose: torch.Tensor, angle: torch.Tensor, bg: torch.Tensor,
+           height: int, width: int, extent: float) -> torch.Tensor:
+    """Warp sprites (N, 4, S, S) to poses (N, 3) and angles (N,) over colours bg (N, 3) or
+    images bg (N, 3, H, W): frames (N, 3, H, W). extent: the sprite's half side in frame
+    coordinates at scale 1."""
+    layer = warp(sprite, pose, angle, height, width, extent)
     under = bg[:, :, None, None] if bg.dim() == 2 else bg
     return layer[:, :3] + (1 - layer[:, 3:]) * under
 
