@@ -1,10 +1,24 @@
 """An object over a canvas is what differs from the background the model draws: its coverage and
-track come from the pixels, its colour from a least-squares offset, and a layer-flow with an
-object layer trains and draws clips."""
+track come from the pixels, its look from a bank of sprites seeded by objects cut out of clips,
+its colour from a least-squares offset; and a layer-flow with an object layer trains and draws
+clips."""
+import math
+from types import SimpleNamespace
+
 import torch
 
-from tinyt2v.models.object_layer import differs, offset_fit, over
+from tinyt2v.models.object_layer import SpriteBank, cut_out, differs, likeness, offset_fit, over
+from tinyt2v.models.sprites import sprite_extent, warp
 from tinyt2v.models.tracks import track_of
+
+
+def glyph_sprites() -> torch.Tensor:
+    """Three different RGBA sprites (3, 4, 32, 32): a bar, a ring and a cross."""
+    yy, xx = torch.meshgrid(torch.arange(32.0) - 15.5, torch.arange(32.0) - 15.5, indexing="ij")
+    shapes = [(xx.abs() < 3) & (yy.abs() < 10), ((xx ** 2 + yy ** 2).sqrt() - 8).abs() < 2.5,
+              ((xx.abs() < 2) & (yy > -6) & (yy < 10)) | ((yy.abs() < 2) & (xx.abs() < 11))]
+    alpha = torch.stack([m.float() for m in shapes])[:, None]
+    return torch.cat([alpha * torch.tensor([0.8, -0.2, 0.1])[:, None, None], alpha], 1)
 
 
 def textured(b: int, t: int) -> torch.Tensor:
@@ -38,6 +52,31 @@ def test_a_clips_object_colour_is_fitted_as_an_offset_where_the_layer_covers():
     layer[:, :, :3, 10:30, 10:30] = 0.2  # premultiplied: a grey sprite
     offset = torch.tensor([[0.5, -0.7, 0.1], [0.0, 0.3, -0.3]])
     assert torch.allclose(offset_fit(layer, under, over(layer, offset, under)), offset, atol=1e-5)
+
+
+def test_an_object_cut_out_of_a_frame_at_its_pose_is_the_sprite_that_was_put_there():
+    sprites = glyph_sprites()
+    extent = sprite_extent(32, 64)
+    pose = torch.tensor([[0.3, -0.2, math.log(1.3), 0.0], [-0.4, 0.1, math.log(0.8), 0.5], [0.0, 0.3, 0.0, -0.3]])
+    layer = warp(sprites, pose[:, :3], pose[:, 3], 64, 64, extent)
+    frames = layer[:, :3] / layer[:, 3:].clamp(min=1e-3)  # the object's colours where it covers
+    cut = cut_out(frames, layer[:, 3], pose, 32, extent)
+    assert torch.diag(likeness(cut, sprites)).min() > 0.9  # each is its own sprite again ...
+    assert (likeness(cut, sprites) - 2 * torch.eye(3)).max() < 0.7  # ... and not another
+
+
+def test_sprites_are_seeded_by_the_clips_that_have_an_object_in_order_and_then_kept():
+    bank = SpriteBank(SimpleNamespace(sprites=4, sprite=32), 8)
+    cuts = glyph_sprites()
+    bank.seed(cuts, torch.tensor([False, True, True]))  # the first clip has no object to seed
+    assert int(bank.seeded) == 2
+    assert likeness(bank[torch.arange(2)], cuts[1:]).diag().min() > 0.99
+    assert bank[torch.arange(4)][2:, 3].max() == 0.5  # unseeded: untouched (sigmoid(0))
+    bank.seed(cuts, torch.tensor([True, True, True]))
+    assert int(bank.seeded) == 4 and likeness(bank[torch.arange(4)], cuts)[3, 1] > 0.99
+    before = bank[torch.arange(4)].clone()
+    bank.seed(cuts, torch.tensor([True, True, True]))  # full: nothing changes
+    assert torch.equal(bank[torch.arange(4)], before)
 
 
 def test_layer_flow_with_an_object_layer_trains_and_samples(tmp_path):

@@ -65,6 +65,10 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # background the model draws (models/object_layer.py); 0 for
                                 # footage with nothing moving over it
     sprite: int = 32            # an object sprite's side in px, at scale 1 frame px
+    sprites: int = 32           # sprites in the object layer's bank: each one subject's look
+    object_seeding: float = 0.2  # share of the run after which clips' objects seed the sprites:
+                                # before, the canvas still holds the objects of the clips it was
+                                # seeded by, and what differs from it is no object yet
     ref_radius: float = 8.0     # the sprite draws its object at this equal-area radius (px)
     clip_colour: bool = False   # each clip's colours are a per-channel gain and offset of its
                                 # image's, fitted by least squares and drawn by the window prior, so
@@ -222,8 +226,8 @@ class LayerFlow(System):
         self.object = ObjectLayer(cfg, d) if cfg.object_layers else None
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        images = [self.atlas.images]
-        rest = [p for p in self.parameters() if p is not self.atlas.images]
+        images = [self.atlas.images] + ([self.object.bank.images] if self.object is not None else [])
+        rest = [p for p in self.parameters() if all(p is not i for i in images)]
         return {"all": torch.optim.AdamW([{"params": rest}, {"params": images, "lr": self.cfg.atlas_lr}],
                                          lr=self.cfg.lr, weight_decay=0.0, betas=(0.9, self.cfg.beta2))}
 
@@ -247,12 +251,13 @@ class LayerFlow(System):
         k, logits, best = self._images(video[:, 0], e)
         self.atlas.reseed(video[:, seeding], seen_at, best, k, c.reseed_below)
         fi, target = pick_frames(video, c.dec_frames)
-        drawn, weight, start, logs = self._redraw(video, captions, e, k, camera, fi)
+        drawn, weight, start, logs = self._redraw(video, captions, e, k, camera, fi, progress >= c.object_seeding)
         recon = ((drawn - target).abs() * weight).mean() / weight.mean()
         choice = F.cross_entropy(logits, k)
         window_flow = self.window_prior.loss(start, e + self.atlas.code(k))
         camera_flow = self.camera_prior.loss(camera_to_latent(camera), self.motion_text(captions))
-        loss = recon + choice + c.flow_weight * (window_flow + camera_flow + sum(logs.values()))
+        objects = logs.get("object_choice", 0.0) + c.flow_weight * logs.get("object_flow", 0.0)
+        loss = recon + choice + c.flow_weight * (window_flow + camera_flow) + objects
         return loss, {"loss": loss, "recon": recon, "choice": choice, "window_flow": window_flow,
                       "camera_flow": camera_flow, **logs}
 
@@ -266,11 +271,12 @@ class LayerFlow(System):
         scores = c.match_weight * ncc + logits.detach().log_softmax(1)  # hard EM, the caption as prior
         return scores.masked_fill(~seeded, -math.inf).argmax(1), logits, ncc.amax(1)
 
-    def _redraw(self, video, captions, e, k, camera, frames):
+    def _redraw(self, video, captions, e, k, camera, frames, seeding=False):
         """Clips (B, T, ...) drawn again at `frames` (B, F) from the layers measured in them:
         their image k (B,) seen from where the first frame lies in it, moved by the camera track,
-        and their object over it. Returns the frames, each pixel's weight in the loss, what the
-        window prior learns (window, colours, object offset) and the object prior's loss."""
+        and their object over it (`seeding`: clips' objects may seed the object layer's sprites).
+        Returns the frames, each pixel's weight in the loss, what the window prior learns
+        (window, colours, object offset) and the object layer's losses."""
         c = self.cfg
         atlas = self.atlas[k]
         window = place(video[:, 0], atlas.detach(), c.window_range, c.window_sizes)
@@ -288,8 +294,8 @@ class LayerFlow(System):
             with torch.no_grad():  # the background of every frame, for the object's track
                 background = self.draw(atlas, windows)
                 background = recolour(background, colour) if c.clip_colour else background
-            drawn, weight, offset, logs["object_flow"] = self.object.losses(
-                e, self.motion_text(captions), video, background, frames, drawn)
+            drawn, weight, offset, logs = self.object.losses(e, self.motion_text(captions), video, background,
+                                                             frames, drawn, seeding)
             start = torch.cat([start, offset], 1)
         return drawn, weight, start, logs
 
