@@ -43,3 +43,15 @@ def test_a_zoom_in_reads_as_a_shrinking_window():
     track = measure_camera(as_clip(frames))[0]
     assert torch.allclose(track[:, 2], torch.arange(FRAMES) * np.log(step), atol=0.01)
     assert track[:, :2].abs().max() < 0.03
+
+
+def test_an_object_moving_over_a_still_background_is_not_read_as_the_camera_moving():
+    img = texture()
+    frames = []
+    for t in range(FRAMES):
+        frame = img[40:40 + SIDE, 40:40 + SIDE].copy()
+        frame[20:34, 10 + 3 * t:24 + 3 * t] = 1.0  # a 14 px square, 3 px a frame to the right
+        frames.append(frame)
+    track = measure_camera(as_clip(frames))[0]
+    assert track[:, :2].abs().max() < 0.5 * 2 / SIDE  # under half a pixel: the camera is still
+    assert track[:, 2].abs().max() < 0.02

@@ -6,7 +6,9 @@ motion is measured here as sprite-flow measures an object's track: from the pixe
 labels and no learned encoder (Wang & Adelson 1994 estimate the same global motion before
 they split layers):
 - per pair of frames, the shift and zoom that best map one onto the other, by Gauss-Newton on
-  brightness constancy (Lucas & Kanade, with the whole frame as the window), coarse to fine;
+  brightness constancy (Lucas & Kanade, with the whole frame as the window), coarse to fine,
+  each pixel weighed by how well the motion explains it (iteratively reweighted least squares):
+  an object moving over the background does not drag the camera with it;
 - composed from the first frame on, giving each frame's view as (x, y, log scale): frame t's
   point p shows the first frame's point exp(log scale) * p + (x, y), in [-1, 1] frame
   coordinates. A camera panning right has x growing; zooming in, log scale falling.
@@ -22,6 +24,11 @@ CAMERA = 3  # x, y, log scale
 # catch shifts of several px cheaply; half resolution is as exact as a camera track needs
 # (within 0.02 frame units of the footage benchmark's true pans) at a third of the full frame's cost.
 LEVELS = ((4, 4), (2, 4))
+# Brightness differences (in [-1, 1] units) from which a pixel's weight in the fit falls (the
+# Cauchy weight 1 / (1 + (r / ROBUST)^2), as in robust global-motion estimation): what moves
+# over the background (an object) disagrees with the camera's motion by far more than a
+# textured background the motion explains, and is left out rather than averaged in.
+ROBUST = 0.03
 
 
 def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -67,10 +74,11 @@ def pair_motion(a: torch.Tensor, b: torch.Tensor, start: torch.Tensor | None = N
             gx = (torch.roll(aw, -1, 3) - torch.roll(aw, 1, 3)) * (w / 4)  # d/dx in frame units
             gy = (torch.roll(aw, -1, 2) - torch.roll(aw, 1, 2)) * (h / 4)
             s = cam[:, 2].exp().view(n, 1, 1, 1)
-            jac = torch.cat([gx / s, gy / s, gx * px + gy * py], 1) * inner  # (N, 3, H, W)
             r = (aw - bb) * inner
-            hess = torch.einsum("nihw,njhw->nij", jac, jac) + eye
-            grad = (jac * r).flatten(2).sum(-1)
+            weight = inner / (1 + (r / ROBUST).square())  # Cauchy: a pixel far off the fit counts little
+            jac = torch.cat([gx / s, gy / s, gx * px + gy * py], 1)  # (N, 3, H, W)
+            hess = torch.einsum("nihw,njhw->nij", jac * weight, jac) + eye
+            grad = (jac * weight * r).flatten(2).sum(-1)
             cam = cam - torch.linalg.solve(hess, grad)
     return cam
 
