@@ -36,15 +36,16 @@ MIN_OBJECT = 16     # px over half covered from which a clip's first frame has a
 MAX_COVER = 0.3     # share of a first frame from which what differs is the canvas drawn wrong, not
                     # one object: such a clip seeds no sprite
 OBJECT_FLOOR = 0.2  # colour distance (in [-1, 1] units: 25 grey levels) under which a pixel is the
-                    # canvas drawn a little off, not an object
+                    # canvas drawn a little off, not an object (from twice it: all object)
 
 
 def differs(video: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
-    """How much of each pixel (B, T, H, W) in [0, 1] is object: its colour distance from the
-    background (B, T, 3, H, W) relative to the frame's largest, none under OBJECT_FLOOR."""
+    """How much of each pixel (B, T, H, W) in [0, 1] is object: none at a colour distance from
+    the background (B, T, 3, H, W) of OBJECT_FLOOR or less, all from twice that. Not relative to
+    the frame's largest distance (as over a plain colour): over a photograph an object's
+    distance from what is under it varies as much as the photograph does."""
     dist = (video - background).norm(dim=2)
-    alpha = (dist / dist.flatten(2).amax(-1).clamp(min=1e-3)[..., None, None]).clamp(0, 1)
-    return alpha * (dist > OBJECT_FLOOR)
+    return ((dist - OBJECT_FLOOR) / OBJECT_FLOOR).clamp(0, 1)
 
 
 def offset_fit(layer: torch.Tensor, under: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -153,7 +154,7 @@ class ObjectLayer(nn.Module):
         target = video[rows, frames]
         offset = offset_fit(layer.detach(), under.detach(), target)
         weight = 1 + c.fg_weight * alpha[rows, frames][:, :, None]
-        losses = {"object_choice": F.cross_entropy(logits, k),
+        losses = {"object_choice": F.cross_entropy(logits, k) * (self.bank.seeded > 0),  # nothing to choose yet
                   "object_flow": self.prior.loss(track_to_latent(track), motion_e)}
         return over(layer, offset, under), weight, offset, losses
 
