@@ -19,9 +19,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import command_line, save
 from glyph_judge import CHARACTERS, MOTIONS, fonts, read_clip, render
-from read_back import blurred, dataset_parser, read_back, sample_grid
+from read_back import dataset_parser, measure_readings, run, sample_grid
 
 SUBJECT_WORDS = {c: [f"the letter {c}", f"a capital {c}", f"a letter {c}"] for c in "BGKRSZ"}
 SUBJECT_WORDS |= {"3": ["the digit 3", "a number 3", "a 3"],
@@ -44,7 +43,7 @@ def caption(subject: str, motion: str, rng: np.random.Generator | None = None) -
     return f"{pick(SUBJECT_WORDS[subject])} {pick(MOTION_WORDS[motion])}"
 
 
-def _pairs():
+def all_pairs():
     return [(s, m) for s in CHARACTERS for m in MOTIONS]
 
 
@@ -55,8 +54,8 @@ def build(out: Path, per_pair: int) -> None:
 
     rng = np.random.default_rng(SEED)
     faces = fonts()
-    for part, pairs, n in (("train", [p for p in _pairs() if p not in HELDOUT], per_pair),
-                           ("real", _pairs(), 4)):
+    for part, pairs, n in (("train", [p for p in all_pairs() if p not in HELDOUT], per_pair),
+                           ("real", all_pairs(), 4)):
         (out / part).mkdir(parents=True, exist_ok=True)
         rows = ["path,text"]
         for subject, motion in pairs:
@@ -71,51 +70,35 @@ def build(out: Path, per_pair: int) -> None:
 def real_clips(root: Path) -> dict[tuple[str, str], list[np.ndarray]]:
     from tinyt2v.io import read_video
 
-    return {(s, m): [read_video(p) for p in sorted((root / "real").glob(f"{CHARACTERS.index(s)}_{m}_*.mp4"))]
-            for s, m in _pairs()}
+    return {(s, m): [read_video(p) for p in sorted((root / "real").glob(f"{CHARACTERS.index(s)}_{m}_*"))]
+            for s, m in all_pairs()}
 
 
 def measure(args) -> None:
-    """The judge on the real clips (and on them blurred: must read no character), then each
-    checkpoint's clips for seen and held-out pairs, each prompt in a wording drawn at random."""
-    from tinyt2v.pipeline import Pipeline
-
-    real = real_clips(Path(args.data))
-    seen = [p for p in _pairs() if p not in HELDOUT]
-    kinds = {"seen": seen, "held out": sorted(HELDOUT)}
-    rows, by = read_back(None, kinds, real, read_clip, "real clips (the judge's own check)")
-    blur = {p: [blurred(v) for v in real[p]] for p in HELDOUT}
-    rows += read_back(None, {"held out": sorted(HELDOUT)}, blur, read_clip,
-                      "real clips blurred (a blob of the right colours: must read no character)")[0]
+    """The judge on the real clips, then each checkpoint's clips for seen and held-out pairs,
+    each prompt in a wording drawn at random."""
+    kinds = {"seen": [p for p in all_pairs() if p not in HELDOUT], "held out": sorted(HELDOUT)}
     rng = np.random.default_rng(0)
-    for checkpoint in args.checkpoint:
-        pipe = Pipeline.from_pretrained(checkpoint)
-        prompts = {p: [caption(*p, rng) for _ in range(args.per_prompt)] for p in _pairs()}
-        mine, per_value = read_back(pipe, kinds, prompts, read_clip, temperature=args.temperature,
-                                    values=(("character", CHARACTERS), ("motion", MOTIONS)))
-        rows, by = rows + mine, by + per_value
-    save(args.save_as, rows, "Characters over a plain background: character and motion read back",
-         command_line(), notes=f"Checkpoints: {', '.join(args.checkpoint)}; {args.per_prompt} clips per "
-         f"prompt, each in a wording drawn at random; chance: motion 1/{len(MOTIONS)}, character "
-         f"1/{len(CHARACTERS)}.")
-    if by:
-        save(f"{args.save_as}_by_value", by, "Characters over a plain background: each character and "
-             "motion read back (seen and held-out prompts together)", command_line())
+    prompts = {p: [caption(*p, rng) for _ in range(args.per_prompt)] for p in all_pairs()}
+    measure_readings(args, real_clips(Path(args.data)), kinds, read_clip, prompts,
+                     "Characters over a plain background: character and motion",
+                     "a blob of the right colours: must read no character",
+                     f"{args.per_prompt} clips per prompt, each in a wording drawn at random; chance: motion "
+                     f"1/{len(MOTIONS)}, character 1/{len(CHARACTERS)}.",
+                     values=(("character", CHARACTERS), ("motion", MOTIONS)))
 
 
 def grid(args) -> None:
     from tinyt2v.pipeline import Pipeline
 
-    pairs = sorted(HELDOUT)[:3] + [p for p in _pairs() if p not in HELDOUT][::11][:3]
+    pairs = sorted(HELDOUT)[:3] + [p for p in all_pairs() if p not in HELDOUT][::11][:3]
     sample_grid(Pipeline.from_pretrained(args.checkpoint), [caption(*p) for p in pairs],
                 [real_clips(Path(args.data))[p][0] for p in pairs], Path(args.out), args.temperature)
 
 
 def main():
     ap, _, _ = dataset_parser(__doc__.split("\n")[0], "runs/glyphs", per_pair=15, per_prompt=25, save_as="glyphs")
-    args = ap.parse_args()
-    {"build": lambda: build(Path(args.out), args.per_pair), "measure": lambda: measure(args),
-     "grid": lambda: grid(args)}[args.cmd]()
+    run(ap, build, measure, grid)
 
 
 if __name__ == "__main__":

@@ -19,13 +19,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import command_line, save
 from footage import SUBJECTS as PHOTO_WORDS
 from footage import photo
 from glyph_judge import CHARACTERS, MOTIONS, coverage, fonts, over
-from glyphs import HELDOUT, MOTION_WORDS, SUBJECT_WORDS
+from glyphs import HELDOUT, MOTION_WORDS, SUBJECT_WORDS, all_pairs, real_clips
 from object_judge import Backgrounds, window
-from read_back import blurred, dataset_parser, read_back, sample_grid
+from read_back import dataset_parser, measure_readings, run, sample_grid
 
 PHOTOS = ("coffee", "chelsea", "astronaut", "rocket")
 SHARE = (0.45, 0.65)  # a clip's window side, as a share of its photograph's short side
@@ -38,10 +37,6 @@ def caption(subject: str, motion: str, background: str, rng: np.random.Generator
     """A wording of the pair over the photograph: drawn at random with `rng`, else the first of each."""
     pick = (lambda ws: ws[rng.integers(len(ws))]) if rng is not None else (lambda ws: ws[0])
     return f"{pick(SUBJECT_WORDS[subject])} {pick(MOTION_WORDS[motion])} over {PHOTO_WORDS[background]}"
-
-
-def _pairs():
-    return [(s, m) for s in CHARACTERS for m in MOTIONS]
 
 
 def _standing_out(under: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -72,8 +67,8 @@ def build(out: Path, per_pair: int) -> None:
     rng = np.random.default_rng(SEED)
     faces = [f for f in fonts() if "ExtraLight" not in f.name]  # 1 px strokes: a pixel of them is
     # more photograph than glyph, and no judge reads them over a textured photograph
-    for part, pairs, n, kind in (("train", [p for p in _pairs() if p not in HELDOUT], per_pair, ".mp4"),
-                                 ("real", _pairs(), 4, "")):
+    for part, pairs, n, kind in (("train", [p for p in all_pairs() if p not in HELDOUT], per_pair, ".mp4"),
+                                 ("real", all_pairs(), 4, "")):
         (out / part).mkdir(parents=True, exist_ok=True)
         rows = ["path,text"]
         for subject, motion in pairs:
@@ -86,52 +81,29 @@ def build(out: Path, per_pair: int) -> None:
         print(f"{part}: {len(rows) - 1} clips in {out / part}", file=sys.stderr)
 
 
-def real_clips(root: Path) -> dict[tuple[str, str], list[np.ndarray]]:
-    from tinyt2v.io import read_video
-
-    return {(s, m): [read_video(p) for p in sorted((root / "real").glob(f"{CHARACTERS.index(s)}_{m}_*"))]
-            for s, m in _pairs()}
-
-
 def judge() -> Backgrounds:
     return Backgrounds({name: photo(name) for name in PHOTOS})
 
 
 def measure(args) -> None:
-    """The judge on the real clips (and on them blurred: must read no character), then each
-    checkpoint's clips for seen and held-out pairs, each prompt in a wording and over a
-    photograph drawn at random."""
-    from tinyt2v.pipeline import Pipeline
-
-    read = judge().read_clip
-    real = real_clips(Path(args.data))
-    seen = [p for p in _pairs() if p not in HELDOUT]
-    kinds = {"seen": seen, "held out": sorted(HELDOUT)}
-    rows, by = read_back(None, kinds, real, read, "real clips (the judge's own check)")
-    blur = {p: [blurred(v) for v in real[p]] for p in HELDOUT}
-    rows += read_back(None, {"held out": sorted(HELDOUT)}, blur, read,
-                      "real clips blurred (the glyph's colours and place without its shape: must read no character)")[0]
+    """The judge on the real clips, then each checkpoint's clips for seen and held-out pairs,
+    each prompt in a wording and over a photograph drawn at random."""
+    kinds = {"seen": [p for p in all_pairs() if p not in HELDOUT], "held out": sorted(HELDOUT)}
     rng = np.random.default_rng(0)
-    for checkpoint in args.checkpoint:
-        pipe = Pipeline.from_pretrained(checkpoint)
-        prompts = {p: [caption(*p, PHOTOS[rng.integers(len(PHOTOS))], rng) for _ in range(args.per_prompt)]
-                   for p in _pairs()}
-        mine, per_value = read_back(pipe, kinds, prompts, read, temperature=args.temperature,
-                                    values=(("character", CHARACTERS), ("motion", MOTIONS)))
-        rows, by = rows + mine, by + per_value
-    save(args.save_as, rows, "Characters over photographs: character and motion read back", command_line(),
-         notes=f"Checkpoints: {', '.join(args.checkpoint)}; {args.per_prompt} clips per prompt, each in a "
-         f"wording and over a photograph drawn at random; chance: motion 1/{len(MOTIONS)}, character "
-         f"1/{len(CHARACTERS)}.")
-    if by:
-        save(f"{args.save_as}_by_value", by, "Characters over photographs: each character and motion read "
-             "back (seen and held-out prompts together)", command_line())
+    prompts = {p: [caption(*p, PHOTOS[rng.integers(len(PHOTOS))], rng) for _ in range(args.per_prompt)]
+               for p in all_pairs()}
+    measure_readings(args, real_clips(Path(args.data)), kinds, judge().read_clip, prompts,
+                     "Characters over photographs: character and motion",
+                     "the glyph's colours and place without its shape: must read no character",
+                     f"{args.per_prompt} clips per prompt, each in a wording and over a photograph drawn at "
+                     f"random; chance: motion 1/{len(MOTIONS)}, character 1/{len(CHARACTERS)}.",
+                     values=(("character", CHARACTERS), ("motion", MOTIONS)))
 
 
 def grid(args) -> None:
     from tinyt2v.pipeline import Pipeline
 
-    pairs = sorted(HELDOUT)[:3] + [p for p in _pairs() if p not in HELDOUT][::11][:3]
+    pairs = sorted(HELDOUT)[:3] + [p for p in all_pairs() if p not in HELDOUT][::11][:3]
     prompts = [caption(*p, PHOTOS[i % len(PHOTOS)]) for i, p in enumerate(pairs)]
     sample_grid(Pipeline.from_pretrained(args.checkpoint), prompts,
                 [real_clips(Path(args.data))[p][0] for p in pairs], Path(args.out), args.temperature)
@@ -140,9 +112,7 @@ def grid(args) -> None:
 def main():
     ap, _, _ = dataset_parser(__doc__.split("\n")[0], "runs/objects", per_pair=15, per_prompt=25,
                               save_as="objects")
-    args = ap.parse_args()
-    {"build": lambda: build(Path(args.out), args.per_pair), "measure": lambda: measure(args),
-     "grid": lambda: grid(args)}[args.cmd]()
+    run(ap, build, measure, grid)
 
 
 if __name__ == "__main__":

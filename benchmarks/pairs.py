@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import command_line, save
 from glyph_judge import (
     CHARACTERS,
     MOTIONS,
@@ -32,7 +31,7 @@ from glyph_judge import (
     read_motion,
 )
 from glyphs import HELDOUT, MOTION_WORDS
-from read_back import blurred, dataset_parser, read_back, sample_grid
+from read_back import dataset_parser, measure_readings, run, sample_grid
 from scipy import ndimage
 from scipy.cluster.vq import kmeans2
 
@@ -190,17 +189,9 @@ def real_clips(root: Path) -> dict[str, dict[Reading, list[np.ndarray]]]:
 
 
 def measure(args) -> None:
-    """The judge on the real clips (and on them blurred: must read no character), then each
-    checkpoint's clips for seen and held-out prompts drawn at random."""
-    from tinyt2v.pipeline import Pipeline
-
+    """The judge on the real clips, then each checkpoint's clips for seen and held-out prompts
+    drawn at random (`args.per_prompt` of each kind)."""
     real = real_clips(Path(args.data))
-    kinds = {kind: list(clips) for kind, clips in real.items()}
-    given = {k: v for clips in real.values() for k, v in clips.items()}
-    rows = read_back(None, kinds, given, read_clip, "real clips (the judge's own check)")[0]
-    blur = {k: [blurred(v) for v in clips] for k, clips in real["held out"].items()}
-    rows += read_back(None, {"held out": kinds["held out"]}, blur, read_clip,
-                      "real clips blurred (colours and places without shapes: must read no character)")[0]
     rng = np.random.default_rng(0)
     prompts, kinds = {}, {"seen": [], "held out": []}
     for kind, held in (("seen", False), ("held out", True)):
@@ -208,14 +199,13 @@ def measure(args) -> None:
             things = _things(rng, held)
             prompts.setdefault(truth(things), []).append(caption(things, rng))
             kinds[kind].append(truth(things))
-    kinds = {k: list(dict.fromkeys(v)) for k, v in kinds.items()}
-    for checkpoint in args.checkpoint:
-        rows += read_back(Pipeline.from_pretrained(checkpoint), kinds, prompts, read_clip,
-                          temperature=args.temperature)[0]
-    save(args.save_as, rows, "Two characters per clip: both characters, and each one's motion, read back",
-         command_line(), notes=f"Checkpoints: {', '.join(args.checkpoint)}; {args.per_prompt} prompts per kind, "
-         "each two (colour, character, motion) drawn at random. 'subject': both characters read; 'motion': "
-         "each character read moves as its own words say.")
+    measure_readings(args, {k: v for clips in real.values() for k, v in clips.items()},
+                     {kind: list(clips) for kind, clips in real.items()}, read_clip, prompts,
+                     "Two characters per clip: both characters, and each one's motion",
+                     "colours and places without shapes: must read no character",
+                     f"{args.per_prompt} prompts per kind, each two (colour, character, motion) drawn at random. "
+                     "'subject': both characters read; 'motion': each character read moves as its own words say.",
+                     prompt_kinds={k: list(dict.fromkeys(v)) for k, v in kinds.items()})
 
 
 def grid(args) -> None:
@@ -231,9 +221,7 @@ def grid(args) -> None:
 
 def main():
     ap, _, _ = dataset_parser(__doc__.split("\n")[0], "runs/pairs", per_pair=15, per_prompt=200, save_as="pairs")
-    args = ap.parse_args()
-    {"build": lambda: build(Path(args.out), args.per_pair), "measure": lambda: measure(args),
-     "grid": lambda: grid(args)}[args.cmd]()
+    run(ap, build, measure, grid)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""Shared by the datasets of real clips (footage.py, glyphs.py): a judge's reading of clips,
-real or generated, tallied per kind of prompt (seen, held out) and per value, and a grid of real
-clips beside a model's."""
+"""Shared by the datasets of real clips (footage.py, glyphs.py, objects.py, pairs.py): a judge's
+reading of clips, real or generated, tallied per kind of prompt (seen, held out) and per value;
+the measure every dataset makes; a grid of real clips beside a model's; the command line."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from common import command_line, save
 from scipy import ndimage
 
 Pair = tuple[str, str]  # (subject, motion)
@@ -46,6 +47,30 @@ def read_back(pipe, kinds: dict[str, list[Pair]], given: dict[Pair, list], read:
     return rows, by
 
 
+def measure_readings(args, real: dict, kinds: dict[str, list], read: Callable, prompts: dict, title: str,
+                     blur_label: str, notes: str, values: tuple = (), prompt_kinds: dict | None = None) -> None:
+    """The judge on the real clips (`real`: each pair's clips; `kinds`: the pairs of each kind)
+    and on the held-out ones blurred (`blur_label`: what must then read no subject), then each
+    of args.checkpoint's clips for `prompts` (each pair's; their kinds `prompt_kinds`, else
+    `kinds`), saved as args.save_as (and, with `values`, args.save_as_by_value)."""
+    from tinyt2v.pipeline import Pipeline
+
+    rows = read_back(None, kinds, real, read, "real clips (the judge's own check)")[0]
+    held = kinds["held out"]
+    blur = {p: [blurred(v) for v in real[p]] for p in held}
+    rows += read_back(None, {"held out": held}, blur, read, f"real clips blurred ({blur_label})")[0]
+    by = []
+    for checkpoint in args.checkpoint:
+        mine, per_value = read_back(Pipeline.from_pretrained(checkpoint), prompt_kinds or kinds, prompts, read,
+                                    temperature=args.temperature, values=values)
+        rows, by = rows + mine, by + per_value
+    save(args.save_as, rows, f"{title}: read back", command_line(),
+         notes=f"Checkpoints: {', '.join(args.checkpoint)}; {notes}")
+    if by:
+        save(f"{args.save_as}_by_value", by, f"{title}: each value read back (seen and held-out prompts "
+             "together)", command_line())
+
+
 def sample_grid(pipe, prompts: list[str], real: list[np.ndarray], out: Path,
                 temperature: float | None = None) -> None:
     """A grid (PNG + GIF): under each caption a real clip of it (from a set no model trains on),
@@ -79,3 +104,11 @@ def dataset_parser(description: str, data: str, per_pair: int, per_prompt: int, 
         parser.add_argument("--temperature", type=float, help="of the flow models' starting noise "
                             "(default: the model's)")
     return ap, sub, m
+
+
+def run(ap: argparse.ArgumentParser, build: Callable, measure: Callable, grid: Callable) -> None:
+    """Parse a dataset's command line and run its command (build(out, per_pair), measure(args),
+    grid(args))."""
+    args = ap.parse_args()
+    {"build": lambda: build(Path(args.out), args.per_pair), "measure": lambda: measure(args),
+     "grid": lambda: grid(args)}[args.cmd]()
