@@ -15,9 +15,9 @@ is learned by a flow prior from the motion words. (A caption's sprite drawn by a
 sprite-flow's, averaged the many faces of a glyph into a blob:
 benchmarks/results/objects_layer_flow_net.md.)
 
-One object per clip: the largest thing that differs from the canvas. As the canvas is learned,
-a thing that stays put in every clip of it (a lamp post, the coffee cup's handle) becomes part
-of it; a thing that moves over it stays an object.
+One object per clip: all that differs from the canvas is taken as one thing. As the canvas is
+learned, a thing that stays put in every clip of it (a lamp post, the coffee cup's handle)
+becomes part of it; a thing that moves over it stays an object.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from .flow_prior import FlowPrior
 from .sprites import into_frame, reach, sprite_extent, warp
 from .tracks import POSE, latent_to_track, resample_track, track_of, track_to_latent
 
-OFFSET = 3         # a clip's shift of its sprite's colour, per channel
+OFFSET = 3          # a clip's shift of its sprite's colour, per channel
 MIN_OBJECT = 16     # px over half covered from which a clip's first frame has an object to seed a sprite
 MAX_COVER = 0.3     # share of a first frame from which what differs is the canvas drawn wrong, not
                     # one object: such a clip seeds no sprite
