@@ -101,12 +101,20 @@ def measure(args) -> None:
 
 
 def grid(args) -> None:
+    """Real clips of held-out and seen pairs, each beside the model's clip for the real clip's
+    own caption (so the same photograph is asked for)."""
+    import csv
+
+    from tinyt2v.io import read_video
     from tinyt2v.pipeline import Pipeline
 
+    real = Path(args.data) / "real"
+    with open(real / "manifest.csv", newline="") as f:
+        caption_of = {r["path"]: r["text"] for r in csv.DictReader(f)}
     pairs = sorted(HELDOUT)[:3] + [p for p in all_pairs() if p not in HELDOUT][::11][:3]
-    prompts = [caption(*p, PHOTOS[i % len(PHOTOS)]) for i, p in enumerate(pairs)]
-    sample_grid(Pipeline.from_pretrained(args.checkpoint), prompts,
-                [real_clips(Path(args.data))[p][0] for p in pairs], Path(args.out), args.temperature)
+    names = [f"{CHARACTERS.index(s)}_{m}_0" for s, m in pairs]
+    sample_grid(Pipeline.from_pretrained(args.checkpoint), [caption_of[n] for n in names],
+                [read_video(real / n) for n in names], Path(args.out), args.temperature)
 
 
 def main():
