@@ -13,6 +13,9 @@ text, as sprite-flow learns its sprite and track:
   caption, image);
 - rendering: the atlas seen through the first window moved by the camera (affine_grid +
   grid_sample), compared with a few random frames per clip (L1): the atlas learns from that.
+- object layer (optional, `object_layers=1`, models/object_layer.py): what differs from the
+  canvas drawn where each frame shows it is one object, a sprite of a bank on a pose track
+  measured from that difference, learned by a third prior from the motion words.
 Every frame comes from one image and one smooth track, so the camera's motion is modelled
 rather than smeared across a clip latent, which is what latent-flow and latent-dit do with the
 same footage (benchmarks/results/footage.md).
@@ -256,8 +259,8 @@ class LayerFlow(System):
         choice = F.cross_entropy(logits, k)
         window_flow = self.window_prior.loss(start, e + self.atlas.code(k))
         camera_flow = self.camera_prior.loss(camera_to_latent(camera), self.motion_text(captions))
-        objects = logs.get("object_choice", 0.0) + c.flow_weight * logs.get("object_flow", 0.0)
-        loss = recon + choice + c.flow_weight * (window_flow + camera_flow) + objects
+        object_terms = logs.get("object_choice", 0.0) + c.flow_weight * logs.get("object_flow", 0.0)
+        loss = recon + choice + c.flow_weight * (window_flow + camera_flow) + object_terms
         return loss, {"loss": loss, "recon": recon, "choice": choice, "window_flow": window_flow,
                       "camera_flow": camera_flow, **logs}
 
