@@ -307,3 +307,36 @@ def test_resume_drops_a_torn_last_metrics_line_and_keeps_the_complete_rows(tmp_p
     path.write_text(complete + '{"step": 3, "lo')
     assert _read_history(path, 3) == rows
     assert path.read_text() == complete  # appends after the resume start on a whole line
+
+
+def test_a_fine_tune_starts_from_a_checkpoint_s_weights_and_keeps_the_rows_of_words_it_knew(tmp_path):
+    from conftest import SMALL
+
+    from tinyt2v.run_state import fresh
+    from tinyt2v.text import Vocab
+
+    small = dict(SMALL["scene-flow"], batch_size=2, sample_every=None)
+    train(TrainConfig(**small, out=str(tmp_path / "scenes"), steps=1))
+    start = tmp_path / "scenes" / "checkpoint"
+    saved, saved_vocab = ckpt.load_weights(start), Vocab(ckpt.load_config(start)["vocab"])
+    state = fresh(TrainConfig(**{**small, "world": "relations"}, init=str(start), steps=1))
+    own = state.system.state_dict()
+    assert "above" in state.vocab.stoi and "above" not in saved_vocab.stoi
+    tables = [k for k in own if own[k].shape != saved[k].shape]
+    assert tables and all(k.endswith("embed.weight") for k in tables)  # one per text encoder
+    for k in own:
+        if k in tables:
+            for word in ("red", "circle", "left"):
+                assert torch.equal(own[k][state.vocab.stoi[word]], saved[k][saved_vocab.stoi[word]])
+        else:
+            assert torch.equal(own[k], saved[k].to(own[k].dtype)), k
+    train(TrainConfig(**{**small, "world": "relations"}, init=str(start), out=str(tmp_path / "tuned"), steps=1))
+    record = ckpt.load_config(tmp_path / "tuned" / "checkpoint")["train"]["init"]
+    assert record["checkpoint"] == str(start) and record["steps"] == 1
+
+
+def test_a_fine_tune_and_a_resume_are_not_asked_at_once(tmp_path):
+    with pytest.raises(ValueError, match="give one of them"):
+        TrainConfig(**SEED_CGAN, steps=1, init=str(tmp_path), resume=True).validate()
+    with pytest.raises(ValueError, match="no checkpoint there"):
+        TrainConfig(**SEED_CGAN, steps=1, init=str(tmp_path)).validate()

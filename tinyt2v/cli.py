@@ -17,7 +17,7 @@ from .console import Commands, TrainingProgress, UsageError, err, friendly, out,
 from .models import listing
 from .train import TrainConfig
 from .train_config import parse_settings
-from .world.splits import SCENE_SPLITS, SPLITS
+from .world.splits import RELATION_SPLITS, SCENE_SPLITS, SPLITS
 
 app = typer.Typer(help="tinyt2v: text-to-video trained from scratch on a laptop CPU.", cls=Commands,
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -98,13 +98,16 @@ TRAIN = TrainConfig()  # the defaults the train command shows are the config's o
 def train_cmd(
     model: str = typer.Option(TRAIN.model, help="Model family (presets): " + listing().replace("\n", "; ") + "."),
     preset: str = typer.Option(TRAIN.preset, help="Model preset, one of the family's (every family has tiny)."),
-    world: str = typer.Option(TRAIN.world, help="World preset to stream: default | seed | scenes (1-3 objects per clip, for scene-flow)"),
+    world: str = typer.Option(TRAIN.world, help="World preset to stream: default | seed | scenes (1-3 objects per clip, for scene-flow) | relations (scenes that also say where two objects start against each other)"),
     minutes: Optional[float] = typer.Option(None, help="Stop after this many minutes of training."),
     cpu_minutes: Optional[float] = typer.Option(
         None, help="Stop after this many minutes of process CPU time (all threads; fair when the machine is shared)."),
     steps: Optional[int] = typer.Option(None, help="Stop after this many steps."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Run folder (default runs/MODEL-PRESET)."),
     resume: bool = typer.Option(False, help="Continue exactly from OUT/checkpoint (same model, data and world)."),
+    init: Optional[Path] = typer.Option(
+        None, help="Fine-tune: start from this checkpoint's weights and model settings on this "
+                   "run's data (words new to it start untrained)."),
     overwrite: bool = typer.Option(False, help="Start afresh in an OUT that already holds a run, deleting "
                                    "that run (without it such an OUT is refused)."),
     batch_size: Optional[int] = typer.Option(None, help="Clips per step (default: the preset's)."),
@@ -137,7 +140,7 @@ def train_cmd(
 
     cfg = TrainConfig(model=model, preset=preset, world=world, minutes=minutes, steps=steps,
                       cpu_minutes=cpu_minutes, out=str(out_dir) if out_dir else None, resume=resume,
-                      overwrite=overwrite,
+                      init=str(init) if init else None, overwrite=overwrite,
                       batch_size=batch_size, seed=seed, sample_every=sample_every,
                       ckpt_every=ckpt_every, threads=threads, tensorboard=tensorboard,
                       data=data, workers=workers, device=device, amp=amp, grad_accum=grad_accum,
@@ -267,7 +270,8 @@ def animate_cmd(
 def eval_cmd(
     checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder, or " + SHIPPED_HELP + " (default: "
                                               "default; for binding or count, scenes)."),
-    split: str = typer.Option("test", help=" | ".join(SPLITS) + "; a scenes model: " + " | ".join(SCENE_SPLITS)),
+    split: str = typer.Option("test", help=" | ".join(SPLITS) + "; a scenes model: " + " | ".join(SCENE_SPLITS)
+                                + "; one trained on relations also: " + " | ".join(RELATION_SPLITS)),
     n: int = typer.Option(200, "-n", "--n", help="Clips (one per prompt of the split)."),
     seed: int = typer.Option(0, help="Seed of the prompts and of the sampling noise."),
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON report."),
@@ -287,7 +291,7 @@ def eval_cmd(
 
     if n < 1:
         raise UsageError(f"-n must be at least 1, got {n}")
-    if checkpoint is None and split not in SPLITS and split in SCENE_SPLITS:
+    if checkpoint is None and split not in SPLITS and split in SCENE_SPLITS + RELATION_SPLITS:
         from .pipeline import SCENES_CHECKPOINT
 
         checkpoint = SCENES_CHECKPOINT  # a split only scenes have: the shipped scenes model

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from .console import UsageError, friendly, out, progress_bar
-from .world.splits import SCENE_SPLITS, SPLITS
+from .world.splits import RELATION_SPLITS, SCENE_SPLITS, SPLITS
 
 data_app = typer.Typer(help="The procedural world: export clips, list the splits.",
                        no_args_is_help=True)
@@ -17,7 +17,8 @@ data_app = typer.Typer(help="The procedural world: export clips, list the splits
 @friendly
 def data_export(
     out_dir: Path = typer.Option(..., "--out", help="Folder to write clips and manifests into."),
-    split: str = typer.Option("train", help=" | ".join(SPLITS) + "; scenes: " + " | ".join(SCENE_SPLITS)),
+    split: str = typer.Option("train", help=" | ".join(SPLITS) + "; scenes: " + " | ".join(SCENE_SPLITS)
+                                + "; relations: also " + " | ".join(RELATION_SPLITS)),
     n: int = typer.Option(100, "-n", "--n", help="Number of clips."),
     seed: int = typer.Option(0, help="Random stream seed: same seed, same bytes."),
     fmt: str = typer.Option("mp4", "--format", help="mp4 | gif | png (png = video_i/frame_k.png + prompt.txt)"),
@@ -39,7 +40,7 @@ def data_export(
 
 @data_app.command("splits")
 @friendly
-def data_splits(world: str = typer.Option("default", help="World preset: default | seed | scenes.")):
+def data_splits(world: str = typer.Option("default", help="World preset: default | seed | scenes | relations.")):
     """Show the held-out (shape, motion) and (colour, shape) pairs and each split's size."""
     from .world import SPLITS, combos, get_world, heldout_pairs
 

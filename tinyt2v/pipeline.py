@@ -75,7 +75,7 @@ class Pipeline:
         self.strict = spec(config["model"]).strict_words
         self.lexicon = "both"  # which lexicon resources map unseen words (text/understand.py)
         self.facts = ModelFacts(frozenset(self.known), self.strict, self.max_objects,
-                                WORLD_GRAMMAR if self.on_world else None)
+                                WORLD_GRAMMAR if self.on_world else None, relations=self.world.relations > 0)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str | torch.device = "cpu") -> "Pipeline":
@@ -234,6 +234,8 @@ class Pipeline:
         if ignored:
             warnings.warn(f"words this model never saw are ignored: {', '.join(ignored)}",
                           stacklevel=2)
+        if self.understand(prompt).relation_unread:
+            warnings.warn(self.understand(prompt).relation_unread, stacklevel=2)
         clip = self.generate([prompt], seed, frames, guidance, temperature, stills)[0]
         return Video(clip, prompt, understood=self.understand(prompt))
 

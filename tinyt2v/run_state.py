@@ -76,8 +76,14 @@ def fresh(cfg: TrainConfig, device: torch.device = torch.device("cpu")) -> Train
     """A new run: the world, model config, vocabulary and untrained model of cfg (the batch
     size: cfg's, else the preset's GPU batch size on a GPU, else the preset's)."""
     world = cfg.world if isinstance(cfg.world, WorldConfig) else get_world(cfg.world)
-    mcfg = model_config(cfg.model, cfg.preset, **shaped_by(world, cfg.model, labelled=not cfg.data),
-                        **cfg.overrides)
+    start = ckpt.load_config(cfg.init) if cfg.init else None
+    if start and start["model"] != cfg.model:
+        raise ValueError(f"--init {cfg.init} holds a {start['model']} model, not {cfg.model}")
+    if start:  # a fine-tune keeps the checkpoint's settings, except those --set changes
+        mcfg = config_from_dict(cfg.model, {**start["model_config"], **cfg.overrides})
+    else:
+        mcfg = model_config(cfg.model, cfg.preset, **shaped_by(world, cfg.model, labelled=not cfg.data),
+                            **cfg.overrides)
     most = mcfg.objects  # a model built around a number of objects
     if most is not None and not cfg.data and world.objects > most:
         raise ValueError(f"world {world.name!r} has up to {world.objects} objects per clip, and {cfg.model} "
@@ -93,7 +99,30 @@ def fresh(cfg: TrainConfig, device: torch.device = torch.device("cpu")) -> Train
         vocab = Vocab(vocabulary(cfg.data))
     else:
         vocab = Vocab(training_words(world))
-    return TrainState(world, mcfg, vocab, build_model(cfg.model, mcfg, vocab))
+    system = build_model(cfg.model, mcfg, vocab)
+    if start:
+        init_from(system, vocab, Vocab(start["vocab"]), ckpt.load_weights(cfg.init), cfg.init)
+    return TrainState(world, mcfg, vocab, system)
+
+
+def init_from(system: System, vocab: Vocab, saved_vocab: Vocab, weights: dict[str, torch.Tensor],
+              source: str) -> None:
+    """Load a checkpoint's weights into a model whose vocabulary may differ: a word-embedding
+    table (one row per word of the saved vocabulary) keeps the rows of the words both know,
+    and words new to the model keep their fresh rows."""
+    own = system.state_dict()
+    weights = dict(weights)
+    for name, table in weights.items():
+        mine = own.get(name)
+        if mine is None or mine.shape == table.shape or table.shape[0] != len(saved_vocab) \
+                or mine.shape[0] != len(vocab) or mine.shape[1:] != table.shape[1:]:
+            continue
+        rows = mine.clone()
+        for word, i in vocab.stoi.items():
+            if word in saved_vocab.stoi:
+                rows[i] = table[saved_vocab.stoi[word]]
+        weights[name] = rows
+    ckpt.load_into(system, weights, source)
 
 
 def targets_of(batch, model: str, model_config, world: WorldConfig, device="cpu") -> dict[str, torch.Tensor] | None:
@@ -210,13 +239,18 @@ def save_checkpoint(folder: Path, state: TrainState, cfg: TrainConfig, ctx: dist
         return
     cpu_seconds, wall_seconds = clock.cpu(), clock.wall()
     command = " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]])
-    config = dict(model=cfg.model, preset=cfg.preset, model_config=asdict(state.model_config),
+    start = ckpt.load_config(cfg.init) if cfg.init else None  # a fine-tune's preset is its start's
+    config = dict(model=cfg.model, preset=start["preset"] if start else cfg.preset,
+                  model_config=asdict(state.model_config),
                   world=state.world.to_dict(), vocab=state.vocab.itos[2:],
                   train=dict(steps=state.step, cpu_seconds=cpu_seconds, wall_seconds=wall_seconds,
                              threads=torch.get_num_threads(), command=command, seed=cfg.seed,
                              batch_size=state.model_config.batch_size, world_size=ctx.world_size,
                              data=cfg.data or "world", device=ctx.device.type, amp=cfg.amp,
                              grad_accum=cfg.grad_accum))
+    if start:  # where the weights began, and what training they had had
+        config["train"]["init"] = dict(checkpoint=cfg.init, **{k: start["train"].get(k) for k in (
+            "steps", "cpu_seconds", "wall_seconds", "command")})
     record = dict(raw=state.system.state_dict(),
                   optimizers={k: o.state_dict() for k, o in state.opts.items()},
                   rng=torch.get_rng_state(), step=state.step, clips_seen=state.clips_seen,

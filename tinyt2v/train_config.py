@@ -30,6 +30,8 @@ class TrainConfig:
     ckpt_every: int | None = 500    # save a checkpoint every N steps (None: only at the end)
     log_every: int = 10            # append a row to metrics.jsonl every N steps
     resume: bool = False           # continue exactly from OUT/checkpoint when there is one
+    init: str | None = None        # start from this checkpoint's weights and model settings (a
+                                   # fine-tune on this run's data); words new to it start untrained
     overwrite: bool = False        # a fresh run may replace the run already in OUT (else refused)
     threads: int | None = None     # torch CPU threads (None: torch's default)
     tensorboard: bool = False      # also log metrics and sample grids to OUT/tensorboard
@@ -63,6 +65,12 @@ class TrainConfig:
                 raise ValueError(f"--{name} must be >= {least}, got {value}")
         if self.run_folder.is_file():
             raise ValueError(f"--out {self.run_folder} is a file; a run needs a folder")
+        if self.init is not None:
+            if self.resume:
+                raise ValueError("--init starts a new run from a checkpoint's weights; --resume "
+                                 "continues a run: give one of them")
+            if not (Path(self.init) / "config.json").is_file():
+                raise ValueError(f"--init {self.init}: no checkpoint there (no config.json)")
         check_device(self.device)
         if self.amp not in AMP:
             raise ValueError(f"--amp must be one of {', '.join(AMP)}, got {self.amp!r}")

@@ -48,3 +48,12 @@ DIRECTIONS: dict[str, tuple[int, int]] = {
 # 16 frames) travels 14.8 px. 4 px also tells a slow move from a still object in clips as short
 # as 6 frames.
 STAYS_PUT_PX = 4.0
+
+# Where a relation puts its first object against its second: (the axis, whether the first
+# object comes first along it: left before right, top before bottom; None: either side).
+# "next to" is beside, on either side.
+RELATION_AXES: dict[str, tuple[str, bool | None]] = {
+    "above": ("vertical", True), "below": ("vertical", False),
+    "left_of": ("horizontal", True), "right_of": ("horizontal", False),
+    "next_to": ("horizontal", None),
+}

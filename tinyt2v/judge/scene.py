@@ -7,8 +7,10 @@ read by the one-object judge (`read_clip`). World scenes keep objects apart (wor
 so a blob is one object.
 
 Scoring: a prompt's objects and a clip's are matched one to one, most attributes right first;
-all-correct needs the same number of objects, every attribute of every match right. A binding
-error is a clip whose attribute values are the prompt's, only on the wrong objects.
+all-correct needs the same number of objects, every attribute of every match right and, when
+the prompt relates two objects ("a red circle above a blue square"), the relation right where
+they start. A binding error is a clip whose attribute values are the prompt's, only on the wrong
+objects.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
+from .definitions import RELATION_AXES
 from .read import Reading, read_clip
 from .score import ATTRIBUTES
 from .track import _STRUCT, FAINTEST
@@ -34,6 +37,8 @@ class SceneReading:
     readable: bool
     objects: list[Reading] = field(default_factory=list)
     why: str = ""
+    starts: list[tuple[float, float]] = field(default_factory=list)  # each object's centre (x, y px)
+                                                                     # in the first frame all are seen
 
     def describe(self) -> str:
         if not self.readable:
@@ -89,7 +94,10 @@ def read_scene(video: np.ndarray) -> SceneReading:
         tracks[:, i] = [keep[j] for j in order]
         last = feats[order]
     readings = [read_clip(_cut_out(x, bg, frames, tracks[j])) for j in range(k)]
-    return SceneReading(True, readings)
+    first = int(np.argmax((tracks >= 0).all(0)))  # a frame with k objects: there is one
+    labels = frames[first][0]
+    starts = [tuple(float(v) for v in _features(x[first], labels, [tracks[j, first]])[0, :2]) for j in range(k)]
+    return SceneReading(True, readings, starts=starts)
 
 
 def _cut_out(x, bg, frames, track) -> np.ndarray:
@@ -121,6 +129,20 @@ def match(reading: SceneReading, objects: list[dict]) -> list[tuple[dict, Readin
     return [(o, got[paired[i]] if i in paired else None) for i, o in enumerate(objects)]
 
 
+def related(relation: dict, reading: SceneReading, matched: list[tuple[dict, Reading | None]]) -> bool:
+    """Whether the objects matched to the relation's subject and object start as it says: the
+    offset from subject to object lies mostly along the relation's axis (more than across it),
+    on its side (image rows grow downward: "above" is a smaller y)."""
+    subject, obj = (matched[relation[k]][1] for k in ("subject", "object"))
+    if subject is None or obj is None:
+        return False
+    at = {id(r): xy for r, xy in zip(reading.objects, reading.starts)}
+    dx, dy = np.subtract(at[id(obj)], at[id(subject)])
+    axis, first = RELATION_AXES[relation["kind"]]
+    along, across = (dy, dx) if axis == "vertical" else (dx, dy)
+    return abs(along) > abs(across) and (first is None or (along > 0) == first)
+
+
 def _right(o: dict, r: Reading | None, a: str) -> bool:
     return o.get(a) is None or (r is not None and r.readable and getattr(r, a) == o[a])
 
@@ -129,7 +151,7 @@ def score_scenes(pairs) -> dict:
     """Report for (SceneReading, scene label {objects: [...], count}) pairs: all-correct,
     per-object and per-attribute accuracy, object-count accuracy and binding errors."""
     n = all_correct = count_right = binding = readable = 0
-    objects = objects_right = 0
+    objects = objects_right = relations = relations_right = 0
     attr = Counter()
     for reading, label in pairs:
         want = label["objects"]
@@ -145,6 +167,11 @@ def score_scenes(pairs) -> dict:
         same_count = len(got) == len(want)
         count_right += same_count
         ok = same_count and all(right) and all(r.readable for r in got)
+        if label.get("relation"):
+            placed = reading.readable and related(label["relation"], reading, matched)
+            relations += 1
+            relations_right += placed
+            ok = ok and placed
         all_correct += ok
         if not ok and same_count and got and all(r.readable for r in got) and all(
                 sorted(str(o.get(a)) for o in want) == sorted(str(getattr(r, a)) for r in got)
@@ -155,6 +182,7 @@ def score_scenes(pairs) -> dict:
     return {"n": n, "all_correct": all_correct / n, "readable": readable / n,
             "count_correct": count_right / n, "per_object": objects_right / max(objects, 1),
             "accuracy": {a: attr[a] / max(objects, 1) for a in ATTRIBUTES},
+            "relation": relations_right / relations if relations else None, "relations": relations,
             "binding_errors": binding}
 
 
@@ -163,6 +191,8 @@ def format_scene_report(report: dict) -> str:
     acc = "  ".join(f"{a} {100 * v:.1f}%" for a, v in report["accuracy"].items())
     return (f"scenes: {report['n']}   all correct: {100 * report['all_correct']:.1f}%   "
             f"object count right: {100 * report['count_correct']:.1f}%   "
-            f"objects right: {100 * report['per_object']:.1f}%\n"
+            f"objects right: {100 * report['per_object']:.1f}%"
+            + (f"   relations right: {100 * report['relation']:.1f}% of {report['relations']}"
+               if report.get("relation") is not None else "") + "\n"
             f"per attribute (objects matched one to one): {acc}\n"
             f"binding errors (right values on the wrong objects): {report['binding_errors']}")

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..world import PromptError, parse_prompt, travels_anywhere
-from ..world.scene_captions import parse_scene
+from ..world.scene_captions import parse_relation, parse_scene
 from .read import Reading, read_clip
-from .scene import SceneReading, match, read_scene
+from .scene import SceneReading, match, read_scene, related
 
 ATTRS = ("shape", "color", "size", "motion")
 
@@ -40,6 +40,7 @@ def _judge_scene(frames, prompt, understood):
     for text in (prompt, understood or ""):
         try:
             objects = [label for label, count in parse_scene(text) for _ in range(count)]
+            relation = parse_relation(text)
         except PromptError:
             continue
         if objects:  # an empty text reads as no object: nothing to compare with
@@ -48,9 +49,10 @@ def _judge_scene(frames, prompt, understood):
         return reading, None
     if not reading.readable or len(reading.objects) != len(objects):
         return reading, False
+    matched = match(reading, objects)
     ok = all(r is not None and r.readable and all(o[k] in (None, getattr(r, k)) for k in ATTRS)
-             for o, r in match(reading, objects))
-    return reading, bool(ok)
+             for o, r in matched)
+    return reading, bool(ok and (relation is None or related(relation, reading, matched)))
 
 
 def in_grammar(prompt: str, scene: bool = False) -> bool:

@@ -11,10 +11,14 @@ Every reading of a prompt (generate, the demo, judging a folder, evaluation) goe
    ("crossing" is not the shape "cross");
 3. for a model of the procedural world, its grammar (world/grammar.py, handed in as
    `ModelFacts.grammar`: this package imports nothing of the world) reads the kept words into
-   attributes, counts the objects and finds contradictions within one object.
+   attributes, counts the objects and finds contradictions within one object. A scene prompt's
+   relation ("a red circle above a blue square") is read whole, before any word of it: a model
+   trained on relations is told it, and one that was not is told that it is not read (its
+   words are left out, so "above" is not read as the motion "up").
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +57,7 @@ class ModelFacts:
     objects: int = 1          # the most objects one of its clips holds
     grammar: Any = None       # the world grammar of its captions (world/grammar.py), or None
                               # for a model of real footage, whose captions follow none
+    relations: bool = False   # it was trained on relations between objects
     lexicon: str = "both"     # which lexicon answers to trust (understand.RESOURCES)
 
 
@@ -60,8 +65,22 @@ def read(prompt: str, facts: ModelFacts) -> Understanding:
     """How the model reads `prompt` (see the module docstring)."""
     if not facts.known or facts.strict:  # nothing to map: every word goes to the encoder as it is
         return Understanding(prompt, [(w, w, "known") for w in split_words(prompt)])
-    u = _words(prompt, facts)
     g = facts.grammar
+    found = g.find_relation(prompt) if g is not None else None
+    if found and not facts.relations:  # read the rest: the objects, joined where the relation was
+        kind, start, end = found
+        u = _words(prompt[:start] + " and " + prompt[end:], facts)
+        u.prompt = prompt
+        u.relation_unread = (f"'{prompt[start:end]}' names where objects are against each other, "
+                             "and this model was not trained on relations: their places are its own")
+    elif found and not set(split_words(prompt[found[1]:found[2]])) <= facts.known:
+        kind, start, end = found  # a wording it never saw: read as the relation's own
+        said = g.relation_wording(kind)
+        u = _words(prompt[:start] + said + prompt[end:], facts)
+        u.prompt = prompt
+        u.rewrites.append((prompt[start:end], said))
+    else:
+        u = _words(prompt, facts)
     if g is None:  # real footage may show any number of things: its captions decide
         return u
     if facts.objects > 1:
@@ -188,4 +207,23 @@ def _read_scene(u: Understanding, facts: ModelFacts) -> Understanding:
     n = sum(count for _, count in objects)
     if n > facts.objects:
         u.several = f"names {n} objects"
+    if facts.relations and not u.relation_unread:
+        try:
+            relation = g.read_relation(kept_with_relation(u, facts))
+        except g.error as e:
+            u.relation_unread = f"{e}: not read as a relation"
+            return u
+        if relation:
+            names = [" ".join(label[k] for k in ("color", "shape") if label[k])
+                     for label, count in objects for _ in range(count)]
+            u.relation = f"the {names[relation['subject']]} {relation['kind'].replace('_', ' ')} " \
+                         f"the {names[relation['object']]}"
     return u
+
+
+def kept_with_relation(u: Understanding, facts: ModelFacts) -> str:
+    """The prompt's known words, its joins kept, so the grammar finds which objects a relation
+    stands between."""
+    g = facts.grammar
+    return "".join(_words(piece, facts).text if not g.joins.fullmatch(piece) else f" {piece} "
+                   for piece in re.split(f"({g.joins.pattern})", u.prompt) if piece)

@@ -55,6 +55,8 @@ class Understanding:
     conflict: str = ""  # a contradiction within one object ("in 'a red blue circle': ...")
     rewrites: list[tuple[str, str]] = field(default_factory=list)  # (phrase, read as) read whole
     travels_anywhere: bool = False  # it says its object moves, not how (any motion but still fits)
+    relation: str = ""  # where the prompt puts one object against another, as read
+    relation_unread: str = ""  # a relation the model was not trained on: what says so
 
     @property
     def text(self) -> str:
@@ -78,6 +80,8 @@ class Understanding:
         else:
             said = [to for _, to, how in self.words if to and how != "function"]
         line = "understood: " + (" · ".join(said) or "nothing")
+        if self.relation:
+            line += f" ({self.relation})"
         mapped = {**dict(self.rewrites), **self.mapped}
         if mapped:
             line += " (read " + ", ".join(f"{w}→{to}" for w, to in mapped.items()) + ")"
@@ -85,6 +89,8 @@ class Understanding:
             parts = [w + (f" (did you mean {' or '.join(self.suggestions[w])}?)"
                           if self.suggestions.get(w) else "") for w in self.dropped]
             line += "; not understood: " + ", ".join(parts)
+        if self.relation_unread:
+            line += f"; {self.relation_unread}"
         return line
 
 

@@ -31,6 +31,8 @@ class WorldConfig:
     speed_override: Speed | None = None  # one speed for every clip (the `seed` preset)
     heldout_fraction: float = 0.12  # share of (shape, motion) and (colour, shape) pairs held out
     objects: int = 1  # most objects per clip: 1 is the one-object world, more a scenes world
+    relations: float = 0.0  # share of train / test scenes whose first two objects are placed as
+                            # their caption says ("a red circle above a blue square"; relations.py)
 
     def to_dict(self) -> dict:
         """Plain JSON-able data (for checkpoints)."""
@@ -94,6 +96,8 @@ PRESETS: dict[str, WorldConfig] = {
     ),
     # Several objects per clip, each bound to its own words (world/scenes.py).
     "scenes": WorldConfig(name="scenes", objects=3),
+    # Scenes whose captions also say where two objects start against each other.
+    "relations": WorldConfig(name="relations", objects=3, relations=0.3),
 }
 
 

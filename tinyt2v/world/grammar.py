@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 
 from .captions import DIRECTION_WORDS, FUNCTION_WORDS, ING, VERBS, PromptError, parse_prompt, travels_anywhere
-from .scene_captions import COUNT_WORDS, SINGULAR, SPLIT_AT, parse_scene
+from .relations import WORDINGS, find_relation
+from .scene_captions import COUNT_WORDS, SINGULAR, SPLIT_AT, parse_relation, parse_scene
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,22 @@ class Grammar:
     def read_scene(text: str) -> list[tuple[dict, int]]:
         """A scene's objects and counts; raises world.PromptError (with .phrase)."""
         return parse_scene(text)
+
+    @staticmethod
+    def read_relation(text: str) -> dict | None:
+        """A scene's relation {kind, subject, object}, or None; raises world.PromptError when
+        it does not stand between two objects."""
+        return parse_relation(text)
+
+    @staticmethod
+    def find_relation(text: str) -> tuple[str, int, int] | None:
+        """(relation, start, end) of the first relation wording in a raw prompt, or None."""
+        return find_relation(text)
+
+    @staticmethod
+    def relation_wording(kind: str) -> str:
+        """The first training wording of a relation ("to the left of")."""
+        return WORDINGS[kind][0][0]
 
     @staticmethod
     def travels_anywhere(text: str) -> bool:

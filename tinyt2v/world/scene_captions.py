@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 
+from .relations import PATTERN, find_relation
 from .captions import (ING, MOTION_ORDERS, OBJECTS, SHAPE_WORDS, SIZE_WORDS, COLOR_WORDS,
                        SPEED_WORDS, FILLER, PromptError, _synonyms, _tokens, motion_phrases,
                        parse_prompt)
@@ -28,7 +29,8 @@ SINGLE = {"train": OBJECTS["train"][:4], "plain": OBJECTS["plain"],
 GROUP = {"train": ("{num} {size} {color} {shape}", "{num} {color} {size} {shape}",
                    "{num} {size} {shape} in {color}", "{num} {color} {shape} of {size} size"),
          "plain": ("{num} {size} {color} {shape}",), "paraphrase": ("{num} {size} {color} {shape}",)}
-SPLIT_AT = re.compile(r"[,;:]|\b(?:and|while|together with|alongside|as well as)\b")
+# Objects are joined by these, and by a relation's wording ("above", "to the left of").
+SPLIT_AT = re.compile(r"[,;:]|\b(?:and|while|together with|alongside|as well as)\b|" + PATTERN.pattern)
 
 
 def plural(phrase: str) -> str:
@@ -58,15 +60,19 @@ def _object_phrase(rng, shape, color, size, motion, speed, count, style) -> str:
 
 
 def scene_caption(rng: np.random.Generator, phrases: list[tuple[str, str, str, str, str, int]],
-                  style: str = "train") -> str:
+                  style: str = "train", relation: str | None = None) -> str:
     """One caption for a scene: phrases are (shape, color, size, motion, speed, count), one per
-    object or counted group."""
+    object or counted group; `relation` a relation's wording ("to the left of"), which then
+    joins the first two phrases."""
     grammar = style if style in JOINERS else "train"
     parts = [_object_phrase(rng, *p, style) for p in phrases]
     joins = JOINERS[grammar]
     text = parts[0]
-    for p in parts[1:]:
-        text += joins[rng.integers(len(joins))] + p
+    for i, p in enumerate(parts[1:]):
+        if i == 0 and relation:
+            text += (", " if grammar == "train" and rng.random() < 0.3 else " ") + relation + " " + p
+        else:
+            text += joins[rng.integers(len(joins))] + p
     frames = SCENE_FRAMES[grammar]
     text = frames[rng.integers(len(frames))].format(s=text)
     text = re.sub(r"\ba (?=[aeiou])", "an ", text)
@@ -135,6 +141,20 @@ def parse_scene(text: str) -> list[tuple[dict, int]]:
             raise PromptError(f"in '{phrase}': {e}", e.words, e.twice, e.values, phrase) from None
         out.append((label, _count(phrase)))
     return out
+
+
+def parse_relation(text: str) -> dict | None:
+    """The relation a scene prompt names, as a scene label's: {kind, subject, object} (indices
+    into the prompt's objects, counted groups counted out), or None. The subject is the object
+    named just before the relation's wording, the object the one just after."""
+    found = find_relation(text)
+    if found is None:
+        return None
+    kind, at, _ = found
+    before = sum(n for _, n in parse_scene(text[:at]))
+    if before == 0 or before >= sum(n for _, n in parse_scene(text)):
+        raise PromptError(f"'{kind.replace('_', ' ')}' needs an object named before it and one after it")
+    return dict(kind=kind, subject=before - 1, object=before)
 
 
 def scene_vocabulary(style: str) -> frozenset[str]:

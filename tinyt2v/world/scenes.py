@@ -15,6 +15,10 @@ Splits (fixed by RESERVED_SEED, so every checkout agrees):
 - heldout: at least one object from the one-object held-out combinations;
 - count: a counted group of a (shape, colour) kind at a count train never shows it at;
 - paraphrase: train scenes, captioned with the paraphrase grammar.
+A world with `relations` > 0 also relates the first two objects of that share of train / test
+scenes by where they start ("a red circle above a blue square"; relations.py), and adds:
+- relation: a related pair whose arrangement (axis, first shape, second shape) is held out;
+- relation_wording: train arrangements, each relation in the one wording training never uses.
 """
 from __future__ import annotations
 
@@ -29,8 +33,9 @@ from .scene_captions import scene_caption
 from .config import WorldConfig
 from .layout import Batch, PerClip, fill_backgrounds
 from .motion import start_range, trajectories
+from .relations import RELATIONS, arrangement, held_arrangements, placed_as, wordings
 from .render import extent
-from .splits import SCENE_SPLITS, combos
+from .splits import RELATION_SPLITS, SCENE_SPLITS, combos, splits_of
 
 GAP = 4.0            # px at 64 px frames between two objects' outlines, in every frame
 COUNTS = (2, 3)      # sizes of a counted group
@@ -39,6 +44,7 @@ BINDING_SHARE = 0.25  # share of (colour pair, shape pair) quads with an assignm
 COUNT_RESERVED = 0.2  # share of (shape, colour, count) kinds reserved for the count split
 RESERVED_SEED = 20262
 PLACE_TRIES = 50      # start positions tried before the scene's objects are redrawn
+RELATION_TRIES = 400  # the same for a related pair, whose starts must also show the relation
 
 
 @cache
@@ -62,10 +68,15 @@ def reserved(world: WorldConfig) -> tuple[frozenset, frozenset]:
 def describe_reserved(world: WorldConfig) -> list[str]:
     """What the binding and count splits hold, as lines for people."""
     binding, counted = reserved(world)
-    return [f"scenes of 1-{world.objects} objects; splits: {', '.join(SCENE_SPLITS)}",
+    relations = [] if not world.relations else [
+        f"related pairs: {world.relations:.0%} of train scenes; held-out arrangements: " + "; ".join(
+            f"{a} {'above' if axis == 'vertical' else 'left of'} {b}" for axis, a, b in sorted(held_arrangements(world))),
+        "wordings only the relation_wording split uses: " + ", ".join(wordings(r, held_out=True)[0] for r in RELATIONS)]
+    return [f"scenes of 1-{world.objects} objects; splits: {', '.join(splits_of(world))}",
             "binding assignments (train never shows them together): " + "; ".join(
                 " + ".join(f"{c} {s}" for c, s in sorted(a)) for a in sorted(binding, key=sorted)),
-            "counted kinds of the count split: " + ", ".join(f"{n} {c} {s}" for s, c, n in sorted(counted))]
+            "counted kinds of the count split: " + ", ".join(f"{n} {c} {s}" for s, c, n in sorted(counted)),
+            *relations]
 
 
 @dataclass
@@ -130,6 +141,36 @@ def _row(rng, pool, shape, color):
 
 
 @dataclass
+class Relation:
+    """Where a scene's subject starts against its object (indices into its objects)."""
+    kind: str                # one of relations.RELATIONS
+    subject_first: bool      # the subject comes first along the axis (next_to's side)
+    subject: int = 0
+    object: int = 1
+
+
+def draw_related(world: WorldConfig, split: str, rng: np.random.Generator) -> tuple[list[SceneObject], Relation]:
+    """2..world.objects objects of train combinations, the first two related; the arrangement
+    is held out exactly in the `relation` split."""
+    train = combos(world, "train")
+    held = held_arrangements(world)
+    while True:
+        k = int(rng.integers(2, world.objects + 1))
+        objs: list[SceneObject] = []
+        while len(objs) < k:
+            r = train[rng.integers(len(train))]
+            o = SceneObject(r[0], r[1], r[2], r[3], world.speeds[rng.integers(len(world.speeds))])
+            if all((o.shape, o.color) != (p.shape, p.color) for p in objs):
+                objs.append(o)
+        kind = RELATIONS[rng.integers(len(RELATIONS))]
+        side = bool(rng.random() < 0.5)
+        first = side if kind == "next_to" else kind in ("above", "left_of")
+        if _allowed(world, objs, False) and \
+                (arrangement(kind, objs[0].shape, objs[1].shape, first) in held) == (split == "relation"):
+            return objs, Relation(kind, first)
+
+
+@dataclass
 class Placed:
     """Per-object arrays of one scene, ready to render (as Layout's, for K objects)."""
     shape: np.ndarray   # (K,)
@@ -140,9 +181,10 @@ class Placed:
     angle: np.ndarray   # (K, T)
 
 
-def place(world: WorldConfig, objs: list[SceneObject], rng: np.random.Generator) -> Placed | None:
+def place(world: WorldConfig, objs: list[SceneObject], rng: np.random.Generator,
+          relation: Relation | None = None) -> Placed | None:
     """Sizes, paths and start positions that keep every pair of objects GAP px apart in every
-    frame; None if PLACE_TRIES starts all failed."""
+    frame (and show the relation); None if every start tried failed."""
     k, px = len(objs), world.px
     shape = np.array([SHAPES.index(o.shape) for o in objs])
     motion = np.array([MOTIONS.index(o.motion) for o in objs])
@@ -155,39 +197,56 @@ def place(world: WorldConfig, objs: list[SceneObject], rng: np.random.Generator)
         rng.choice([-1.0, 1.0], size=k), world.frames)
     ext = radius[:, None] * extent(shape)[:, None] * scale  # (K, T) circumradius px
     lo, hi = start_range(offset, ext, (world.height, world.width), world.in_frame)
-    for _ in range(PLACE_TRIES):
+    for _ in range(RELATION_TRIES if relation else PLACE_TRIES):
         center = (lo + rng.random((k, 2)) * (hi - lo))[:, None, :] + offset  # (K, T, 2)
         apart = all((np.linalg.norm(center[i] - center[j], axis=-1) - ext[i] - ext[j] >= GAP * px).all()
                     for i, j in combinations(range(k), 2))
-        if apart:
+        if apart and (relation is None or placed_as(relation.kind, center[relation.subject, 0],
+                                                    center[relation.object, 0], relation.subject_first)):
             rgb = np.array([COLORS[o.color] for o in objs], np.uint8)
             return Placed(shape, rgb, radius, center, scale, angle)
     return None
 
 
-def scene_label(objs: list[SceneObject], placed: Placed, group: bool) -> dict:
-    """What a scene shows: its objects' labels and, for a counted group, the count."""
+def scene_label(objs: list[SceneObject], placed: Placed, group: bool, relation: Relation | None = None) -> dict:
+    """What a scene shows: its objects' labels, for a counted group the count, and the relation
+    its caption names (None: none)."""
     return dict(objects=[dict(shape=o.shape, color=o.color, size=o.size, motion=o.motion,
                               speed=o.speed, start_x=round(float(c[0, 0]), 2),
                               start_y=round(float(c[0, 1]), 2), radius=round(float(r), 3))
                          for o, c, r in zip(objs, placed.center, placed.radius)],
-                count=len(objs) if group else None)
+                count=len(objs) if group else None,
+                relation=None if relation is None else dict(kind=relation.kind, subject=relation.subject,
+                                                            object=relation.object))
 
 
 def layout_scene(world: WorldConfig, split: str, rng: np.random.Generator) -> tuple[Placed, str, dict]:
     """One scene of a split: (what to draw, its caption, its label)."""
-    if split not in SCENE_SPLITS:
-        raise ValueError(f"unknown scenes split {split!r}; choose from {', '.join(SCENE_SPLITS)}")
+    splits = splits_of(world)
+    if split not in splits:
+        raise ValueError(f"unknown scenes split {split!r} for world {world.name!r}; choose from {', '.join(splits)}")
+    # a world without relations draws no number for them: its scenes stay as they were
+    related = split in RELATION_SPLITS or (split in ("train", "test") and world.relations > 0
+                                           and rng.random() < world.relations)
     while True:
-        objs, group = draw_objects(world, split, rng)
-        placed = place(world, objs, rng)
+        relation = None
+        if related:
+            objs, relation = draw_related(world, split, rng)
+            group = False
+        else:
+            objs, group = draw_objects(world, split, rng)
+        placed = place(world, objs, rng, relation)
         if placed is not None:
             break
     style = "paraphrase" if split == "paraphrase" else world.captions
     phrases = [(objs[0], len(objs))] if group else [(o, 1) for o in objs]
+    words = None
+    if relation is not None:
+        options = wordings(relation.kind, held_out=split == "relation_wording")
+        words = options[rng.integers(len(options))] if world.captions == "train" else options[0]
     caption = scene_caption(rng, [(o.shape, o.color, o.size, o.motion, o.speed, n) for o, n in phrases],
-                            style)
-    return placed, caption, scene_label(objs, placed, group)
+                            style, words)
+    return placed, caption, scene_label(objs, placed, group, relation)
 
 
 @dataclass

@@ -21,12 +21,16 @@ from .config import WorldConfig
 
 SPLITS = ("train", "test", "heldout", "freeform", "paraphrase")
 SCENE_SPLITS = ("train", "test", "binding", "heldout", "count", "paraphrase")  # world/scenes.py
-STREAMS = SPLITS + ("binding", "count")  # each split's place seeds its random stream
+RELATION_SPLITS = ("relation", "relation_wording")  # a scenes world with relations adds these
+STREAMS = SPLITS + ("binding", "count") + RELATION_SPLITS  # each split's place seeds its random stream
 
 
 def splits_of(world: WorldConfig) -> tuple[str, ...]:
-    """The splits a world draws: a scenes world's, or the one-object world's."""
-    return SCENE_SPLITS if world.objects > 1 else SPLITS
+    """The splits a world draws: a scenes world's (with relations, theirs too), or the
+    one-object world's."""
+    if world.objects == 1:
+        return SPLITS
+    return SCENE_SPLITS + (RELATION_SPLITS if world.relations else ())
 HELDOUT_SEED = 20241
 ALWAYS_HELDOUT = (("circle", "up_right"),)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..tokens import words
 from .captions import vocabulary
 from .config import WorldConfig
+from .relations import RELATIONS, wordings
 from .scene_captions import scene_vocabulary
 
 
@@ -15,4 +16,6 @@ def training_words(world: WorldConfig) -> list[str]:
         found = set(vocabulary(world.captions))
     if world.objects > 1:  # scenes also count, pluralise and join
         found |= scene_vocabulary(world.captions)
+    if world.relations:  # and a relation's training wordings (never the held-out ones)
+        found |= {w for r in RELATIONS for phrase in wordings(r, held_out=False) for w in words(phrase)}
     return sorted(found)
