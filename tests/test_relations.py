@@ -110,6 +110,7 @@ def test_the_judge_reads_relations_on_real_clips_and_fails_a_flipped_one(batches
                for r, lab in pairs if lab["relation"]["kind"] in FLIPPED]
     report = score_scenes(flipped)
     assert report["relation"] == 0 and report["all_correct"] == 0
+    assert report["binding_errors"] == 0  # every object is right: only the relation is wrong
 
 
 def test_the_verdict_on_a_prompt_checks_its_relation(batches):

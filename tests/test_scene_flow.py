@@ -157,6 +157,34 @@ def test_one_joint_prior_or_one_per_object_learns_and_draws_every_slots_track(jo
     assert video.shape == (4, c.frames, 3, c.height, c.width) and torch.isfinite(video).all()
 
 
+def test_a_place_head_learns_where_each_slot_s_object_starts_and_matching_heeds_it():
+    """With place_weight, each slot predicts its object's start from its motion words (a loss
+    term that reaches the motion encoder), and a slot whose predicted start is an object's wins
+    that object when looks and motions cannot tell them apart; without it there is no head, so
+    checkpoints saved before it load."""
+    from tinyt2v.models import build_model
+    from tinyt2v.text import Vocab
+    from tinyt2v.world import training_words
+
+    world, small = small_model("scene-flow")
+    assert small.place is None and "place" not in small.losses(
+        to_tensor(clip_batch(world, "train", 2, seed=2).video), clip_batch(world, "train", 2, seed=2).captions,
+        0.0, None)[1]
+    model = build_model("scene-flow", replace(small.cfg, place_weight=1.0), Vocab(training_words(world)))
+    batch = clip_batch(get_world("relations"), "relation", 4, seed=2)
+    loss, logs = model.losses(to_tensor(batch.video), batch.captions, 0.0, None)
+    loss.backward()
+    assert logs["place"] > 0 and model.motion_text.embed.weight.grad.abs().sum() > 0
+    b, k = 1, model.cfg.slots
+    measured_starts = torch.tensor([[[-0.5, -0.5], [0.5, 0.5], [0.0, 0.6]]])
+    order = torch.tensor([1, 2, 0])
+    same = torch.zeros(b, k, 4, 8, 8)  # every sprite and cut-out alike, every motion alike
+    got = model.match(same, torch.full((b, k), 5.0), torch.zeros(b, k, 9), same[:, :, :3],
+                      torch.zeros(b, k, 9), torch.ones(b, k, dtype=torch.bool), torch.zeros(b, 3),
+                      measured_starts[:, order], measured_starts)
+    assert (got == order).all(), got
+
+
 def test_room_says_whether_sampled_objects_would_touch():
     """An object that reaches 6 px and one whose sprite reaches 5 px drawn at twice its size:
     on top of each other there is no room, 18 px apart they are within the margin of

@@ -101,17 +101,22 @@ def fresh(cfg: TrainConfig, device: torch.device = torch.device("cpu")) -> Train
         vocab = Vocab(training_words(world))
     system = build_model(cfg.model, mcfg, vocab)
     if start:
-        init_from(system, vocab, Vocab(start["vocab"]), ckpt.load_weights(cfg.init), cfg.init)
+        new = init_from(system, vocab, Vocab(start["vocab"]), ckpt.load_weights(cfg.init), cfg.init)
+        if new:
+            print(f"note: {cfg.init} has no weights for {', '.join(new)}: they start untrained", file=sys.stderr)
     return TrainState(world, mcfg, vocab, system)
 
 
 def init_from(system: System, vocab: Vocab, saved_vocab: Vocab, weights: dict[str, torch.Tensor],
-              source: str) -> None:
+              source: str) -> list[str]:
     """Load a checkpoint's weights into a model whose vocabulary may differ: a word-embedding
     table (one row per word of the saved vocabulary) keeps the rows of the words both know,
-    and words new to the model keep their fresh rows."""
+    and words new to the model keep their fresh rows. A part the checkpoint's model did not
+    have (a head a --set turned on) keeps its fresh weights: returns their names."""
     own = system.state_dict()
     weights = dict(weights)
+    new = sorted(set(own) - set(weights))
+    weights |= {k: own[k] for k in new}
     for name, table in weights.items():
         mine = own.get(name)
         if mine is None or mine.shape == table.shape or table.shape[0] != len(saved_vocab) \
@@ -123,6 +128,7 @@ def init_from(system: System, vocab: Vocab, saved_vocab: Vocab, weights: dict[st
                 rows[i] = table[saved_vocab.stoi[word]]
         weights[name] = rows
     ckpt.load_into(system, weights, source)
+    return new
 
 
 def targets_of(batch, model: str, model_config, world: WorldConfig, device="cpu") -> dict[str, torch.Tensor] | None:
@@ -250,7 +256,7 @@ def save_checkpoint(folder: Path, state: TrainState, cfg: TrainConfig, ctx: dist
                              grad_accum=cfg.grad_accum))
     if start:  # where the weights began, and what training they had had
         config["train"]["init"] = dict(checkpoint=cfg.init, **{k: start["train"].get(k) for k in (
-            "steps", "cpu_seconds", "wall_seconds", "command")})
+            "steps", "cpu_seconds", "wall_seconds", "command", "init")})
     record = dict(raw=state.system.state_dict(),
                   optimizers={k: o.state_dict() for k, o in state.opts.items()},
                   rng=torch.get_rng_state(), step=state.step, clips_seen=state.clips_seen,

@@ -166,14 +166,14 @@ def score_scenes(pairs) -> dict:
         got = reading.objects if reading.readable else []
         same_count = len(got) == len(want)
         count_right += same_count
-        ok = same_count and all(right) and all(r.readable for r in got)
+        objects_ok = same_count and all(right) and all(r.readable for r in got)
+        placed = True
         if label.get("relation"):
             placed = reading.readable and related(label["relation"], reading, matched)
             relations += 1
             relations_right += placed
-            ok = ok and placed
-        all_correct += ok
-        if not ok and same_count and got and all(r.readable for r in got) and all(
+        all_correct += objects_ok and placed
+        if not objects_ok and same_count and got and all(r.readable for r in got) and all(
                 sorted(str(o.get(a)) for o in want) == sorted(str(getattr(r, a)) for r in got)
                 for a in ATTRIBUTES):
             binding += 1  # every value is there, on the wrong objects

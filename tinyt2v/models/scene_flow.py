@@ -58,6 +58,10 @@ class SceneFlowConfig(SpriteFlowConfig):
     presence_weight: float = 1.0  # weight of the is-this-slot-used loss
     motion_weight: float = 1.0  # weight of each slot's predicted motion summary (it also binds
                                 # motion words to the slot that matches the object)
+    # weight of each slot's predicted start (x, y in the frame) against its object's: it teaches
+    # the slot's motion words where the object starts when the caption says so ("above", "left
+    # of"), which the joint prior reads; 0: no such head (checkpoints saved before it)
+    place_weight: float = 0.0
     prior_width: int = 384      # the joint prior draws three tracks: sprite-flow default's width ...
     prior_depth: int = 4        # ... and depth
     # One prior draws every slot's track together, given every slot's motion words (it learns
@@ -173,6 +177,8 @@ class SceneFlow(Recomputable, System):
         self.sprite = SpriteNet(cfg, d)
         self.presence = nn.Linear(d + 1, 1)  # from the slot and its share of the words
         self.motion = nn.Sequential(nn.Linear(d, cfg.hidden), nn.SiLU(), nn.Linear(cfg.hidden, SUMMARY))
+        self.place = nn.Sequential(nn.Linear(d, cfg.hidden), nn.SiLU(), nn.Linear(cfg.hidden, 2)) \
+            if cfg.place_weight > 0 else None
         self.background = BackgroundHead(d)
         # p(every slot's track | every slot's motion), or p(one track | its motion)
         self.prior = FlowPrior(cfg, cfg.latent, cfg.prior_tracks * d)
@@ -229,11 +235,13 @@ class SceneFlow(Recomputable, System):
         track = object_tracks(dist, index, c.slots, c.ref_radius)  # (B, K, T, 4)
         looks, moving, logits, won, bg = self.read(captions)
         motion = self.motion(moving)  # (B, K, 8)
+        starts = self.place(moving) if self.place is not None else None  # (B, K, 2)
         sprites = self.sprites(looks)
 
         # -- match slots to objects (no gradient through the choice)
         cutouts = self.cutouts(video, index, track, bgs)  # (B, K, 3, S, S)
-        order = self.match(sprites, logits, motion, cutouts, motion_summary(track), present, bgs[:, 0])
+        order = self.match(sprites, logits, motion, cutouts, motion_summary(track), present, bgs[:, 0],
+                           starts, track[:, :, 0, :2])
         rows = torch.arange(b, device=video.device)[:, None]
         track, present = track[rows, order], present[rows, order]  # object of each slot
 
@@ -246,13 +254,17 @@ class SceneFlow(Recomputable, System):
             + (won * ~present).sum(-1).mean()  # words in a slot that draws nothing are lost
         used = present.float()
         moves = ((motion - motion_summary(track)).abs().mean(-1) * used).sum() / used.sum().clamp(min=1)
+        place = torch.zeros_like(moves) if starts is None else \
+            ((starts - track[:, :, 0, :2]).abs().mean(-1) * used).sum() / used.sum().clamp(min=1)
         z = track_to_latent(track.flatten(0, 1)).view(b, c.slots, -1) * used[..., None]
         if c.joint_prior:
             flow = self.prior.loss(z.flatten(1), moving.flatten(1))
         else:  # each object a sample of its own; absent slots have no track to learn
             flow = self.prior.loss(z[present], moving[present])
-        loss = recon + c.flow_weight * flow + c.presence_weight * presence + c.motion_weight * moves
-        return loss, {"loss": loss, "recon": recon, "flow": flow, "presence": presence, "motion": moves}
+        loss = recon + c.flow_weight * flow + c.presence_weight * presence + c.motion_weight * moves \
+            + c.place_weight * place
+        terms = {"loss": loss, "recon": recon, "flow": flow, "presence": presence, "motion": moves}
+        return loss, terms | ({"place": place} if starts is not None else {})
 
     @torch.no_grad()
     def cutouts(self, video, index, track, bgs):
@@ -271,19 +283,22 @@ class SceneFlow(Recomputable, System):
         return out.view(b, c.slots, 3, c.sprite, c.sprite)
 
     @torch.no_grad()
-    def match(self, sprites, logits, motion, cutouts, measured, present, bg):
+    def match(self, sprites, logits, motion, cutouts, measured, present, bg, starts=None, measured_starts=None):
         """The object each slot takes (B, K): the permutation of least total cost, where a slot
         pays for an object its sprite's difference from the object's cut-out, its motion's from
-        the object's, and its presence logit's from whether the object is there."""
+        the object's (and its start's, with a place head), and its presence logit's from whether
+        the object is there."""
         c = self.cfg
         drawn = sprites[:, :, :3] + (1 - sprites[:, :, 3:]) * bg[:, None, :, None, None]  # (B, K, 3, S, S)
         weight = foreground_weight(cutouts, bg[:, None, :, None, None], c.fg_weight)  # (B, K, 1, S, S)
         look = (weight[:, None] * (drawn[:, :, None] - cutouts[:, None]).abs()).mean((3, 4, 5))  # (B, K, K)
-        moves = (motion[:, :, None] - measured[:, None]).abs().mean(-1)
+        moves = c.motion_weight * (motion[:, :, None] - measured[:, None]).abs().mean(-1)
+        if starts is not None:
+            moves = moves + c.place_weight * (starts[:, :, None] - measured_starts[:, None]).abs().mean(-1)
         there = present[:, None].float()
         exists = F.binary_cross_entropy_with_logits(logits[:, :, None].expand_as(look), there.expand_as(look),
                                                     reduction="none")
-        cost = exists + there * (look + c.motion_weight * moves)  # (B, slot, object)
+        cost = exists + there * (look + moves)  # (B, slot, object)
         k = torch.arange(c.slots, device=cost.device)
         totals = cost[:, k, self.orders].sum(-1)  # (B, orders)
         return self.orders[totals.argmin(-1)]
