@@ -33,9 +33,9 @@ from .scene_captions import scene_caption
 from .config import WorldConfig
 from .layout import Batch, PerClip, fill_backgrounds
 from .motion import start_range, trajectories
-from .relations import RELATIONS, arrangement, held_arrangements, placed_as, wordings
+from .relations import AXIS, RELATIONS, arrangement, held_arrangements, placed_as, wordings
 from .render import extent
-from .splits import RELATION_SPLITS, SCENE_SPLITS, combos, splits_of
+from .splits import RELATION_SPLITS, combos, splits_of
 
 GAP = 4.0            # px at 64 px frames between two objects' outlines, in every frame
 COUNTS = (2, 3)      # sizes of a counted group
@@ -164,7 +164,7 @@ def draw_related(world: WorldConfig, split: str, rng: np.random.Generator) -> tu
                 objs.append(o)
         kind = RELATIONS[rng.integers(len(RELATIONS))]
         side = bool(rng.random() < 0.5)
-        first = side if kind == "next_to" else kind in ("above", "left_of")
+        first = side if AXIS[kind][1] is None else AXIS[kind][1]
         if _allowed(world, objs, False) and \
                 (arrangement(kind, objs[0].shape, objs[1].shape, first) in held) == (split == "relation"):
             return objs, Relation(kind, first)
