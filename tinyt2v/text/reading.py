@@ -196,8 +196,12 @@ def _read_scene(u: Understanding, facts: ModelFacts) -> Understanding:
                 any(later in g.nouns for later, _, _ in u.words[k + 1:k + 5]):
             u.several = f"counts objects with a number it was not trained on ({w} ...)"
             return u
-    pieces = [p for p in g.joins.split(u.prompt) if p and p.strip()]
-    kept = " and ".join(_words(p, facts).text for p in pieces)
+    # the pieces between joins, each read alone, and the joins themselves (a relation's wording
+    # is one: the grammar finds which objects it stands between from where it is)
+    parts = [(p, bool(g.joins.fullmatch(p))) for p in re.split(f"({g.joins.pattern})", u.prompt)
+             if p and p.strip()]
+    read_parts = [(f" {p} " if join else _words(p, facts).text, join) for p, join in parts]
+    kept = " and ".join(text for text, join in read_parts if not join)
     try:
         objects = g.read_scene(kept)
     except g.error as e:
@@ -209,7 +213,7 @@ def _read_scene(u: Understanding, facts: ModelFacts) -> Understanding:
         u.several = f"names {n} objects"
     if facts.relations and not u.relation_unread:
         try:
-            relation = g.read_relation(kept_with_relation(u, facts))
+            relation = g.read_relation("".join(text for text, _ in read_parts))
         except g.error as e:
             u.relation_unread = f"{e}: not read as a relation"
             return u
@@ -220,10 +224,3 @@ def _read_scene(u: Understanding, facts: ModelFacts) -> Understanding:
                          f"the {names[relation['object']]}"
     return u
 
-
-def kept_with_relation(u: Understanding, facts: ModelFacts) -> str:
-    """The prompt's known words, its joins kept, so the grammar finds which objects a relation
-    stands between."""
-    g = facts.grammar
-    return "".join(_words(piece, facts).text if not g.joins.fullmatch(piece) else f" {piece} "
-                   for piece in re.split(f"({g.joins.pattern})", u.prompt) if piece)
