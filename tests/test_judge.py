@@ -125,8 +125,9 @@ def test_judge_takes_only_the_prompt_grammar_from_the_world():
                 borrowed |= {(node.module, alias.name) for alias in node.names}
             if isinstance(node, ast.Import):
                 assert not any("world" in alias.name for alias in node.names), path
-    # how prompts read, one object or several, and whether a verb alone asks for any motion
-    grammars = {"parse_prompt", "parse_scene", "PromptError", "travels_anywhere"}
+    # how prompts read, one object or several (and where two stand against each other), and
+    # whether a verb alone asks for any motion
+    grammars = {"parse_prompt", "parse_scene", "parse_relation", "PromptError", "travels_anywhere"}
     assert {name for _, name in borrowed} <= grammars, borrowed
 
 
