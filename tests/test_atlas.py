@@ -95,6 +95,20 @@ def test_the_bank_is_seeded_by_whole_clips_in_order_and_then_left_to_learn():
     assert torch.equal(bank[torch.arange(5)], before)
 
 
+def test_a_median_seed_leaves_out_an_object_that_moves_over_a_still_view_and_a_mean_seed_keeps_its_ghost():
+    still = cut(texture(1), [(0.0, 0.0, 0.45)])  # (1, 3, 64, 64): the camera never moves
+    clip = still[:, None].repeat(1, 8, 1, 1, 1)
+    for t in range(8):  # a white 6 px square crossing the view, 7 px a frame
+        clip[0, t, :, 29:35, 4 + 7 * t:10 + 7 * t] = 1.0
+    windows = torch.tensor([[0.0, 0.0, math.log(0.45)]]).expand(8, -1)[None]
+    ghost = {}
+    for median in (False, True):
+        bank = AtlasBank(LayerFlowConfig(atlases=1, seed_median=median), 8)
+        bank.seed(clip, windows)
+        ghost[median] = (cut(bank[torch.tensor([0])], [(0.0, 0.0, 0.45)]) - still)[..., 29:35, 4:60].abs().amax()
+    assert ghost[True] < 0.05 and ghost[False] > 0.1
+
+
 def test_a_clips_colours_are_fitted_as_a_gain_and_offset_of_its_image_per_channel():
     drawn = cut(texture(6), WINDOWS).view(2, 3, 3, 64, 64) * 0.5  # 2 clips of 3 frames
     colour = torch.tensor([[2.0, -1.0, 0.5, 0.1, -0.2, 0.3], [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]])

@@ -51,6 +51,10 @@ class LayerFlowConfig(FlowPriorConfig):
     seed_frames: int = 4        # frames of a clip, first to last, drawn into the image it seeds: a
                                 # pan's or a zoom's whole view, so more of a subject is in place
                                 # before other clips are placed against it (1: the first frame)
+    seed_median: bool = False   # a seeded pixel is the median of the seeding frames that show it, not
+                                # their mean: an object that moves over a still background leaves
+                                # the median where it leaves most frames, where the mean keeps a
+                                # ghost of it at every frame (with seed_frames up to every frame)
     atlas_lr: float = 1e-2      # AdamW's lr for the bank's pixels: a pixel moves ~lr a step, and
                                 # painting a new region at the networks' lr took most of a run
     reseed_below: float = 0.8   # a clip whose best correlation with every image is below this
@@ -124,6 +128,7 @@ class AtlasBank(nn.Module):
         self.images = nn.Parameter(torch.zeros(c.atlases, 3, c.atlas_side, c.atlas_side))  # before tanh
         self.choose = nn.Linear(text_dim, c.atlases)  # caption -> logits over the images
         self.code = nn.Embedding(c.atlases, text_dim)  # which image, for the window prior
+        self.median = c.seed_median
         self.register_buffer("seeded", torch.zeros((), dtype=torch.long))  # images seeded so far
         self.register_buffer("use", torch.full((c.atlases,), 1 / c.atlases))  # each image's share
                                                                                # of clips lately
@@ -133,9 +138,10 @@ class AtlasBank(nn.Module):
 
     def _pictures(self, frames: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
         """Clips' frames (B, F, 3, h, w) at their windows (B, F, 3) as one image of the bank each
-        (before tanh): a pixel is the mean of the frames that show it, the first frame's border
-        colour where none does (a flat surround correlates with nothing, where a stretched edge
-        matched frames of other subjects; and a plain background goes on as itself)."""
+        (before tanh): a pixel is the mean (or median, `seed_median`) of the frames that show it,
+        the first frame's border colour where none does (a flat surround correlates with nothing,
+        where a stretched edge matched frames of other subjects; and a plain background goes on
+        as itself)."""
         b, f, _, h, w = frames.shape
         side = self.images.shape[-1]
         scale = (-windows[..., 2:]).exp()  # the window's inverse: atlas point -> frame point
@@ -146,8 +152,13 @@ class AtlasBank(nn.Module):
         surround = border.median(-1).values[:, None, :, None, None]  # (B, 1, 3, 1, 1)
         drawn = F.grid_sample((frames - surround).flatten(0, 1), grid, align_corners=False)  # 0 outside
         shown = F.grid_sample(frames.new_ones(b * f, 1, h, w), grid, align_corners=False)
-        drawn, shown = drawn.view(b, f, 3, side, side).sum(1), shown.view(b, f, 1, side, side).sum(1)
-        picture = torch.where(shown >= 0.5, drawn / shown.clamp(min=0.5), torch.zeros_like(drawn))
+        drawn, shown = drawn.view(b, f, 3, side, side), shown.view(b, f, 1, side, side)
+        if self.median:  # of the frames that show a pixel well: a frame's edge is half blank
+            seen = torch.where(shown >= 0.5, drawn / shown.clamp(min=0.5), torch.full_like(drawn, math.nan))
+            picture = seen.nanmedian(1).values.nan_to_num(0.0)
+        else:
+            drawn, shown = drawn.sum(1), shown.sum(1)
+            picture = torch.where(shown >= 0.5, drawn / shown.clamp(min=0.5), torch.zeros_like(drawn))
         return torch.atanh((picture + surround[:, 0]).clamp(-0.99, 0.99))
 
     @torch.no_grad()
