@@ -4,6 +4,7 @@ its measured camera track and its first frame's place."""
 import math
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from scipy import ndimage
@@ -103,7 +104,7 @@ def test_a_median_seed_leaves_out_an_object_that_moves_over_a_still_view_and_a_m
     windows = torch.tensor([[0.0, 0.0, math.log(0.45)]]).expand(8, -1)[None]
     ghost = {}
     for median in (False, True):
-        bank = AtlasBank(LayerFlowConfig(atlases=1, seed_median=median), 8)
+        bank = AtlasBank(LayerFlowConfig(atlases=1, median_background=median), 8)
         bank.seed(clip, windows)
         ghost[median] = (cut(bank[torch.tensor([0])], [(0.0, 0.0, 0.45)]) - still)[..., 29:35, 4:60].abs().amax()
     assert ghost[True] < 0.05 and ghost[False] > 0.1
@@ -115,13 +116,15 @@ def test_a_clips_colours_are_fitted_as_a_gain_and_offset_of_its_image_per_channe
     assert torch.allclose(colour_fit(drawn, recolour(drawn, colour)), colour, atol=1e-4)
 
 
-def test_layer_flow_with_clip_colours_trains_and_samples(tmp_path):
+@pytest.mark.parametrize("option", [dict(clip_colour=True), dict(median_background=True, object_layers=1)],
+                         ids=["clip_colour", "median_background"])
+def test_layer_flow_with_an_option_on_trains_and_samples(tmp_path, option):
     from conftest import SMALL
     from tinyt2v.pipeline import Pipeline
     from tinyt2v.train import TrainConfig, train
 
     kw = dict(SMALL["layer-flow"])
-    kw["overrides"] = dict(kw["overrides"], clip_colour=True)
+    kw["overrides"] = dict(kw["overrides"], **option)
     ck = train(TrainConfig(out=str(tmp_path / "run"), steps=2, batch_size=4, sample_every=None,
                            ckpt_every=None, **kw))
     video = Pipeline.from_pretrained(ck).generate(["a red circle moving left"], seed=0)

@@ -1,11 +1,11 @@
 """The camera track is measured from the pixels: a pan reads as the window's shift, a zoom as
-its scale."""
+its scale; with it a clip's frames are brought back into its first frame's view."""
 import numpy as np
 import pytest
 import torch
 from scipy import ndimage
 
-from tinyt2v.models.camera import measure_camera
+from tinyt2v.models.camera import measure_camera, stabilised_median
 
 SIDE, FRAMES = 64, 8
 
@@ -55,3 +55,18 @@ def test_an_object_moving_over_a_still_background_is_not_read_as_the_camera_movi
     track = measure_camera(as_clip(frames))[0]
     assert track[:, :2].abs().max() < 0.5 * 2 / SIDE  # under half a pixel: the camera is still
     assert track[:, 2].abs().max() < 0.02
+
+
+def test_the_stabilised_median_of_a_pan_with_an_object_crossing_it_is_the_first_view_without_the_object():
+    img = texture()
+    frames, first = [], img[40:40 + SIDE, 40:40 + SIDE]
+    for t in range(FRAMES):  # the camera pans 2 px a frame right; a square crosses the view
+        frame = img[40:40 + SIDE, 40 + 2 * t:40 + 2 * t + SIDE].copy()
+        frame[24:30, 4 + 7 * t:10 + 7 * t] = 1.0  # 6 px, 7 px a frame: each pixel covered once
+        frames.append(frame)
+    clip = as_clip(frames)
+    still = stabilised_median(clip, measure_camera(clip))[0, 0].numpy()
+    crossed = (slice(22, 32), slice(4, 48))  # where the square went, in the first frame's view
+    assert np.abs(still - first)[crossed].max() < 0.1  # gone: under 13 grey levels anywhere
+    assert np.abs(frames[0] - first)[crossed].max() > 0.5  # frame 0 itself has it
+

@@ -48,6 +48,12 @@ def affine(camera: torch.Tensor) -> torch.Tensor:
                         torch.stack([zero, s, camera[:, 1]], -1)], 1)
 
 
+def inverse(views: torch.Tensor) -> torch.Tensor:
+    """Views (..., 3) -> the views that undo them: p -> (p - (x, y)) / exp(ls)."""
+    scale = (-views[..., 2:]).exp()
+    return torch.cat([-views[..., :2] * scale, -views[..., 2:]], -1)
+
+
 def _warp(img: torch.Tensor, camera: torch.Tensor, size: tuple[int, int], padding: str = "border") -> torch.Tensor:
     grid = F.affine_grid(affine(camera), [img.shape[0], img.shape[1], *size], align_corners=False)
     return F.grid_sample(img, grid, align_corners=False, padding_mode=padding)
@@ -96,3 +102,17 @@ def measure_camera(video: torch.Tensor) -> torch.Tensor:
         scale = prev[:, 2:].exp()
         track.append(torch.cat([prev[:, :2] + scale * step[:, :2], prev[:, 2:] + step[:, 2:]], 1))
     return torch.stack(track, 1)
+
+
+@torch.no_grad()
+def stabilised_median(video: torch.Tensor, camera: torch.Tensor) -> torch.Tensor:
+    """Clips (B, T, 3, H, W) and their camera tracks (B, T, 3) -> (B, 3, H, W): every frame
+    brought back into the first frame's view, and per pixel the median of the frames that show
+    it. What stays put in the scene is left; an object that moves over it is gone wherever it
+    leaves most frames (Wang & Adelson's stabilised background)."""
+    b, t, _, h, w = video.shape
+    grid = F.affine_grid(affine(inverse(camera).reshape(b * t, CAMERA)), (b * t, 3, h, w), align_corners=False)
+    back = F.grid_sample(video.flatten(0, 1), grid, align_corners=False).view(b, t, 3, h, w)
+    shown = (grid.abs() <= 1).all(-1).view(b, t, 1, h, w)  # frame 0 shows every pixel
+    return torch.where(shown, back, torch.full_like(back, float("nan"))).nanmedian(1).values
+

@@ -32,7 +32,7 @@ from torch import nn
 from ..text import Vocab, build_text_encoder
 from .base import System
 from .atlas import match, place
-from .camera import CAMERA, affine, measure_camera
+from .camera import CAMERA, affine, inverse, measure_camera, stabilised_median
 from .flow_prior import FlowPrior, FlowPriorConfig
 from .layers import pick_frames
 from .object_layer import OFFSET, ObjectLayer
@@ -51,10 +51,12 @@ class LayerFlowConfig(FlowPriorConfig):
     seed_frames: int = 4        # frames of a clip, first to last, drawn into the image it seeds: a
                                 # pan's or a zoom's whole view, so more of a subject is in place
                                 # before other clips are placed against it (1: the first frame)
-    seed_median: bool = False   # a seeded pixel is the median of the seeding frames that show it, not
-                                # their mean: an object that moves over a still background leaves
-                                # the median where it leaves most frames, where the mean keeps a
-                                # ghost of it at every frame (with seed_frames up to every frame)
+    median_background: bool = False  # a clip's background is the median of its frames, not its
+                                # first frame: in the first frame's view (camera.stabilised_median)
+                                # to pick and place its image, and each seeded pixel the median of
+                                # the seeding frames that show it. An object that moves over a still
+                                # view leaves the median where it leaves most frames, where frame 0
+                                # has it and a mean keeps a ghost of it (seed_frames up to every frame)
     atlas_lr: float = 1e-2      # AdamW's lr for the bank's pixels: a pixel moves ~lr a step, and
                                 # painting a new region at the networks' lr took most of a run
     reseed_below: float = 0.8   # a clip whose best correlation with every image is below this
@@ -128,7 +130,7 @@ class AtlasBank(nn.Module):
         self.images = nn.Parameter(torch.zeros(c.atlases, 3, c.atlas_side, c.atlas_side))  # before tanh
         self.choose = nn.Linear(text_dim, c.atlases)  # caption -> logits over the images
         self.code = nn.Embedding(c.atlases, text_dim)  # which image, for the window prior
-        self.median = c.seed_median
+        self.median = c.median_background
         self.register_buffer("seeded", torch.zeros((), dtype=torch.long))  # images seeded so far
         self.register_buffer("use", torch.full((c.atlases,), 1 / c.atlases))  # each image's share
                                                                                # of clips lately
@@ -138,14 +140,13 @@ class AtlasBank(nn.Module):
 
     def _pictures(self, frames: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
         """Clips' frames (B, F, 3, h, w) at their windows (B, F, 3) as one image of the bank each
-        (before tanh): a pixel is the mean (or median, `seed_median`) of the frames that show it,
+        (before tanh): a pixel is the mean (or median, `median_background`) of the frames that show it,
         the first frame's border colour where none does (a flat surround correlates with nothing,
         where a stretched edge matched frames of other subjects; and a plain background goes on
         as itself)."""
         b, f, _, h, w = frames.shape
         side = self.images.shape[-1]
-        scale = (-windows[..., 2:]).exp()  # the window's inverse: atlas point -> frame point
-        views = torch.cat([-windows[..., :2] * scale, -windows[..., 2:]], -1).reshape(b * f, 3)
+        views = inverse(windows).reshape(b * f, 3)  # atlas point -> frame point
         grid = F.affine_grid(affine(views), (b * f, 3, side, side), align_corners=False)
         first = frames[:, 0]
         border = torch.cat([first[..., 0, :], first[..., -1, :], first[..., 1:-1, 0], first[..., 1:-1, -1]], -1)
@@ -262,10 +263,12 @@ class LayerFlow(System):
         middle = video.new_tensor([0.0, 0.0, math.log(c.first_window)]).expand(video.shape[0], -1)
         seen_at = in_atlas(middle, camera[:, seeding])  # where the seeding frames lie in an image they seed
         self.atlas.seed(video[:, seeding], seen_at)
-        k, logits, best = self._images(video[:, 0], e)
+        still = self._background(video, camera)
+        k, logits, best = self._images(still, e)
         self.atlas.reseed(video[:, seeding], seen_at, best, k, c.reseed_below)
         fi, target = pick_frames(video, c.dec_frames)
-        drawn, weight, start, logs = self._redraw(video, captions, e, k, camera, fi, progress >= c.object_seeding)
+        drawn, weight, start, logs = self._redraw(video, still, captions, e, k, camera, fi,
+                                                  progress >= c.object_seeding)
         recon = ((drawn - target).abs() * weight).mean() / weight.mean()
         choice = F.cross_entropy(logits, k)
         window_flow = self.window_prior.loss(start, e + self.atlas.code(k))
@@ -275,25 +278,31 @@ class LayerFlow(System):
         return loss, {"loss": loss, "recon": recon, "choice": choice, "window_flow": window_flow,
                       "camera_flow": camera_flow, **logs}
 
-    def _images(self, first: torch.Tensor, e: torch.Tensor):
-        """Each clip's image of the bank (B,) by its first frame (B, 3, H, W), with the
+    def _background(self, video: torch.Tensor, camera: torch.Tensor) -> torch.Tensor:
+        """Each clip's background in its first frame's view (B, 3, H, W): what picks and places
+        its image (`median_background`: the median of its frames, else its first frame)."""
+        return stabilised_median(video, camera) if self.cfg.median_background else video[:, 0]
+
+    def _images(self, still: torch.Tensor, e: torch.Tensor):
+        """Each clip's image of the bank (B,) by its background (B, 3, H, W), with the
         captions' logits over the images and each clip's best correlation with any."""
         c = self.cfg
-        seeded = torch.arange(c.atlases, device=first.device) < self.atlas.seeded
+        seeded = torch.arange(c.atlases, device=still.device) < self.atlas.seeded
         logits = self.atlas.choose(e)
-        ncc = match(first, self.atlas[torch.arange(c.atlases)].detach(), c.window_range).masked_fill(~seeded, -1.0)
+        ncc = match(still, self.atlas[torch.arange(c.atlases)].detach(), c.window_range).masked_fill(~seeded, -1.0)
         scores = c.match_weight * ncc + logits.detach().log_softmax(1)  # hard EM, the caption as prior
         return scores.masked_fill(~seeded, -math.inf).argmax(1), logits, ncc.amax(1)
 
-    def _redraw(self, video, captions, e, k, camera, frames, seeding=False):
+    def _redraw(self, video, still, captions, e, k, camera, frames, seeding=False):
         """Clips (B, T, ...) drawn again at `frames` (B, F) from the layers measured in them:
-        their image k (B,) seen from where the first frame lies in it, moved by the camera track,
-        and their object over it (`seeding`: clips' objects may seed the object layer's sprites).
+        their image k (B,) seen from where their background `still` (B, 3, H, W) lies in it,
+        moved by the camera track, and their object over it (`seeding`: clips' objects may seed
+        the object layer's sprites).
         Returns the frames, each pixel's weight in the loss, what the window prior learns
         (window, colours, object offset) and the object layer's losses."""
         c = self.cfg
         atlas = self.atlas[k]
-        window = place(video[:, 0], atlas.detach(), c.window_range, c.window_sizes)
+        window = place(still, atlas.detach(), c.window_range, c.window_sizes)
         rows = torch.arange(video.shape[0], device=video.device)[:, None]
         target = video[rows, frames]
         windows = in_atlas(window, camera)
@@ -319,9 +328,10 @@ class LayerFlow(System):
         them: what of a clip the layers explain."""
         b, t = video.shape[:2]
         camera, e = measure_camera(video), self.text(captions)
-        k = self._images(video[:, 0], e)[0]
+        still = self._background(video, camera)
+        k = self._images(still, e)[0]
         frames = torch.arange(t, device=video.device).expand(b, -1)
-        return self._redraw(video, captions, e, k, camera, frames)[0].clamp(-1, 1)
+        return self._redraw(video, still, captions, e, k, camera, frames)[0].clamp(-1, 1)
 
     def _camera(self, captions, generator, frames, guidance, temperature) -> torch.Tensor:
         """A camera track (B, frames, 3) drawn from the prior for the captions' motion words."""
