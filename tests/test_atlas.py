@@ -94,6 +94,10 @@ def test_the_bank_is_seeded_by_whole_clips_in_order_and_then_left_to_learn():
     before = images.clone()
     bank.seed(frames, windows)  # full: nothing changes
     assert torch.equal(bank[torch.arange(5)], before)
+    loaded = AtlasBank(cfg, 8)
+    loaded.load_state_dict(bank.state_dict())  # a checkpoint's full bank: nothing changes either
+    loaded.seed(frames, windows)
+    assert torch.equal(loaded[torch.arange(5)], before)
 
 
 def test_a_median_seed_leaves_out_an_object_that_moves_over_a_still_view_and_a_mean_seed_keeps_its_ghost():

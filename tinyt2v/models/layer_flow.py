@@ -132,6 +132,7 @@ class AtlasBank(nn.Module):
         self.code = nn.Embedding(c.atlases, text_dim)  # which image, for the window prior
         self.median = c.median_background
         self.register_buffer("seeded", torch.zeros((), dtype=torch.long))  # images seeded so far
+        self.full = False  # every image seeded (read from `seeded`; a loaded bank learns it at its first seed)
         self.register_buffer("use", torch.full((c.atlases,), 1 / c.atlases))  # each image's share
                                                                                # of clips lately
 
@@ -166,13 +167,18 @@ class AtlasBank(nn.Module):
     def seed(self, frames: torch.Tensor, windows: torch.Tensor) -> None:
         """Fill the images not seeded yet with clips (`_pictures`' frames and windows): every
         image starts as a real picture, so frames of different subjects match different images
-        from the first step. No branch on the count: the step reads no value back from the device."""
+        from the first step. The count is read back from the device only until the bank is
+        full (the first step or two); after that the pictures, the costliest part of a step with
+        many seeding frames, are not made at all."""
+        if self.full:
+            return
         b, k = frames.shape[0], self.images.shape[0]
         slot = torch.arange(k, device=frames.device) - self.seeded  # which clip fills each image
         fill = (slot >= 0) & (slot < b)
         pictures = self._pictures(frames, windows)[slot.clamp(0, b - 1)]
         self.images.copy_(torch.where(fill[:, None, None, None], pictures, self.images))
         self.seeded.copy_((self.seeded + b).clamp(max=k))
+        self.full = bool(self.seeded == k)
 
     @torch.no_grad()
     def reseed(self, frames: torch.Tensor, windows: torch.Tensor, best: torch.Tensor, chosen: torch.Tensor,
