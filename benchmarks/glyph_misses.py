@@ -7,7 +7,7 @@ judged frames (first, last) that is not read as the prompt's character:
 - too soft: correlates, but its edges are not SHARP;
 - another character: read, but not the prompt's.
 
-    python benchmarks/glyph_misses.py --checkpoint CKPT [--seeds 3] [--save-as NAME]
+    python benchmarks/glyph_misses.py --checkpoint CKPT [--seeds 3] [--temperature T] [--save-as NAME]
 """
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--checkpoint", required=True)
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--temperature", type=float, default=None, help="the priors' starting noise (None: the model's)")
     ap.add_argument("--save-as", default="glyphs_misses")
     args = ap.parse_args()
     torch.set_num_threads(2)
@@ -53,14 +54,15 @@ def main():
     pairs = [p for p in all_pairs() if p not in HELDOUT]
     kinds = Counter()
     for seed in range(args.seeds):
-        clips = pipe.generate([caption(*p, rng) for p in pairs], seed=seed)
+        clips = pipe.generate([caption(*p, rng) for p in pairs], seed=seed, temperature=args.temperature)
         for (character, _), clip in zip(pairs, clips):
             verdicts = [miss(frame, character) for frame in (clip[0], clip[-1])]
             kinds[next((v for v in verdicts if v != "right"), "right")] += 1
     n = sum(kinds.values())
     save(args.save_as, [dict(kind=k, clips=kinds[k], share=kinds[k] / n) for k in KINDS],
          "Glyphs over a plain colour: why a clip misses its character", command_line(),
-         f"Checkpoint {args.checkpoint}; {len(pairs)} seen prompts x {args.seeds} seeds, each in a wording "
+         f"Checkpoint {args.checkpoint}, temperature {'its own' if args.temperature is None else args.temperature}; "
+         f"{len(pairs)} seen prompts x {args.seeds} seeds, each in a wording "
          f"drawn at random; a miss is put down to the first judged frame (first, last) not read right.")
 
 
