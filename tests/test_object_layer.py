@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import torch
 
-from tinyt2v.models.object_layer import SpriteBank, cut_out, differs, likeness, offset_fit, over
+from tinyt2v.models.object_layer import OBJECT_FLOOR, SpriteBank, cut_out, differs, likeness, offset_fit, over
 from tinyt2v.models.sprites import sprite_extent, warp
 from tinyt2v.models.tracks import track_of
 
@@ -43,6 +43,18 @@ def test_what_differs_from_the_drawn_background_is_the_object_and_its_track_foll
 def test_a_background_drawn_slightly_off_is_no_object():
     background = textured(1, 2)
     assert differs(background + 0.1, background).sum() == 0
+
+
+def test_where_the_canvas_is_drawn_soft_its_edges_are_not_taken_for_the_object():
+    g = torch.Generator().manual_seed(1)
+    photo = torch.nn.functional.avg_pool2d(torch.rand(1, 3, 64, 64, generator=g) * 2 - 1, 3, 1, 1)
+    drawn = torch.nn.functional.avg_pool2d(photo, 5, 1, 2)  # the canvas: the photograph, softer
+    video = photo.clone()
+    video[0, :, 20:30, 20:30] = torch.tensor([1.0, -1.0, 1.0])[:, None, None]  # a 10 x 10 px square
+    alpha = differs(video[:, None], drawn[:, None])[0, 0]
+    soft = ((video - drawn).norm(dim=1)[0] > OBJECT_FLOOR).float().mean()
+    assert soft > 0.4  # the soft canvas misses the photograph by more than the floor in many pixels
+    assert alpha[20:30, 20:30].mean() > 0.9 and alpha.sum() < 1.2 * 100  # the square, and little else
 
 
 def test_a_clips_object_colour_is_fitted_as_an_offset_where_the_layer_covers():

@@ -36,16 +36,23 @@ MIN_OBJECT = 16     # px over half covered from which a clip's first frame has a
 MAX_COVER = 0.3     # share of a first frame from which what differs is the canvas drawn wrong, not
                     # one object: such a clip seeds no sprite
 OBJECT_FLOOR = 0.2  # colour distance (in [-1, 1] units: 25 grey levels) under which a pixel is the
-                    # canvas drawn a little off, not an object (from twice it: all object)
+                    # canvas drawn a little off, not an object (from twice it: all object) ...
+OBJECT_SHARE = 0.25  # ... or under twice the distance this share of a frame's pixels exceed, where
+                     # that is more: an object covers less of a frame, so that distance is how far
+                     # off the canvas is drawn, and twice it leaves out its worst misses too
 
 
 def differs(video: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
     """How much of each pixel (B, T, H, W) in [0, 1] is object: none at a colour distance from
-    the background (B, T, 3, H, W) of OBJECT_FLOOR or less, all from twice that. Not relative to
-    the frame's largest distance (as over a plain colour): over a photograph an object's
-    distance from what is under it varies as much as the photograph does."""
+    the background (B, T, 3, H, W) of the frame's floor or less, all from twice that. The floor
+    is OBJECT_FLOOR, or higher in a frame whose canvas is drawn worse: a photograph drawn a
+    little soft differs from the real one at every edge (in a fifth of a glyph clip's pixels by
+    more than OBJECT_FLOOR), and those edges are no object. Not relative to the frame's largest
+    distance (as over a plain colour): over a photograph an object's distance from what is under
+    it varies as much as the photograph does."""
     dist = (video - background).norm(dim=2)
-    return ((dist - OBJECT_FLOOR) / OBJECT_FLOOR).clamp(0, 1)
+    floor = (2 * dist.flatten(2).quantile(1 - OBJECT_SHARE, dim=2)).clamp(min=OBJECT_FLOOR)[..., None, None]
+    return ((dist - floor) / floor).clamp(0, 1)
 
 
 def offset_fit(layer: torch.Tensor, under: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
