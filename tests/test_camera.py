@@ -69,4 +69,3 @@ def test_the_stabilised_median_of_a_pan_with_an_object_crossing_it_is_the_first_
     crossed = (slice(22, 32), slice(4, 48))  # where the square went, in the first frame's view
     assert np.abs(still - first)[crossed].max() < 0.1  # gone: under 13 grey levels anywhere
     assert np.abs(frames[0] - first)[crossed].max() > 0.5  # frame 0 itself has it
-

@@ -115,4 +115,3 @@ def stabilised_median(video: torch.Tensor, camera: torch.Tensor) -> torch.Tensor
     back = F.grid_sample(video.flatten(0, 1), grid, align_corners=False).view(b, t, 3, h, w)
     shown = (grid.abs() <= 1).all(-1).view(b, t, 1, h, w)  # frame 0 shows every pixel
     return torch.where(shown, back, torch.full_like(back, float("nan"))).nanmedian(1).values
-
