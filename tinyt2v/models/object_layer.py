@@ -36,7 +36,8 @@ MIN_OBJECT = 16     # px over half covered from which a clip's first frame has a
 MAX_COVER = 0.3     # share of a first frame from which what differs is the canvas drawn wrong, not
                     # one object: such a clip seeds no sprite
 OBJECT_FLOOR = 0.2  # colour distance (in [-1, 1] units: 25 grey levels) under which a pixel is the
-                    # canvas drawn a little off, not an object (from twice it: all object) ...
+                    # canvas drawn a little off, not an object (from as much again above the floor:
+                    # all object) ...
 OBJECT_SHARE = 0.25  # ... or under twice the distance this share of a frame's pixels exceed, where
                      # that is more: an object covers less of a frame, so that distance is how far
                      # off the canvas is drawn, and twice it leaves out its worst misses too
@@ -44,7 +45,8 @@ OBJECT_SHARE = 0.25  # ... or under twice the distance this share of a frame's p
 
 def differs(video: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
     """How much of each pixel (B, T, H, W) in [0, 1] is object: none at a colour distance from
-    the background (B, T, 3, H, W) of the frame's floor or less, all from twice that. The floor
+    the background (B, T, 3, H, W) of the frame's floor or less, all from OBJECT_FLOOR above it
+    (a glyph far from its canvas is drawn whole, not translucent, where the floor is high). The floor
     is OBJECT_FLOOR, or higher in a frame whose canvas is drawn worse: a photograph drawn a
     little soft differs from the real one at every edge (in a fifth of a glyph clip's pixels by
     more than OBJECT_FLOOR), and those edges are no object. Not relative to the frame's largest
@@ -52,7 +54,7 @@ def differs(video: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
     it varies as much as the photograph does."""
     dist = (video - background).norm(dim=2)
     floor = (2 * dist.flatten(2).quantile(1 - OBJECT_SHARE, dim=2)).clamp(min=OBJECT_FLOOR)[..., None, None]
-    return ((dist - floor) / floor).clamp(0, 1)
+    return ((dist - floor) / OBJECT_FLOOR).clamp(0, 1)
 
 
 def offset_fit(layer: torch.Tensor, under: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
