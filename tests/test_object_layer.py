@@ -51,10 +51,12 @@ def test_where_the_canvas_is_drawn_soft_its_edges_are_not_taken_for_the_object()
     drawn = torch.nn.functional.avg_pool2d(photo, 5, 1, 2)  # the canvas: the photograph, softer
     video = photo.clone()
     video[0, :, 20:30, 20:30] = torch.tensor([1.0, -1.0, 1.0])[:, None, None]  # a 10 x 10 px square
+    video[0, :, 40:50, 40:50] = drawn[0, :, 40:50, 40:50] + 0.5  # and one nearer the canvas's colours
     alpha = differs(video[:, None], drawn[:, None])[0, 0]
     soft = ((video - drawn).norm(dim=1)[0] > OBJECT_FLOOR).float().mean()
     assert soft > 0.4  # the soft canvas misses the photograph by more than the floor in many pixels
-    assert alpha[20:30, 20:30].mean() > 0.9 and alpha.sum() < 1.2 * 100  # the square, and little else
+    assert alpha[20:30, 20:30].mean() > 0.9 and alpha[40:50, 40:50].mean() > 0.9  # both squares, whole ...
+    assert alpha.sum() < 1.2 * 200  # ... and little else
 
 
 def test_a_clips_object_colour_is_fitted_as_an_offset_where_the_layer_covers():
