@@ -132,7 +132,7 @@ class AtlasBank(nn.Module):
         self.code = nn.Embedding(c.atlases, text_dim)  # which image, for the window prior
         self.median = c.median_background
         self.register_buffer("seeded", torch.zeros((), dtype=torch.long))  # images seeded so far
-        self.full = False  # every image seeded (read from `seeded`; a loaded bank learns it at its first seed)
+        self.offered = 0  # clips offered to `seed` since made or loaded: from `atlases` on, all are seeded
         self.register_buffer("use", torch.full((c.atlases,), 1 / c.atlases))  # each image's share
                                                                                # of clips lately
 
@@ -167,10 +167,10 @@ class AtlasBank(nn.Module):
     def seed(self, frames: torch.Tensor, windows: torch.Tensor) -> None:
         """Fill the images not seeded yet with clips (`_pictures`' frames and windows): every
         image starts as a real picture, so frames of different subjects match different images
-        from the first step. The count is read back from the device only until the bank is
-        full (the first step or two); after that the pictures, the costliest part of a step with
-        many seeding frames, are not made at all."""
-        if self.full:
+        from the first step. No value is read back from the device: once `atlases` clips have
+        been offered since the bank was made or loaded, every image is seeded, and the pictures
+        (the costliest part of a step with many seeding frames) are not made again."""
+        if self.offered >= self.images.shape[0]:
             return
         b, k = frames.shape[0], self.images.shape[0]
         slot = torch.arange(k, device=frames.device) - self.seeded  # which clip fills each image
@@ -178,7 +178,7 @@ class AtlasBank(nn.Module):
         pictures = self._pictures(frames, windows)[slot.clamp(0, b - 1)]
         self.images.copy_(torch.where(fill[:, None, None, None], pictures, self.images))
         self.seeded.copy_((self.seeded + b).clamp(max=k))
-        self.full = bool(self.seeded == k)
+        self.offered += b
 
     @torch.no_grad()
     def reseed(self, frames: torch.Tensor, windows: torch.Tensor, best: torch.Tensor, chosen: torch.Tensor,
