@@ -31,9 +31,9 @@ def miss(frame: np.ndarray, character: str) -> str:
     read, corr = read_character(ink)
     if read == character:
         return "right"
-    if (ink > 0.5).sum() < 4:
-        return "empty"
     inked = ink > 0.5
+    if inked.sum() < 4:
+        return "empty"
     if inked[:2].any() or inked[-2:].any() or inked[:, :2].any() or inked[:, -2:].any():
         return "at the edge"
     if read is not None:
