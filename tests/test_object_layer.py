@@ -104,3 +104,20 @@ def test_layer_flow_with_an_object_layer_trains_and_samples(tmp_path):
                            ckpt_every=None, **kw))
     video = Pipeline.from_pretrained(ck).generate(["a red circle moving left"], seed=0)
     assert video.shape == (1, 16, 64, 64, 3)
+
+
+def test_the_canvas_learns_nothing_from_the_pixels_the_object_covers():
+    from tinyt2v.models.layer_flow import LayerFlowConfig
+    from tinyt2v.models.object_layer import ObjectLayer
+
+    layer = ObjectLayer(LayerFlowConfig(frames=4, object_layers=1, sprites=2), 8)
+    background = textured(1, 4)
+    video = background.clone()
+    video[0, :, :, 20:30, 20:30] = torch.tensor([1.0, -1.0, 1.0])[:, None, None]  # a still square
+    under = (background + 0.05).requires_grad_()  # the canvas drawn a little off, with gradient
+    drawn, weight, _, _ = layer.losses(torch.zeros(1, 8), torch.zeros(1, 8), video, background,
+                                       torch.arange(4)[None], under, seeding=True)
+    ((drawn - video).abs() * weight).sum().backward()
+    grad = under.grad.abs().sum(2)[0]  # (frames, H, W)
+    assert grad[:, 20:30, 20:30].max() == 0  # the square's pixels teach the canvas nothing ...
+    assert grad[:, 40:, 40:].min() > 0  # ... the canvas's own pixels do

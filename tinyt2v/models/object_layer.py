@@ -162,7 +162,11 @@ class ObjectLayer(nn.Module):
         layer = self.layers(self.bank[k], track[rows, frames]) * (self.bank.seeded > 0)  # none until seeded
         target = video[rows, frames]
         offset = offset_fit(layer.detach(), under.detach(), target)
-        weight = 1 + c.fg_weight * alpha[rows, frames][:, :, None]
+        covered = alpha[rows, frames][:, :, None]
+        # the canvas learns only from what is canvas: where the sprite misses its object, the
+        # object's pixels (weighed up) would otherwise paint it into the canvas's image
+        under = torch.lerp(under, under.detach(), covered)
+        weight = 1 + c.fg_weight * covered
         losses = {"object_choice": F.cross_entropy(logits, k) * (self.bank.seeded > 0),  # nothing to choose yet
                   "object_flow": self.prior.loss(track_to_latent(track), motion_e)}
         return over(layer, offset, under), weight, offset, losses
