@@ -120,9 +120,8 @@ def test_a_clips_colours_are_fitted_as_a_gain_and_offset_of_its_image_per_channe
     assert torch.allclose(colour_fit(drawn, recolour(drawn, colour)), colour, atol=1e-4)
 
 
-@pytest.mark.parametrize("option", [dict(clip_colour=True), dict(median_background=True, object_layers=1),
-                                    dict(window_given_camera=True)],
-                         ids=["clip_colour", "median_background", "window_given_camera"])
+@pytest.mark.parametrize("option", [dict(clip_colour=True), dict(median_background=True, object_layers=1)],
+                         ids=["clip_colour", "median_background"])
 def test_layer_flow_with_an_option_on_trains_and_samples(tmp_path, option):
     from conftest import SMALL
     from tinyt2v.pipeline import Pipeline

@@ -83,11 +83,6 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # image's, fitted by least squares and drawn by the window prior, so
                                 # clips of one subject in other colours (glyphs in random colours)
                                 # share an image instead of averaging their colours in it
-    window_given_camera: bool = False  # the window prior also reads the camera track, drawn first:
-                                # where a clip starts depends on where it goes (a glyph moving right
-                                # starts at the left), and a window drawn for the caption alone lies
-                                # amid every motion's starts, so a track carries the subject out of
-                                # the frame (benchmarks/glyph_misses.py)
 
     @property
     def camera_latent(self) -> int:  # what the camera prior generates: the change per frame
@@ -245,9 +240,8 @@ class LayerFlow(System):
         self.atlas = AtlasBank(cfg, d)
         self.window_prior = FlowPrior(cfg, CAMERA + COLOUR * cfg.clip_colour + OFFSET * cfg.object_layers, d)
         # p(first frame's window; its clip's colours with clip_colour; its object's colour
-        # offset with an object layer | caption, image[, camera track])
+        # offset with an object layer | caption, image)
         self.camera_prior = FlowPrior(cfg, cfg.camera_latent, d)  # p(camera track | motion words)
-        self.camera_code = nn.Linear(cfg.camera_latent, d) if cfg.window_given_camera else None
         if cfg.object_layers not in (0, 1):
             raise ValueError(f"object_layers is 0 or 1, not {cfg.object_layers}")
         self.object = ObjectLayer(cfg, d) if cfg.object_layers else None
@@ -257,14 +251,6 @@ class LayerFlow(System):
         rest = [p for p in self.parameters() if all(p is not i for i in images)]
         return {"all": torch.optim.AdamW([{"params": rest}, {"params": images, "lr": self.cfg.atlas_lr}],
                                          lr=self.cfg.lr, weight_decay=0.0, betas=(0.9, self.cfg.beta2))}
-
-    def _window_condition(self, e: torch.Tensor, k: torch.Tensor, camera: torch.Tensor | None) -> torch.Tensor:
-        """What the window prior reads (B, D): the caption, the image k (B,) and, with
-        window_given_camera, the camera track (B, T, 3) as the camera prior standardises it."""
-        cond = e + self.atlas.code(k)
-        if self.camera_code is None:
-            return cond
-        return cond + self.camera_code(self.camera_prior.standardise(camera_to_latent(camera)))
 
     def draw(self, atlas: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
         """Atlases (B, 3, A, A) seen through windows (B, F, 3) -> frames (B, F, 3, H, W)."""
@@ -291,7 +277,7 @@ class LayerFlow(System):
                                                   progress >= c.object_seeding)
         recon = ((drawn - target).abs() * weight).mean() / weight.mean()
         choice = F.cross_entropy(logits, k)
-        window_flow = self.window_prior.loss(start, self._window_condition(e, k, camera))
+        window_flow = self.window_prior.loss(start, e + self.atlas.code(k))
         camera_flow = self.camera_prior.loss(camera_to_latent(camera), self.motion_text(captions))
         object_terms = logs.get("object_choice", 0.0) + c.flow_weight * logs.get("object_flow", 0.0)
         loss = recon + choice + c.flow_weight * (window_flow + camera_flow) + object_terms
@@ -353,29 +339,24 @@ class LayerFlow(System):
         frames = torch.arange(t, device=video.device).expand(b, -1)
         return self._redraw(video, still, captions, e, k, camera, frames)[0].clamp(-1, 1)
 
-    def _camera(self, captions, generator, guidance, temperature) -> torch.Tensor:
-        """A camera track (B, cfg.frames, 3) drawn from the prior for the captions' motion words."""
-        return latent_to_camera(self.camera_prior.sample(self.motion_text(captions), generator, guidance=guidance,
-                                                         temperature=temperature), self.cfg.frames)
-
-    def _frames(self, camera: torch.Tensor, frames: int | None) -> torch.Tensor:
-        """A camera track (B, cfg.frames, 3) at `frames` frames, by linear interpolation."""
-        if not frames or frames == self.cfg.frames:
-            return camera
-        return F.interpolate(camera.transpose(1, 2), size=frames, mode="linear", align_corners=True).transpose(1, 2)
+    def _camera(self, captions, generator, frames, guidance, temperature) -> torch.Tensor:
+        """A camera track (B, frames, 3) drawn from the prior for the captions' motion words."""
+        c = self.cfg
+        camera = latent_to_camera(self.camera_prior.sample(self.motion_text(captions), generator,
+                                                           guidance=guidance, temperature=temperature), c.frames)
+        if frames and frames != c.frames:
+            camera = F.interpolate(camera.transpose(1, 2), size=frames, mode="linear",
+                                   align_corners=True).transpose(1, 2)
+        return camera
 
     @torch.no_grad()
     def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
         e = self.text(captions)
         k = self.atlas.choose(e).argmax(1)  # the caption's own image: images are never mixed
-        camera = None  # drawn first when the window reads it, else after (as checkpoints before that drew it)
-        if self.camera_code is not None:
-            camera = self._camera(captions, generator, guidance, temperature)
-        start = self.window_prior.sample(self._window_condition(e, k, camera), generator, guidance=guidance,
+        start = self.window_prior.sample(e + self.atlas.code(k), generator, guidance=guidance,
                                          temperature=temperature)
-        if camera is None:
-            camera = self._camera(captions, generator, guidance, temperature)
-        video = self.draw(self.atlas[k], inside(in_atlas(start[:, :CAMERA], self._frames(camera, frames))))
+        camera = self._camera(captions, generator, frames, guidance, temperature)
+        video = self.draw(self.atlas[k], inside(in_atlas(start[:, :CAMERA], camera)))
         if self.cfg.clip_colour:
             video = recolour(video, start[:, CAMERA:CAMERA + COLOUR])
         if self.object is not None:
@@ -388,7 +369,7 @@ class LayerFlow(System):
         """Stills (B, 3, H, W) seen through the camera the captions' motion words ask for: the
         still is the first frame (the camera track starts at no change), and beyond its edges
         it goes on mirrored, a canvas that stays put while the view moves over it."""
-        camera = self._frames(self._camera(captions, generator, guidance, temperature), frames)
+        camera = self._camera(captions, generator, frames, guidance, temperature)
         b, f = camera.shape[:2]
         grid = F.affine_grid(affine(camera.reshape(b * f, CAMERA)), (b * f, *stills.shape[1:]), align_corners=False)
         video = F.grid_sample(stills.repeat_interleave(f, 0), grid, align_corners=False, padding_mode="reflection")
