@@ -69,6 +69,10 @@ class LayerFlowConfig(FlowPriorConfig):
     temperature: float = 0.3    # the priors' starting noise when sampling: a window drawn near the
                                 # middle of where a subject's clips lie (a pan's window drawn far
                                 # out shows the sky beside the rocket)
+    window_guidance: float = 1.0  # the window prior's guidance scale, whatever the camera's: its
+                                # condition is the image as well as the caption, and guiding away
+                                # from no condition (every image's windows) pushed windows outward,
+                                # putting glyphs at the frame's edge (benchmarks/glyph_misses.py)
     prior_width: int = 256      # each prior's velocity MLP (tiny's checkpoint: 31 MB of the 50 allowed)
     object_layers: int = 0      # sprites over the canvas per clip (0 or 1): what differs from the
                                 # background the model draws (models/object_layer.py); 0 for
@@ -353,7 +357,7 @@ class LayerFlow(System):
     def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
         e = self.text(captions)
         k = self.atlas.choose(e).argmax(1)  # the caption's own image: images are never mixed
-        start = self.window_prior.sample(e + self.atlas.code(k), generator, guidance=guidance,
+        start = self.window_prior.sample(e + self.atlas.code(k), generator, guidance=self.cfg.window_guidance,
                                          temperature=temperature)
         camera = self._camera(captions, generator, frames, guidance, temperature)
         video = self.draw(self.atlas[k], inside(in_atlas(start[:, :CAMERA], camera)))
