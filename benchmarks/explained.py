@@ -1,5 +1,5 @@
 """How much of real clips a layered model's layers explain: each clip drawn again from the layers
-measured in it (`LayerFlow.reconstruct`: its image of the bank where its first frame lies, the
+measured in it (`LayerFlow.layered_copy`: its image of the bank where its first frame lies, the
 camera track, its object) and compared with the clip.
 
     python benchmarks/explained.py --dataset footage=tinyt2v/checkpoints/footage \\
@@ -41,7 +41,7 @@ def explained(checkpoint: str, folder: Path) -> dict:
     shares, errors, variances = [], [], []
     for i in range(0, len(videos), BATCH):
         real = to_tensor(np.stack(videos[i:i + BATCH]))
-        again = model.reconstruct(real, captions[i:i + BATCH])
+        again = model.layered_copy(real, captions[i:i + BATCH])
         error = (again - real).square().flatten(1).sum(1)
         variance = (real - real.mean((1, 3, 4), keepdim=True)).square().flatten(1).sum(1)
         shares += (1 - error / variance).tolist()

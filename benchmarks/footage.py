@@ -185,6 +185,7 @@ def measure(args) -> None:
 
     from tinyt2v.evaluate import psnr_db
     from tinyt2v.io import read_video, to_tensor, to_uint8
+    from tinyt2v.models import MODELS
     from tinyt2v.pipeline import Pipeline
 
     root = Path(args.data)
@@ -221,7 +222,7 @@ def measure(args) -> None:
         mine, per_value = read_back(pipe, kinds, {p: [caption(*p)] * args.per_prompt for p in _pairs()}, read,
                                     temperature=args.temperature, values=(("subject", SUBJECTS), ("motion", MOTIONS)))
         rows, by = rows + mine, by + per_value
-        if hasattr(pipe.system, "reconstruct"):
+        if MODELS[pipe.config["model"]].reconstructs:  # an autoencoder's copies, not a layered model's
             copies(pipe, model_name(pipe))
         if args.grid:  # the first checkpoint's samples
             sample_grid(pipe, *_grid_prompts(root), Path(args.grid), args.temperature)

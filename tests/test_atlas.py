@@ -61,10 +61,10 @@ def test_a_clip_of_an_image_of_the_bank_is_reconstructed_from_its_layers_and_a_c
         model.atlas.seeded.fill_(2)
     camera = torch.stack([torch.tensor([0.05 * t, 0.02 * t, -0.02 * t]) for t in range(8)])[None]
     clip = model.draw(model.atlas[torch.tensor([1])], in_atlas(torch.tensor([[0.1, -0.1, math.log(0.45)]]), camera))
-    again = model.reconstruct(clip, ["a"])
+    again = model.layered_copy(clip, ["a"])
     assert (again - clip).square().mean() < 0.1 * clip.var()  # over 90% of its variance explained
     other = texture(1, 7)[:, None].expand(-1, 8, -1, -1, -1)[..., 32:96, 32:96]  # in no image of the bank
-    assert (model.reconstruct(other, ["a"]) - other).square().mean() > 0.5 * other.var()
+    assert (model.layered_copy(other, ["a"]) - other).square().mean() > 0.5 * other.var()
 
 
 def test_each_frame_is_matched_to_the_atlas_it_was_cut_from():

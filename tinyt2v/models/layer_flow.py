@@ -333,7 +333,7 @@ class LayerFlow(System):
         return drawn, weight, start, logs
 
     @torch.no_grad()
-    def reconstruct(self, video: torch.Tensor, captions: list[str]) -> torch.Tensor:
+    def layered_copy(self, video: torch.Tensor, captions: list[str]) -> torch.Tensor:
         """Clips (B, T, 3, H, W) drawn again from the layers measured in them, as training draws
         them: what of a clip the layers explain."""
         b, t = video.shape[:2]
