@@ -67,6 +67,20 @@ def test_a_clip_of_an_image_of_the_bank_is_reconstructed_from_its_layers_and_a_c
     assert (model.layered_copy(other, ["a"]) - other).square().mean() > 0.5 * other.var()
 
 
+def test_the_first_window_is_drawn_unguided_and_the_camera_with_the_guidance_asked_for(monkeypatch):
+    model = LayerFlow(LayerFlowConfig(frames=8), Vocab(["a"])).eval()  # window_guidance 1 by default
+    asked = {}
+    for name in ("window_prior", "camera_prior"):
+        prior = getattr(model, name)
+
+        def sample(*args, _name=name, _sample=prior.sample, **kwargs):
+            asked[_name] = kwargs["guidance"]
+            return _sample(*args, **kwargs)
+        monkeypatch.setattr(prior, "sample", sample)
+    model.generate(["a"], torch.Generator().manual_seed(0), guidance=3.0)
+    assert asked == {"window_prior": 1.0, "camera_prior": 3.0}
+
+
 def test_each_frame_is_matched_to_the_atlas_it_was_cut_from():
     bank = torch.cat([texture(1, seed) for seed in range(5)])
     owner = [i % 5 for i in range(len(WINDOWS))]
