@@ -79,6 +79,8 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # footage with nothing moving over it
     sprite: int = 32            # an object sprite's side in px, at scale 1 frame px
     sprites: int = 32           # sprites in the object layer's bank: each one subject's look
+    sprite_match_weight: float = 50.0  # as match_weight, when a clip's object picks its sprite by
+                                # its cut-out's likeness beside the caption's log-probability
     object_seeding: float = 0.2  # share of the run after which clips' objects seed the sprites:
                                 # before, the canvas still holds the objects of the clips it was
                                 # seeded by, and what differs from it is no object yet

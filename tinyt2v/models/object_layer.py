@@ -125,7 +125,7 @@ class SpriteBank(nn.Module):
 
 class ObjectLayer(nn.Module):
     """A bank of sprites the caption chooses from and a flow prior over the object's pose
-    track. c: the model's config (sprites, sprite, ref_radius, match_weight, frames, width,
+    track. c: the model's config (sprites, sprite, ref_radius, sprite_match_weight, frames, width,
     height and the flow prior's fields)."""
 
     def __init__(self, c, text_dim: int):
@@ -178,7 +178,7 @@ class ObjectLayer(nn.Module):
         seeded = torch.arange(c.sprites, device=cut.device) < self.bank.seeded
         logits = self.bank.choose(e)
         like = likeness(cut, self.bank[torch.arange(c.sprites, device=cut.device)].detach())
-        scores = (c.match_weight * like + logits.detach().log_softmax(1)).masked_fill(~seeded, -math.inf)
+        scores = (c.sprite_match_weight * like + logits.detach().log_softmax(1)).masked_fill(~seeded, -math.inf)
         return scores.argmax(1), logits
 
     @torch.no_grad()
