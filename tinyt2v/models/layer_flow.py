@@ -72,7 +72,8 @@ class LayerFlowConfig(FlowPriorConfig):
     window_guidance: float = 1.0  # the window prior's guidance scale, whatever the camera's: its
                                 # condition is the image as well as the caption, and guiding away
                                 # from no condition (every image's windows) pushed windows outward,
-                                # putting glyphs at the frame's edge (benchmarks/glyph_misses.py)
+                                # putting glyphs at the frame's edge (benchmarks/results/
+                                # glyphs_misses_layer_flow_colour_window_unguided.md)
     prior_width: int = 256      # each prior's velocity MLP (tiny's checkpoint: 31 MB of the 50 allowed)
     object_layers: int = 0      # sprites over the canvas per clip (0 or 1): what differs from the
                                 # background the model draws (models/object_layer.py); 0 for
