@@ -17,11 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from common import command_line, save
 
 from tinyt2v.io import read_video, to_tensor
-from tinyt2v.models.camera import affine, measure_camera, stabilised_median
+from tinyt2v.models.camera import measure_camera, stabilised_median, view_through
 from tinyt2v.models.layer_flow import LayerFlowConfig
 from tinyt2v.models.object_layer import cut_out, differs, likeness
 from tinyt2v.models.sprites import sprite_extent
@@ -34,9 +33,8 @@ def measured(video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Clips (B, T, 3, H, W) -> their first frames' cut-outs (B, 4, S, S) and coverage (B, T, H, W)."""
     b, t, _, h, w = video.shape
     camera = measure_camera(video)
-    grid = F.affine_grid(affine(camera.reshape(b * t, 3)), (b * t, 3, h, w), align_corners=False)
     median = stabilised_median(video, camera).repeat_interleave(t, 0)
-    background = F.grid_sample(median, grid, align_corners=False, padding_mode="border").view_as(video)
+    background = view_through(median, camera.reshape(b * t, 3), (h, w)).view_as(video)
     alpha = differs(video, background)
     pose = track_of(alpha, LAYER_FLOW.ref_radius)[:, 0]
     side = LAYER_FLOW.sprite

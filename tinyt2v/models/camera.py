@@ -54,7 +54,8 @@ def inverse(views: torch.Tensor) -> torch.Tensor:
     return torch.cat([-views[..., :2] * scale, -views[..., 2:]], -1)
 
 
-def _warp(img: torch.Tensor, camera: torch.Tensor, size: tuple[int, int], padding: str = "border") -> torch.Tensor:
+def view_through(img: torch.Tensor, camera: torch.Tensor, size: tuple[int, int], padding: str = "border") -> torch.Tensor:
+    """Images (N, C, H, W) seen through views (N, 3) of them (`affine`) at `size`."""
     grid = F.affine_grid(affine(camera), [img.shape[0], img.shape[1], *size], align_corners=False)
     return F.grid_sample(img, grid, align_corners=False, padding_mode=padding)
 
@@ -76,7 +77,7 @@ def pair_motion(a: torch.Tensor, b: torch.Tensor, start: torch.Tensor | None = N
         px, py = xs.view(1, 1, 1, w), ys.view(1, 1, h, 1)
         inner = ((px.abs() < 0.85) & (py.abs() < 0.85)).to(a.dtype)
         for _ in range(steps):
-            aw = _warp(ab, cam, (h, w))
+            aw = view_through(ab, cam, (h, w))
             gx = (torch.roll(aw, -1, 3) - torch.roll(aw, 1, 3)) * (w / 4)  # d/dx in frame units
             gy = (torch.roll(aw, -1, 2) - torch.roll(aw, 1, 2)) * (h / 4)
             s = cam[:, 2].exp().view(n, 1, 1, 1)

@@ -30,9 +30,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..text import Vocab, build_text_encoder
-from .base import System
 from .atlas import match, place
-from .camera import CAMERA, affine, inverse, measure_camera, stabilised_median
+from .base import System
+from .camera import (
+    CAMERA,
+    affine,
+    inverse,
+    measure_camera,
+    stabilised_median,
+    view_through,
+)
 from .flow_prior import FlowPrior, FlowPriorConfig
 from .layers import pick_frames
 from .object_layer import OFFSET, ObjectLayer
@@ -263,9 +270,7 @@ class LayerFlow(System):
         """Atlases (B, 3, A, A) seen through windows (B, F, 3) -> frames (B, F, 3, H, W)."""
         c = self.cfg
         b, f = windows.shape[:2]
-        grid = F.affine_grid(affine(windows.reshape(b * f, CAMERA)), (b * f, 3, c.height, c.width),
-                             align_corners=False)
-        frames = F.grid_sample(atlas.repeat_interleave(f, 0), grid, align_corners=False, padding_mode="border")
+        frames = view_through(atlas.repeat_interleave(f, 0), windows.reshape(b * f, CAMERA), (c.height, c.width))
         return frames.view(b, f, 3, c.height, c.width)
 
     def losses(self, video, captions, progress, targets):
@@ -378,6 +383,6 @@ class LayerFlow(System):
         it goes on mirrored, a canvas that stays put while the view moves over it."""
         camera = self._camera(captions, generator, frames, guidance, temperature)
         b, f = camera.shape[:2]
-        grid = F.affine_grid(affine(camera.reshape(b * f, CAMERA)), (b * f, *stills.shape[1:]), align_corners=False)
-        video = F.grid_sample(stills.repeat_interleave(f, 0), grid, align_corners=False, padding_mode="reflection")
+        video = view_through(stills.repeat_interleave(f, 0), camera.reshape(b * f, CAMERA), stills.shape[2:],
+                             padding="reflection")
         return video.view(b, f, *stills.shape[1:])
