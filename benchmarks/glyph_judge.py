@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -62,10 +63,17 @@ def coverage(ch: str, motion: str, faces: list[Path], rng: np.random.Generator) 
     """(FRAMES, SIZE, SIZE) in [0, 1]: how much of each pixel `ch` covers, in a random face and
     size, moving as `motion` says, always whole in the frame."""
     face = faces[rng.integers(len(faces))]
+    return moving(lambda size: _mask(ch, face, size), motion, rng)
+
+
+def moving(mask_at: Callable[[float], np.ndarray], motion: str, rng: np.random.Generator) -> np.ndarray:
+    """(FRAMES, SIZE, SIZE) in [0, 1]: a shape (`mask_at(size)`: its coverage, SUPER times over,
+    at a size drawn from HEIGHT, a font size for a glyph) at a random place, moving as `motion`
+    says, always whole in the frame."""
     size = rng.uniform(*HEIGHT) * np.ones(FRAMES)
     if motion in ("grow", "shrink"):
         size *= GROW ** np.linspace(0, 1, FRAMES)[:: 1 if motion == "grow" else -1]
-    masks = [_mask(ch, face, s) for s in size]
+    masks = [mask_at(s) for s in size]
     extent = np.max([m.shape for m in masks], 0)[::-1] / SUPER  # (w, h) px at the largest
     path = np.outer(np.linspace(0, 1, FRAMES), STEP.get(motion, (0, 0))) * TRAVEL
     lo = extent / 2 + 1 - path.min(0)

@@ -15,12 +15,11 @@ motion from the pixels with code of its own, and is checked on the real clips fi
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 from glyph_judge import CHARACTERS, MOTIONS, fonts, read_clip, render
-from read_back import dataset_parser, measure_readings, run, sample_grid
+from read_back import dataset_parser, measure_readings, read_clips, run, sample_grid, write_clips
 
 SUBJECT_WORDS = {c: [f"the letter {c}", f"a capital {c}", f"a letter {c}"] for c in "BGKRSZ"}
 SUBJECT_WORDS |= {"3": ["the digit 3", "a number 3", "a 3"],
@@ -50,28 +49,15 @@ def all_pairs():
 def build(out: Path, per_pair: int) -> None:
     """Training clips of every pair but the held-out ones, and real clips of every pair for
     measuring, each wording drawn at random, with a manifest.csv each."""
-    from tinyt2v.io import write_text, write_video
-
     rng = np.random.default_rng(SEED)
     faces = fonts()
-    for part, pairs, n in (("train", [p for p in all_pairs() if p not in HELDOUT], per_pair),
-                           ("real", all_pairs(), 4)):
-        (out / part).mkdir(parents=True, exist_ok=True)
-        rows = ["path,text"]
-        for subject, motion in pairs:
-            for i in range(n):
-                name = f"{CHARACTERS.index(subject)}_{motion}_{i}.mp4"
-                write_video(out / part / name, render(subject, motion, faces, rng), fps=8)
-                rows.append(f'{name},"{caption(subject, motion, rng)}"')
-        write_text(out / part / "manifest.csv", "\n".join(rows) + "\n")
-        print(f"{part}: {len(rows) - 1} clips in {out / part}", file=sys.stderr)
+    write_clips(out, (("train", [p for p in all_pairs() if p not in HELDOUT], per_pair, ".mp4"),
+                      ("real", all_pairs(), 4, ".mp4")), CHARACTERS,
+                lambda s, m: (render(s, m, faces, rng), caption(s, m, rng)))
 
 
 def real_clips(root: Path) -> dict[tuple[str, str], list[np.ndarray]]:
-    from tinyt2v.io import read_video
-
-    return {(s, m): [read_video(p) for p in sorted((root / "real").glob(f"{CHARACTERS.index(s)}_{m}_*"))]
-            for s, m in all_pairs()}
+    return read_clips(root / "real", all_pairs(), CHARACTERS)
 
 
 def measure(args) -> None:

@@ -15,7 +15,6 @@ first.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ from footage import photo
 from glyph_judge import CHARACTERS, MOTIONS, coverage, fonts, over
 from glyphs import HELDOUT, MOTION_WORDS, SUBJECT_WORDS, all_pairs, real_clips
 from object_judge import Backgrounds, window
-from read_back import dataset_parser, measure_readings, run, sample_grid
+from read_back import dataset_parser, measure_readings, run, sample_grid, write_clips
 
 PHOTOS = ("coffee", "chelsea", "astronaut", "rocket")
 SHARE = (0.45, 0.65)  # a clip's window side, as a share of its photograph's short side
@@ -62,23 +61,16 @@ def build(out: Path, per_pair: int) -> None:
     real clips of every pair for checking the judge (PNG frames: a video codec keeps colour at
     every other pixel only, and a glyph's thin strokes over a photograph lose their colour in it),
     over a photograph drawn at random, each wording drawn at random."""
-    from tinyt2v.io import write_text, write_video
-
     rng = np.random.default_rng(SEED)
     faces = [f for f in fonts() if "ExtraLight" not in f.name]  # 1 px strokes: a pixel of them is
     # more photograph than glyph, and no judge reads them over a textured photograph
-    for part, pairs, n, kind in (("train", [p for p in all_pairs() if p not in HELDOUT], per_pair, ".mp4"),
-                                 ("real", all_pairs(), 4, "")):
-        (out / part).mkdir(parents=True, exist_ok=True)
-        rows = ["path,text"]
-        for subject, motion in pairs:
-            for i in range(n):
-                background = PHOTOS[rng.integers(len(PHOTOS))]
-                name = f"{CHARACTERS.index(subject)}_{motion}_{i}{kind}"
-                write_video(out / part / name, film(subject, motion, background, faces, rng), fps=8)
-                rows.append(f'{name},"{caption(subject, motion, background, rng)}"')
-        write_text(out / part / "manifest.csv", "\n".join(rows) + "\n")
-        print(f"{part}: {len(rows) - 1} clips in {out / part}", file=sys.stderr)
+
+    def clip(subject: str, motion: str):
+        background = PHOTOS[rng.integers(len(PHOTOS))]
+        return film(subject, motion, background, faces, rng), caption(subject, motion, background, rng)
+
+    write_clips(out, (("train", [p for p in all_pairs() if p not in HELDOUT], per_pair, ".mp4"),
+                      ("real", all_pairs(), 4, "")), CHARACTERS, clip)
 
 
 def judge() -> Backgrounds:

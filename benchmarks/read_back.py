@@ -1,9 +1,11 @@
-"""Shared by the datasets of real clips (footage.py, glyphs.py, objects.py, pairs.py): a judge's
-reading of clips, real or generated, tallied per kind of prompt (seen, held out) and per value;
-the measure every dataset makes; a grid of real clips beside a model's; the command line."""
+"""Shared by the datasets of real clips (footage.py, glyphs.py, handwriting.py, objects.py,
+pairs.py): writing a dataset's clips and reading them back; a judge's reading of clips, real or
+generated, tallied per kind of prompt (seen, held out) and per value; the measure every dataset
+makes; a grid of real clips beside a model's; the command line."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -69,6 +71,32 @@ def measure_readings(args, real: dict, kinds: dict[str, list], read: Callable, p
     if by:
         save(f"{args.save_as}_by_value", by, f"{title}: each value read back (seen and held-out prompts "
              "together)", command_line())
+
+
+def write_clips(out: Path, parts, subjects: str, clip: Callable) -> None:
+    """A dataset's clips and a manifest.csv per part: `parts` holds (part, pairs, clips per pair,
+    file suffix: ".mp4", or "" for a folder of PNG frames); `clip(subject, motion)` gives one
+    clip and its caption. A clip is named SUBJECT-INDEX_MOTION_I, as `read_clips` finds it."""
+    from tinyt2v.io import write_text, write_video
+
+    for part, pairs, n, suffix in parts:
+        (out / part).mkdir(parents=True, exist_ok=True)
+        rows = ["path,text"]
+        for subject, motion in pairs:
+            for i in range(n):
+                name = f"{subjects.index(subject)}_{motion}_{i}{suffix}"
+                video, text = clip(subject, motion)
+                write_video(out / part / name, video, fps=8)
+                rows.append(f'{name},"{text}"')
+        write_text(out / part / "manifest.csv", "\n".join(rows) + "\n")
+        print(f"{part}: {len(rows) - 1} clips in {out / part}", file=sys.stderr)
+
+
+def read_clips(folder: Path, pairs: list[Pair], subjects: str) -> dict[Pair, list[np.ndarray]]:
+    """Each pair's clips that `write_clips` wrote in `folder`."""
+    from tinyt2v.io import read_video
+
+    return {(s, m): [read_video(p) for p in sorted(folder.glob(f"{subjects.index(s)}_{m}_*"))] for s, m in pairs}
 
 
 def sample_grid(pipe, prompts: list[str], real: list[np.ndarray], out: Path,

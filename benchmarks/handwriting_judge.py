@@ -1,0 +1,126 @@
+"""Handwritten digits, drawn and read back: a digit written by a person (scikit-learn's digits:
+1,797 scans of 8x8 px from 43 writers) moving over black.
+
+`render` draws a clip from one of the scans of the even rows; `read_clip` reads which digit a
+clip shows and how it moves, from the pixels alone and with no model, by glyph_judge's means:
+the ink is what differs from the frame's border, its shape (cropped, TEMPLATE px) is compared
+by correlation with the scans of the odd rows (other people's digits: the judge never holds a
+scan a clip was drawn from), and its edges must be as sharp as a drawn stroke's, so a blurred
+digit reads none. `python benchmarks/handwriting_judge.py` checks it on the real clips.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from glyph_judge import MOTIONS, SHARP, SUPER, _ink, _shape, moving, over, read_motion, sharpness
+from PIL import Image
+
+DIGITS = "0123456789"
+INK = (0.25, 0.6)   # a scan's grey level (of 16) from which its upscaled ink starts, and where it is
+                    # whole: an 8x8 scan scaled up bicubically has no edge, a pen stroke has one
+SHOWN = 0.7         # correlation with another person's scan of a digit from which it counts as
+                    # shown, if its edges are as sharp as glyph_judge's SHARP (real clips and their
+                    # blurred copies lie either side of both: results/handwriting_judge.md)
+
+
+@lru_cache(maxsize=1)
+def scans() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digit scans (n, 8, 8) in [0, 1] and their digits (n,)."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return digits.images / 16, digits.target
+
+
+def scans_of(digit: str, rows: int) -> np.ndarray:
+    """The scans of `digit` in the even (rows=0: clips) or odd (rows=1: the judge) rows."""
+    images, target = scans()
+    return images[rows::2][target[rows::2] == int(digit)]
+
+
+def _mask(scan: np.ndarray, size: float) -> np.ndarray:
+    """A scan's ink (h, w) in [0, 1], cropped to it and scaled to `size` px high, with pen-like
+    edges."""
+    ys, xs = np.nonzero(scan > 0)
+    crop = scan[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32)
+    scale = size / crop.shape[0]
+    h, w = max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale))
+    big = np.asarray(Image.fromarray(crop).resize((w, h), Image.Resampling.BICUBIC))
+    return np.clip((big - INK[0]) / (INK[1] - INK[0]), 0, 1)
+
+
+def render(digit: str, motion: str, rng: np.random.Generator) -> np.ndarray:
+    """(FRAMES, SIZE, SIZE, 3) uint8: one of the clips' scans of `digit` moving as `motion` says,
+    in a light colour over black."""
+    pool = scans_of(digit, 0)
+    scan = pool[rng.integers(len(pool))]
+    alpha = moving(lambda size: _mask(scan, size * SUPER), motion, rng)
+    return over(alpha, rng.uniform(160, 255, 3), np.zeros(3))
+
+
+@lru_cache(maxsize=1)
+def _templates() -> dict[str, np.ndarray]:
+    """Each digit's shape in every scan of the judge's rows (n, TEMPLATE, TEMPLATE)."""
+    return {d: np.stack([_shape(_mask(s, 40)) for s in scans_of(d, 1)]) for d in DIGITS}
+
+
+def correlations(ink: np.ndarray) -> dict[str, float] | None:
+    """Each digit's best correlation of any of its judge's scans with a frame's ink (None: no ink)."""
+    shape = _shape(ink)
+    if shape is None:
+        return None
+    return {d: float((t * shape).sum((1, 2)).max()) for d, t in _templates().items()}
+
+
+def read_digit(ink: np.ndarray) -> str | None:
+    """The digit a frame's ink shows: the best correlated, if it reaches SHOWN with SHARP edges."""
+    corr = correlations(ink)
+    if corr is None:
+        return None
+    best = max(corr, key=corr.get)
+    return best if corr[best] >= SHOWN and sharpness(ink) >= SHARP else None
+
+
+def read_clip(video: np.ndarray) -> tuple[str | None, str]:
+    """(digit, motion) a clip over black shows: the digit read alike in its first and last frames."""
+    first, last = _ink(video[0]), _ink(video[-1])
+    a, b = read_digit(first), read_digit(last)
+    return (a if a == b else None), read_motion(first, last)
+
+
+def main():
+    """Check the judge on the real clips of handwriting.py before it judges a model: the right
+    digit's correlation, the best wrong one's, and the edges' sharpness, on the clips and on
+    them blurred."""
+    import argparse
+
+    from common import command_line, save
+    from handwriting import real_clips
+    from read_back import blurred
+
+    ap = argparse.ArgumentParser(description=main.__doc__.split(";")[0])
+    ap.add_argument("--data", default="runs/handwriting", help="what `handwriting.py build` wrote")
+    args = ap.parse_args()
+    measured = {k: [] for k in ("right", "wrong", "sharp", "blur_right", "blur_sharp")}
+    for (digit, _), videos in real_clips(Path(args.data)).items():
+        for video in videos:
+            for frame, blur in ((video[0], blurred(video)[0]), (video[-1], blurred(video)[-1])):
+                for ink, pre in ((_ink(frame), ""), (_ink(blur), "blur_")):
+                    corr = correlations(ink)
+                    measured[pre + "right"].append(corr[digit])
+                    measured[pre + "sharp"].append(sharpness(ink))
+                    if not pre:
+                        measured["wrong"].append(max(v for d, v in corr.items() if d != digit))
+    names = {"right": "correlation with its own digit", "wrong": "with the best other digit",
+             "sharp": "sharpness", "blur_right": "blurred (3 px): correlation with its own digit",
+             "blur_sharp": "blurred (3 px): sharpness"}
+    rows = [dict(measure=names[k], frames=len(v), min=float(np.min(v)), median=float(np.median(v)),
+                 max=float(np.max(v))) for k, v in measured.items()]
+    save("handwriting_judge", rows, "The handwriting judge on real clips: first and last frames",
+         command_line(), notes=f"A digit is read at correlation >= SHOWN = {SHOWN} with sharpness >= SHARP = {SHARP}.")
+
+
+if __name__ == "__main__":
+    main()
