@@ -147,3 +147,33 @@ def test_layer_flow_with_an_option_on_trains_and_samples(tmp_path, option):
                            ckpt_every=None, **kw))
     video = Pipeline.from_pretrained(ck).generate(["a red circle moving left"], seed=0)
     assert video.shape == (1, 16, 64, 64, 3)
+
+
+def write_clips(folder, frames: torch.Tensor, caption: str) -> str:
+    """Clips (B, T, 3, H, W) in [-1, 1] as .mp4 files with captions: a --data videos: spec."""
+    from tinyt2v.io import to_uint8, write_video
+
+    folder.mkdir()
+    for i, video in enumerate(to_uint8(frames)):
+        write_video(folder / f"clip{i}.mp4", video)
+        (folder / f"clip{i}.txt").write_text(caption)
+    return f"videos:{folder}"
+
+
+@pytest.mark.parametrize("set_it", [None, False])
+def test_a_new_run_fits_each_clips_colours_when_its_clips_show_a_plain_background_and_not_a_picture(
+        tmp_path, set_it):
+    from conftest import SMALL
+    from tinyt2v.run_state import fresh
+    from tinyt2v.train import TrainConfig
+
+    square = torch.zeros(4, 16, 3, 64, 64)
+    square[..., 20:40, 20:40] = 1.0  # a light square over one dark colour, in each frame
+    plain = write_clips(tmp_path / "plain", square - 0.6, "a square")
+    picture = write_clips(tmp_path / "picture", cut(texture(4), WINDOWS[:4])[:, None].expand(-1, 16, -1, -1, -1),
+                          "a picture")
+    kw = dict(SMALL["layer-flow"])
+    if set_it is not None:  # what --set gives is kept
+        kw["overrides"] = dict(kw["overrides"], clip_colour=set_it)
+    read = {spec: fresh(TrainConfig(steps=1, data=spec, **kw)).model_config.clip_colour for spec in (plain, picture)}
+    assert read == ({plain: True, picture: False} if set_it is None else {plain: set_it, picture: set_it})

@@ -8,18 +8,19 @@ import shlex
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
 
 from . import checkpoint as ckpt
 from . import distributed
+from .io import to_tensor
 from .models import System, build_model, config_from_dict, model_config, spec
 from .text import Vocab
 from .world import training_words
 from .train_config import TrainConfig
-from .world import WorldConfig, get_world, label_heads, label_targets
+from .world import WorldConfig, clips, get_world, label_heads, label_targets
 
 RANK_SEED_STRIDE = 7919  # rank r > 0 draws its training noise from seed + r * this + step
 
@@ -72,6 +73,20 @@ def shaped_by(world: WorldConfig, model: str, labelled: bool = True) -> dict:
     return fields
 
 
+SURVEYED = 32  # training clips a new run reads settings off (`ModelSpec.from_clips`)
+
+
+def first_clips(cfg: TrainConfig, world: WorldConfig) -> torch.Tensor:
+    """The first SURVEYED clips (B, T, 3, H, W) in [-1, 1] of the run's data (its seed's order)."""
+    if cfg.data:
+        from .data import video_batches
+
+        batch = next(video_batches(cfg.data, world, SURVEYED, seed=cfg.seed))
+    else:
+        batch = next(clips(world, "train", SURVEYED, seed=cfg.seed, batch_size=SURVEYED))
+    return to_tensor(batch.video)
+
+
 def fresh(cfg: TrainConfig, device: torch.device = torch.device("cpu")) -> TrainState:
     """A new run: the world, model config, vocabulary and untrained model of cfg (the batch
     size: cfg's, else the preset's GPU batch size on a GPU, else the preset's)."""
@@ -84,6 +99,10 @@ def fresh(cfg: TrainConfig, device: torch.device = torch.device("cpu")) -> Train
     else:
         mcfg = model_config(cfg.model, cfg.preset, **shaped_by(world, cfg.model, labelled=not cfg.data),
                             **cfg.overrides)
+        read_off = spec(cfg.model).from_clips
+        if read_off:
+            taken = {k: v for k, v in read_off(first_clips(cfg, world)).items() if k not in cfg.overrides}
+            mcfg = replace(mcfg, **taken)
     most = mcfg.objects  # a model built around a number of objects
     if most is not None and not cfg.data and world.objects > most:
         raise ValueError(f"world {world.name!r} has up to {world.objects} objects per clip, and {cfg.model} "

@@ -7,6 +7,9 @@ one `register` call, here or from the new file's own module.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Callable
+
+import torch
 
 from ..text import Vocab
 from .base import System
@@ -16,7 +19,7 @@ from .latent_dit import LatentDiT, LatentDiTConfig
 from .latent_flow import PRESETS as LATENT_FLOW_PRESETS
 from .latent_flow import LatentFlow, LatentFlowConfig
 from .layer_flow import PRESETS as LAYER_FLOW_PRESETS
-from .layer_flow import LayerFlow, LayerFlowConfig
+from .layer_flow import LayerFlow, LayerFlowConfig, settings_from_clips
 from .scene_flow import PRESETS as SCENE_FLOW_PRESETS
 from .scene_flow import SceneFlow, SceneFlowConfig
 from .seed_gan import PRESETS as SEED_GAN_PRESETS
@@ -37,6 +40,9 @@ class ModelSpec:
     labels: bool = False        # learns label heads from one-object world clips' labels
     own_step: bool = False      # steps its own optimizers (train_step); else the loop steps it
     strict_words: bool = False  # refuses a prompt with a word it never saw (the tutorial's way)
+    from_clips: Callable[[torch.Tensor], dict] | None = None  # settings a new run reads off a sample
+                                # of its training clips (B, T, 3, H, W) in [-1, 1], where --set
+                                # does not give them
 
 
 MODELS: dict[str, ModelSpec] = {}
@@ -54,7 +60,8 @@ register("sprite-flow", ModelSpec(SpriteFlowConfig, SpriteFlow, SPRITE_FLOW_PRES
 register("scene-flow", ModelSpec(SceneFlowConfig, SceneFlow, SCENE_FLOW_PRESETS,
                                  "several objects per clip, each bound to its words (shipped)"))
 register("layer-flow", ModelSpec(LayerFlowConfig, LayerFlow, LAYER_FLOW_PRESETS,
-                                 "footage: a canvas from the caption, seen by a measured camera track"))
+                                 "footage: a canvas from the caption, seen by a measured camera track",
+                                 from_clips=settings_from_clips))
 register("latent-flow", ModelSpec(LatentFlowConfig, LatentFlow, LATENT_FLOW_PRESETS,
                                   "a clip latent and a flow prior, for any footage", reconstructs=True, labels=True))
 register("latent-dit", ModelSpec(LatentDiTConfig, LatentDiT, LATENT_DIT_PRESETS,

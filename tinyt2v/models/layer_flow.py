@@ -96,7 +96,8 @@ class LayerFlowConfig(FlowPriorConfig):
     clip_colour: bool = False   # each clip's colours are a per-channel gain and offset of its
                                 # image's, fitted by least squares and drawn by the window prior, so
                                 # clips of one subject in other colours (glyphs in random colours)
-                                # share an image instead of averaging their colours in it
+                                # share an image instead of averaging their colours in it. A new run
+                                # sets it from its clips unless --set gives it (`settings_from_clips`)
 
     @property
     def camera_latent(self) -> int:  # what the camera prior generates: the change per frame
@@ -125,6 +126,25 @@ def colour_fit(drawn: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def recolour(video: torch.Tensor, colour: torch.Tensor) -> torch.Tensor:
     """Frames (B, F, 3, H, W) through colours (B, 6) from `colour_fit`."""
     return video * colour[:, None, :3, None, None] + colour[:, None, 3:, None, None]
+
+
+PLAIN = 0.05  # a first frame's background is plain when most of its border lies within this of
+              # the border's median colour in every channel (of the [-1, 1] range: 6 grey levels,
+              # above a video codec's noise on a plain colour)
+
+
+def border_pixels(frames: torch.Tensor) -> torch.Tensor:
+    """The pixels (B, 3, N) along the edge of frames (B, 3, H, W)."""
+    return torch.cat([frames[..., 0, :], frames[..., -1, :], frames[..., 1:-1, 0], frames[..., 1:-1, -1]], -1)
+
+
+def settings_from_clips(video: torch.Tensor) -> dict:
+    """The settings a new run reads off a sample of its training clips (B, T, 3, H, W): clip_colour
+    when most clips' first frames show a plain background (an object over one colour, in colours
+    that change from clip to clip), not when they show a picture (whose colours are its own)."""
+    border = border_pixels(video[:, 0])
+    spread = (border - border.median(-1, keepdim=True).values).abs().amax(1).median(-1).values  # (B,)
+    return {"clip_colour": bool(spread.median() < PLAIN)}
 
 
 USE_RATE = 0.01  # how fast an image's share of clips follows the batches (~100 steps)
@@ -163,9 +183,7 @@ class AtlasBank(nn.Module):
         side = self.images.shape[-1]
         views = inverse(windows).reshape(b * f, 3)  # atlas point -> frame point
         grid = F.affine_grid(affine(views), (b * f, 3, side, side), align_corners=False)
-        first = frames[:, 0]
-        border = torch.cat([first[..., 0, :], first[..., -1, :], first[..., 1:-1, 0], first[..., 1:-1, -1]], -1)
-        surround = border.median(-1).values[:, None, :, None, None]  # (B, 1, 3, 1, 1)
+        surround = border_pixels(frames[:, 0]).median(-1).values[:, None, :, None, None]  # (B, 1, 3, 1, 1)
         drawn = F.grid_sample((frames - surround).flatten(0, 1), grid, align_corners=False)  # 0 outside
         shown = F.grid_sample(frames.new_ones(b * f, 1, h, w), grid, align_corners=False)
         drawn, shown = drawn.view(b, f, 3, side, side), shown.view(b, f, 1, side, side)
