@@ -252,3 +252,19 @@ def test_train_set_changes_a_preset_field_and_a_resume_keeps_it(tmp_path):
     assert "was trained with latent_noise=0.25; a resumed run keeps its settings" in the_one_line(r.stderr)
     r = CliRunner().invoke(app, [*args, "--steps", "2", "--resume", "--set", "latent_noise=0.25"])
     assert r.exit_code == 0, r.output
+
+
+def test_a_run_that_names_no_model_trains_layer_flow_on_clips_sprite_flow_on_the_world_and_resumes_its_own(
+        tmp_path):
+    from conftest import SMALL
+    from tinyt2v.train import train
+    from tinyt2v.train_config import TrainConfig
+
+    assert TrainConfig(steps=1).model == "sprite-flow"
+    assert TrainConfig(steps=1, data="videos:clips").model == "layer-flow"
+    # a sprite-flow run (on clips, as before layer-flow was their default)
+    saved = train(TrainConfig(out=str(tmp_path / "run"), steps=1, batch_size=2, sample_every=None,
+                              **SMALL["sprite-flow"]))
+    assert TrainConfig(steps=1, data="videos:clips", resume=True, out=str(tmp_path / "run")).model == "sprite-flow"
+    assert TrainConfig(steps=1, data="videos:clips", init=str(saved)).model == "sprite-flow"
+    assert TrainConfig(model="latent-flow", steps=1, data="videos:clips", init=str(saved)).model == "latent-flow"

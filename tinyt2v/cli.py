@@ -16,7 +16,7 @@ from .cli_world import data_app
 from .console import Commands, TrainingProgress, UsageError, err, friendly, out, progress_bar
 from .models import listing
 from .train import TrainConfig
-from .train_config import parse_settings
+from .train_config import FOOTAGE_MODEL, WORLD_MODEL, parse_settings
 from .world.splits import RELATION_SPLITS, SCENE_SPLITS, SPLITS
 
 app = typer.Typer(help="tinyt2v: text-to-video trained from scratch on a laptop CPU.", cls=Commands,
@@ -96,7 +96,9 @@ TRAIN = TrainConfig()  # the defaults the train command shows are the config's o
 @app.command("train")
 @friendly
 def train_cmd(
-    model: str = typer.Option(TRAIN.model, help="Model family (presets): " + listing().replace("\n", "; ") + "."),
+    model: Optional[str] = typer.Option(
+        None, help=f"Model family (default: {WORLD_MODEL} on the world, {FOOTAGE_MODEL} on --data; resuming, the "
+                   "run's own). Families (presets): " + listing().replace("\n", "; ") + "."),
     preset: str = typer.Option(TRAIN.preset, help="Model preset, one of the family's (every family has tiny)."),
     world: str = typer.Option(TRAIN.world, help="World preset to stream: default | seed | scenes (1-3 objects per clip, for scene-flow) | relations (scenes that also say where two objects start against each other)"),
     minutes: Optional[float] = typer.Option(None, help="Stop after this many minutes of training."),

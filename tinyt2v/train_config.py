@@ -10,13 +10,19 @@ from .devices import check_device
 from .models import config_fields, model_config
 from .world import WorldConfig, get_world
 
+WORLD_MODEL = "sprite-flow"   # what trains on the world when no --model is given
+FOOTAGE_MODEL = "layer-flow"  # ... and on people's own clips (--data videos:): a canvas seen by a
+                              # measured camera track learns glyphs and handwriting over a plain
+                              # colour as well as photographs filmed by a moving camera
+                              # (docs/results.md#what---data-videos-trains)
 AMP = ("none", "bf16")  # fp16 would need a GradScaler inside every step
 DATA_FIELDS = ("frames", "height", "width", "label_heads")  # model config fields the data sets
 
 
 @dataclass
 class TrainConfig:
-    model: str = "sprite-flow"     # a name in models.MODELS
+    model: str | None = None       # a name in models.MODELS; None: the run's own when resuming or
+                                   # with --init, else FOOTAGE_MODEL on --data and WORLD_MODEL on the world
     preset: str = "tiny"           # one of that model's presets
     world: str | WorldConfig = "default"  # a world preset's name, or a world itself
     out: str | None = None         # run folder (None: runs/MODEL-PRESET)
@@ -44,6 +50,18 @@ class TrainConfig:
     grad_checkpoint: bool = False  # recompute activations in backward (large presets on a GPU)
     compile: str | None = None     # torch.compile backend for the heavy sub-networks, e.g. inductor
     overrides: dict = field(default_factory=dict)  # model config fields to change
+
+    def __post_init__(self):
+        if self.model is None:
+            self.model = self._default_model()
+
+    def _default_model(self) -> str:
+        from . import checkpoint as ckpt
+
+        saved = Path(self.init) if self.init else Path(self.out) / "checkpoint" if self.resume and self.out else None
+        if saved is not None and (saved / "config.json").is_file():
+            return ckpt.load_config(saved)["model"]
+        return FOOTAGE_MODEL if self.data else WORLD_MODEL
 
     @property
     def run_folder(self) -> Path:
