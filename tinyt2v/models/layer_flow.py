@@ -138,13 +138,18 @@ def border_pixels(frames: torch.Tensor) -> torch.Tensor:
     return torch.cat([frames[..., 0, :], frames[..., -1, :], frames[..., 1:-1, 0], frames[..., 1:-1, -1]], -1)
 
 
+def border_spread(video: torch.Tensor) -> torch.Tensor:
+    """How far the border of each clip's first frame strays from its median colour (B,): the
+    median over the border pixels of their largest channel's distance from it."""
+    border = border_pixels(video[:, 0])
+    return (border - border.median(-1, keepdim=True).values).abs().amax(1).median(-1).values
+
+
 def settings_from_clips(video: torch.Tensor) -> dict:
     """The settings a new run reads off a sample of its training clips (B, T, 3, H, W): clip_colour
     when most clips' first frames show a plain background (an object over one colour, in colours
     that change from clip to clip), not when they show a picture (whose colours are its own)."""
-    border = border_pixels(video[:, 0])
-    spread = (border - border.median(-1, keepdim=True).values).abs().amax(1).median(-1).values  # (B,)
-    return {"clip_colour": bool(spread.median() < PLAIN)}
+    return {"clip_colour": bool(border_spread(video).median() < PLAIN)}
 
 
 USE_RATE = 0.01  # how fast an image's share of clips follows the batches (~100 steps)
