@@ -103,7 +103,7 @@ def render(ch: str, motion: str, faces: list[Path], rng: np.random.Generator) ->
     return over(alpha, fg, bg)
 
 
-def _ink(frame: np.ndarray) -> np.ndarray:
+def ink_of(frame: np.ndarray) -> np.ndarray:
     """How far each pixel is from the frame's border colour, scaled to 1 at the glyph's body."""
     f = frame.astype(np.float32)
     border = np.concatenate([f[0], f[-1], f[:, 0], f[:, -1]])
@@ -124,7 +124,7 @@ def main_part(ink: np.ndarray) -> np.ndarray:
     return ink * keep
 
 
-def _shape(ink: np.ndarray) -> np.ndarray | None:
+def shape_of(ink: np.ndarray) -> np.ndarray | None:
     """The ink cropped to where it is over half, scaled to TEMPLATE px on its longer side and
     centred in a TEMPLATE square, less its mean, norm 1 (None: no ink)."""
     ys, xs = np.nonzero(ink > 0.5)
@@ -144,7 +144,7 @@ def _shape(ink: np.ndarray) -> np.ndarray | None:
 @lru_cache(maxsize=1)
 def _templates() -> dict[str, np.ndarray]:
     """Each character's shape in every face (n_faces, TEMPLATE, TEMPLATE)."""
-    return {ch: np.stack([_shape(_mask(ch, face, 40)) for face in fonts()]) for ch in CHARACTERS}
+    return {ch: np.stack([shape_of(_mask(ch, face, 40)) for face in fonts()]) for ch in CHARACTERS}
 
 
 def sharpness(ink: np.ndarray) -> float:
@@ -158,10 +158,10 @@ def sharpness(ink: np.ndarray) -> float:
 
 
 def read_character(ink: np.ndarray) -> tuple[str | None, float]:
-    """The character a frame's ink (`_ink`) shows, by the best correlation of its shape with each
+    """The character a frame's ink (`ink_of`) shows, by the best correlation of its shape with each
     character's in any face, and that correlation; None when nothing reaches SHOWN or the edges
     are not SHARP."""
-    shape = _shape(ink)
+    shape = shape_of(ink)
     if shape is None:
         return None, 0.0
     corr = {ch: float((t * shape).sum((1, 2)).max()) for ch, t in _templates().items()}
@@ -204,7 +204,7 @@ def read_inks(first: np.ndarray, last: np.ndarray) -> tuple[str | None, str]:
 
 def read_clip(video: np.ndarray) -> tuple[str | None, str]:
     """(character, motion) a clip over a plain colour shows."""
-    return read_inks(_ink(video[0]), _ink(video[-1]))
+    return read_inks(ink_of(video[0]), ink_of(video[-1]))
 
 
 def main():
@@ -224,8 +224,8 @@ def main():
     for (ch, _), videos in real_clips(Path(args.data)).items():
         for video in videos:
             for frame, blur in ((video[0], blurred(video)[0]), (video[-1], blurred(video)[-1])):
-                for shape, ink, pre in ((_shape(_ink(frame)), _ink(frame), ""),
-                                        (_shape(_ink(blur)), _ink(blur), "blur_")):
+                for shape, ink, pre in ((shape_of(ink_of(frame)), ink_of(frame), ""),
+                                        (shape_of(ink_of(blur)), ink_of(blur), "blur_")):
                     corr = {c: float((t * shape).sum((1, 2)).max()) for c, t in _templates().items()}
                     measured[pre + "right"].append(corr[ch])
                     measured[pre + "sharp"].append(sharpness(ink))

@@ -17,7 +17,7 @@ from collections import Counter
 import numpy as np
 import torch
 from common import command_line, save
-from glyph_judge import SHARP, SHOWN, _ink, read_character, sharpness
+from glyph_judge import SHARP, SHOWN, ink_of, read_character, sharpness
 from glyphs import HELDOUT, all_pairs, caption
 
 from tinyt2v.pipeline import Pipeline
@@ -27,7 +27,7 @@ KINDS = ("right", "empty", "at the edge", "no character", "too soft", "another c
 
 def miss(frame: np.ndarray, character: str) -> str:
     """What keeps a frame (H, W, 3) uint8 from reading as `character` ("right": nothing)."""
-    ink = _ink(frame)  # as the judge reads it (`read_clip`)
+    ink = ink_of(frame)  # as the judge reads it (`read_clip`)
     read, corr = read_character(ink)
     if read == character:
         return "right"

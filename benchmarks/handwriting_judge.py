@@ -1,12 +1,13 @@
 """Handwritten digits, drawn and read back: a digit written by a person (scikit-learn's digits:
-1,797 scans of 8x8 px from 43 writers) moving over black.
+1,797 scans of 8x8 px, the UCI set's test part, by 13 writers) moving over black.
 
 `render` draws a clip from one of the scans of the even rows; `read_clip` reads which digit a
 clip shows and how it moves, from the pixels alone and with no model, by glyph_judge's means:
 the ink is what differs from the frame's border, its shape (cropped, TEMPLATE px) is compared
-by correlation with the scans of the odd rows (other people's digits: the judge never holds a
-scan a clip was drawn from), and its edges must be as sharp as a drawn stroke's, so a blurred
-digit reads none. `python benchmarks/handwriting_judge.py` checks it on the real clips.
+by correlation with the scans of the odd rows (other scans by the same writers: the judge never
+holds a scan a clip was drawn from), the best one's digit is read, and its edges must be as
+sharp as a drawn stroke's, so a blurred digit reads none. `python benchmarks/handwriting_judge.py`
+checks it on the real clips.
 """
 from __future__ import annotations
 
@@ -14,15 +15,17 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from glyph_judge import MOTIONS, SHARP, SUPER, _ink, _shape, moving, over, read_motion, sharpness
+from glyph_judge import MOTIONS, SHARP, SUPER, ink_of, moving, over, read_motion, shape_of, sharpness
 from PIL import Image
 
 DIGITS = "0123456789"
-INK = (0.25, 0.6)   # a scan's grey level (of 16) from which its upscaled ink starts, and where it is
-                    # whole: an 8x8 scan scaled up bicubically has no edge, a pen stroke has one
-SHOWN = 0.7         # correlation with another person's scan of a digit from which it counts as
-                    # shown, if its edges are as sharp as glyph_judge's SHARP (real clips and their
-                    # blurred copies lie either side of both: results/handwriting_judge.md)
+INK = (0.25, 0.6)   # a scan's level (0-1) from which its upscaled ink starts, and where it is whole:
+                    # an 8x8 scan scaled up bicubically has no edge, a pen stroke has one
+SHOWN = 0.7         # correlation with the judge's best scan below which a shape is no digit at all;
+                    # what tells a digit from a blurred one is glyph_judge's SHARP (real clips and
+                    # their blurred copies lie either side of it: results/handwriting_judge.md)
+TEMPLATE_HEIGHT = 40  # px the judge's scans are drawn at before their shapes are taken
+EVEN, ODD = 0, 1    # the rows of the scans: the clips' and the judge's
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +38,7 @@ def scans() -> tuple[np.ndarray, np.ndarray]:
 
 
 def scans_of(digit: str, rows: int) -> np.ndarray:
-    """The scans of `digit` in the even (rows=0: clips) or odd (rows=1: the judge) rows."""
+    """The scans of `digit` in the EVEN (the clips') or ODD (the judge's) rows."""
     images, target = scans()
     return images[rows::2][target[rows::2] == int(digit)]
 
@@ -54,7 +57,7 @@ def _mask(scan: np.ndarray, size: float) -> np.ndarray:
 def render(digit: str, motion: str, rng: np.random.Generator) -> np.ndarray:
     """(FRAMES, SIZE, SIZE, 3) uint8: one of the clips' scans of `digit` moving as `motion` says,
     in a light colour over black."""
-    pool = scans_of(digit, 0)
+    pool = scans_of(digit, EVEN)
     scan = pool[rng.integers(len(pool))]
     alpha = moving(lambda size: _mask(scan, size * SUPER), motion, rng)
     return over(alpha, rng.uniform(160, 255, 3), np.zeros(3))
@@ -63,12 +66,12 @@ def render(digit: str, motion: str, rng: np.random.Generator) -> np.ndarray:
 @lru_cache(maxsize=1)
 def _templates() -> dict[str, np.ndarray]:
     """Each digit's shape in every scan of the judge's rows (n, TEMPLATE, TEMPLATE)."""
-    return {d: np.stack([_shape(_mask(s, 40)) for s in scans_of(d, 1)]) for d in DIGITS}
+    return {d: np.stack([shape_of(_mask(s, TEMPLATE_HEIGHT)) for s in scans_of(d, ODD)]) for d in DIGITS}
 
 
 def correlations(ink: np.ndarray) -> dict[str, float] | None:
     """Each digit's best correlation of any of its judge's scans with a frame's ink (None: no ink)."""
-    shape = _shape(ink)
+    shape = shape_of(ink)
     if shape is None:
         return None
     return {d: float((t * shape).sum((1, 2)).max()) for d, t in _templates().items()}
@@ -85,7 +88,7 @@ def read_digit(ink: np.ndarray) -> str | None:
 
 def read_clip(video: np.ndarray) -> tuple[str | None, str]:
     """(digit, motion) a clip over black shows: the digit read alike in its first and last frames."""
-    first, last = _ink(video[0]), _ink(video[-1])
+    first, last = ink_of(video[0]), ink_of(video[-1])
     a, b = read_digit(first), read_digit(last)
     return (a if a == b else None), read_motion(first, last)
 
@@ -106,8 +109,9 @@ def main():
     measured = {k: [] for k in ("right", "wrong", "sharp", "blur_right", "blur_sharp")}
     for (digit, _), videos in real_clips(Path(args.data)).items():
         for video in videos:
-            for frame, blur in ((video[0], blurred(video)[0]), (video[-1], blurred(video)[-1])):
-                for ink, pre in ((_ink(frame), ""), (_ink(blur), "blur_")):
+            soft = blurred(video)
+            for frame, blur in ((video[0], soft[0]), (video[-1], soft[-1])):
+                for ink, pre in ((ink_of(frame), ""), (ink_of(blur), "blur_")):
                     corr = correlations(ink)
                     measured[pre + "right"].append(corr[digit])
                     measured[pre + "sharp"].append(sharpness(ink))

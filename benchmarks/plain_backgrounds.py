@@ -4,7 +4,8 @@ per dataset, how far the border of a clip's first frame strays from its median c
 a new run takes (clip_colour on for plain backgrounds).
 
     python benchmarks/plain_backgrounds.py --data runs/handwriting/train/manifest.csv \\
-        --data runs/glyphs/train/manifest.csv --data runs/footage/train/manifest.csv
+        --data runs/glyphs/train/manifest.csv --data runs/footage/train/manifest.csv \\
+        --data runs/objects/train/manifest.csv
 """
 from __future__ import annotations
 

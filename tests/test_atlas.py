@@ -170,10 +170,26 @@ def test_a_new_run_fits_each_clips_colours_when_its_clips_show_a_plain_backgroun
     square = torch.zeros(4, 16, 3, 64, 64)
     square[..., 20:40, 20:40] = 1.0  # a light square over one dark colour, in each frame
     plain = write_clips(tmp_path / "plain", square - 0.6, "a square")
-    picture = write_clips(tmp_path / "picture", cut(texture(4), WINDOWS[:4])[:, None].expand(-1, 16, -1, -1, -1),
-                          "a picture")
+    photo = cut(texture(4), WINDOWS[:4])[:, None].expand(-1, 16, -1, -1, -1)
+    picture = write_clips(tmp_path / "picture", photo, "a picture")
+    letterboxed = write_clips(tmp_path / "letterboxed", F.pad(photo[..., 12:52, :], (0, 0, 12, 12), value=-1.0),
+                              "a picture between black bars")
     kw = dict(SMALL["layer-flow"])
     if set_it is not None:  # what --set gives is kept
         kw["overrides"] = dict(kw["overrides"], clip_colour=set_it)
-    read = {spec: fresh(TrainConfig(steps=1, data=spec, **kw)).model_config.clip_colour for spec in (plain, picture)}
-    assert read == ({plain: True, picture: False} if set_it is None else {plain: set_it, picture: set_it})
+    read = {spec: fresh(TrainConfig(steps=1, data=spec, **kw)).model_config.clip_colour
+            for spec in (plain, picture, letterboxed)}
+    assert read == ({plain: True, picture: False, letterboxed: False} if set_it is None
+                    else dict.fromkeys(read, set_it))
+
+
+def test_reading_a_runs_first_clips_leaves_the_random_state_its_seed_gives_the_weights(tmp_path):
+    from tinyt2v.run_state import first_clips
+    from tinyt2v.train import TrainConfig
+    from tinyt2v.world import get_world
+
+    spec = write_clips(tmp_path / "clips", torch.zeros(2, 16, 3, 64, 64), "nothing")
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    clips = first_clips(TrainConfig(model="layer-flow", steps=1, data=spec), get_world("default"))
+    assert clips.shape[0] == 32 and torch.equal(torch.get_rng_state(), state)

@@ -262,7 +262,7 @@ def test_a_run_that_names_no_model_trains_layer_flow_on_clips_sprite_flow_on_the
 
     assert TrainConfig(steps=1).model == "sprite-flow"
     assert TrainConfig(steps=1, data="videos:clips").model == "layer-flow"
-    # a sprite-flow run (on clips, as before layer-flow was their default)
+    # a sprite-flow run (as a run on clips was before layer-flow became their default)
     saved = train(TrainConfig(out=str(tmp_path / "run"), steps=1, batch_size=2, sample_every=None,
                               **SMALL["sprite-flow"]))
     assert TrainConfig(steps=1, data="videos:clips", resume=True, out=str(tmp_path / "run")).model == "sprite-flow"

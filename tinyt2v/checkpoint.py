@@ -69,15 +69,16 @@ def _unflatten_optimizer(prefix: str, tensors: dict, meta: dict) -> dict:
     return {"state": state, "param_groups": skeleton["param_groups"]}
 
 
-def _old(folder: Path) -> Path:
+def before_save(folder: Path) -> Path:
+    """Where a save keeps the previous checkpoint until the new one is in place (`recover`)."""
     return folder.with_name(folder.name + ".old")
 
 
 def recover(folder: str | Path) -> Path:
     """Put back the previous checkpoint if a save died between its two renames."""
     folder = Path(folder)
-    if not folder.exists() and _old(folder).is_dir():
-        os.rename(_old(folder), folder)
+    if not folder.exists() and before_save(folder).is_dir():
+        os.rename(before_save(folder), folder)
     return folder
 
 
@@ -97,11 +98,11 @@ def save(folder: str | Path, config: dict, weights: dict[str, torch.Tensor],
         shutil.rmtree(new, ignore_errors=True)
         raise
     if folder.exists():
-        shutil.rmtree(_old(folder), ignore_errors=True)
-        os.rename(folder, _old(folder))
+        shutil.rmtree(before_save(folder), ignore_errors=True)
+        os.rename(folder, before_save(folder))
     os.rename(new, folder)
     _fsync_dir(folder.parent)
-    shutil.rmtree(_old(folder), ignore_errors=True)
+    shutil.rmtree(before_save(folder), ignore_errors=True)
     return folder
 
 

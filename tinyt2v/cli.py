@@ -97,8 +97,8 @@ TRAIN = TrainConfig()  # the defaults the train command shows are the config's o
 @friendly
 def train_cmd(
     model: Optional[str] = typer.Option(
-        None, help=f"Model family (default: {WORLD_MODEL} on the world, {FOOTAGE_MODEL} on --data; resuming, the "
-                   "run's own). Families (presets): " + listing().replace("\n", "; ") + "."),
+        None, help=f"Model family (default: {WORLD_MODEL} on the world, {FOOTAGE_MODEL} on --data; with --init, or "
+                   "--resume and --out, the checkpoint's own). Families (presets): " + listing().replace("\n", "; ") + "."),
     preset: str = typer.Option(TRAIN.preset, help="Model preset, one of the family's (every family has tiny)."),
     world: str = typer.Option(TRAIN.world, help="World preset to stream: default | seed | scenes (1-3 objects per clip, for scene-flow) | relations (scenes that also say where two objects start against each other)"),
     minutes: Optional[float] = typer.Option(None, help="Stop after this many minutes of training."),

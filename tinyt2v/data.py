@@ -276,12 +276,13 @@ def vocabulary(spec: str) -> list[str]:
 
 def video_batches(spec: str, world: WorldConfig, batch_size: int, seed: int = 0, start: int = 0,
                   rank: int = 0, world_size: int = 1, workers: int = 0, stride: int = 1,
-                  fps: float | None = None) -> VideoBatches:
+                  fps: float | None = None, quiet: bool = False) -> VideoBatches:
+    """Batches of the clips of `spec` for this rank; rank 0 reports skipped files unless `quiet`."""
     listing = list_items(parse_source(spec))
     if not listing.items:
         raise DataError(f"--data {spec}: no captioned video found"
                         + (f" ({len(listing.missing)} rows name missing files)" if listing.missing else ""))
     dataset = VideoClips(listing.items, world.frames, world.height, world.width, seed, start,
                          rank, world_size, stride, fps)
-    log = (lambda msg: print(msg, file=sys.stderr)) if rank == 0 else (lambda msg: None)
+    log = (lambda msg: print(msg, file=sys.stderr)) if rank == 0 and not quiet else (lambda msg: None)
     return VideoBatches(dataset, batch_size, workers, listing, log)

@@ -77,19 +77,24 @@ SURVEYED = 32  # training clips a new run reads settings off (`ModelSpec.from_cl
 
 
 def first_clips(cfg: TrainConfig, world: WorldConfig) -> torch.Tensor:
-    """The first SURVEYED clips (B, T, 3, H, W) in [-1, 1] of the run's data (its seed's order)."""
-    if cfg.data:
-        from .data import video_batches
+    """The first SURVEYED clips (B, T, 3, H, W) in [-1, 1] of the run's data (its seed's order).
+    torch's random state is left as it was (a data loader draws from it), so the weights a seed
+    gives do not depend on whether the family reads its clips."""
+    with torch.random.fork_rng(devices=[]):
+        if cfg.data:
+            from .data import video_batches
 
-        batch = next(video_batches(cfg.data, world, SURVEYED, seed=cfg.seed))
-    else:
-        batch = next(clips(world, "train", SURVEYED, seed=cfg.seed, batch_size=SURVEYED))
+            batch = next(video_batches(cfg.data, world, SURVEYED, seed=cfg.seed, quiet=True))  # training reports skips
+        else:
+            batch = next(clips(world, "train", SURVEYED, seed=cfg.seed, batch_size=SURVEYED))
     return to_tensor(batch.video)
 
 
 def fresh(cfg: TrainConfig, device: torch.device = torch.device("cpu")) -> TrainState:
-    """A new run: the world, model config, vocabulary and untrained model of cfg (the batch
-    size: cfg's, else the preset's GPU batch size on a GPU, else the preset's)."""
+    """A new run: the world, model config (with the settings its family reads off the first
+    clips, `ModelSpec.from_clips`, where --set does not give them), vocabulary and untrained
+    model of cfg (the batch size: cfg's, else the preset's GPU batch size on a GPU, else the
+    preset's)."""
     world = cfg.world if isinstance(cfg.world, WorldConfig) else get_world(cfg.world)
     start = ckpt.load_config(cfg.init) if cfg.init else None
     if start and start["model"] != cfg.model:

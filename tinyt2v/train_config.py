@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import checkpoint as ckpt
 from .devices import check_device
 from .models import config_fields, model_config
 from .world import WorldConfig, get_world
@@ -56,10 +57,10 @@ class TrainConfig:
             self.model = self._default_model()
 
     def _default_model(self) -> str:
-        from . import checkpoint as ckpt
-
+        """The checkpoint's model for --init, or --resume with --out (without --out the run folder is
+        named after the model); else the data's default."""
         saved = Path(self.init) if self.init else Path(self.out) / "checkpoint" if self.resume and self.out else None
-        if saved is not None and (saved / "config.json").is_file():
+        if saved is not None and (saved.is_dir() or ckpt.before_save(saved).is_dir()):
             return ckpt.load_config(saved)["model"]
         return FOOTAGE_MODEL if self.data else WORLD_MODEL
 

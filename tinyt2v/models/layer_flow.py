@@ -128,9 +128,9 @@ def recolour(video: torch.Tensor, colour: torch.Tensor) -> torch.Tensor:
     return video * colour[:, None, :3, None, None] + colour[:, None, 3:, None, None]
 
 
-PLAIN = 0.05  # a first frame's background is plain when most of its border lies within this of
-              # the border's median colour in every channel (of the [-1, 1] range: 6 grey levels,
-              # above a video codec's noise on a plain colour)
+PLAIN = 0.05  # a first frame's background is plain when most of each of its edges lies within
+              # this of the border's median colour in every channel (of the [-1, 1] range: 6 grey
+              # levels, above a video codec's noise on a plain colour)
 
 
 def border_pixels(frames: torch.Tensor) -> torch.Tensor:
@@ -139,16 +139,20 @@ def border_pixels(frames: torch.Tensor) -> torch.Tensor:
 
 
 def border_spread(video: torch.Tensor) -> torch.Tensor:
-    """How far the border of each clip's first frame strays from its median colour (B,): the
-    median over the border pixels of their largest channel's distance from it."""
-    border = border_pixels(video[:, 0])
-    return (border - border.median(-1, keepdim=True).values).abs().amax(1).median(-1).values
+    """How far the edges of each clip's first frame stray from the border's median colour (B,):
+    per side, the median over its pixels of their largest channel's distance from that colour;
+    the most of the four sides (a picture between black bars has two plain sides, not four)."""
+    first = video[:, 0]
+    colour = border_pixels(first).median(-1, keepdim=True).values  # (B, 3, 1)
+    sides = (first[..., 0, :], first[..., -1, :], first[..., :, 0], first[..., :, -1])  # each (B, 3, n)
+    return torch.stack([(side - colour).abs().amax(1).median(-1).values for side in sides], -1).amax(-1)
 
 
 def settings_from_clips(video: torch.Tensor) -> dict:
     """The settings a new run reads off a sample of its training clips (B, T, 3, H, W): clip_colour
-    when most clips' first frames show a plain background (an object over one colour, in colours
-    that change from clip to clip), not when they show a picture (whose colours are its own)."""
+    when at least half the clips' first frames show a plain background (an object over one colour,
+    in colours that change from clip to clip), not when they show a picture (whose colours are
+    its own)."""
     return {"clip_colour": bool(border_spread(video).median() < PLAIN)}
 
 
