@@ -157,14 +157,21 @@ def sharpness(ink: np.ndarray) -> float:
     return float(np.percentile(np.hypot(gx, gy)[inked], 90))
 
 
+def correlations(ink: np.ndarray) -> dict[str, float] | None:
+    """Each character's best correlation in any face with a frame's ink (None: no ink)."""
+    shape = shape_of(ink)
+    if shape is None:
+        return None
+    return {ch: float((t * shape).sum((1, 2)).max()) for ch, t in _templates().items()}
+
+
 def read_character(ink: np.ndarray) -> tuple[str | None, float]:
     """The character a frame's ink (`ink_of`) shows, by the best correlation of its shape with each
     character's in any face, and that correlation; None when nothing reaches SHOWN or the edges
     are not SHARP."""
-    shape = shape_of(ink)
-    if shape is None:
+    corr = correlations(ink)
+    if corr is None:
         return None, 0.0
-    corr = {ch: float((t * shape).sum((1, 2)).max()) for ch, t in _templates().items()}
     best = max(corr, key=corr.get)
     return (best if corr[best] >= SHOWN and sharpness(ink) >= SHARP else None), corr[best]
 
@@ -208,36 +215,11 @@ def read_clip(video: np.ndarray) -> tuple[str | None, str]:
 
 
 def main():
-    """Check the judge on the real clips of glyphs.py before it judges a model: the right
-    character's correlation, the best wrong one's, and the edges' sharpness, on the clips and on
-    them blurred."""
-    import argparse
+    """Check the judge on the real clips of glyphs.py before it judges a model."""
+    from glyphs import GLYPHS
 
-    from common import command_line, save
-    from glyphs import real_clips
-    from read_back import blurred
-
-    ap = argparse.ArgumentParser(description=main.__doc__.split(";")[0])
-    ap.add_argument("--data", default="runs/glyphs", help="what `glyphs.py build` wrote")
-    args = ap.parse_args()
-    measured = {k: [] for k in ("right", "wrong", "sharp", "blur_right", "blur_sharp")}
-    for (ch, _), videos in real_clips(Path(args.data)).items():
-        for video in videos:
-            for frame, blur in ((video[0], blurred(video)[0]), (video[-1], blurred(video)[-1])):
-                for shape, ink, pre in ((shape_of(ink_of(frame)), ink_of(frame), ""),
-                                        (shape_of(ink_of(blur)), ink_of(blur), "blur_")):
-                    corr = {c: float((t * shape).sum((1, 2)).max()) for c, t in _templates().items()}
-                    measured[pre + "right"].append(corr[ch])
-                    measured[pre + "sharp"].append(sharpness(ink))
-                    if not pre:
-                        measured["wrong"].append(max(v for c, v in corr.items() if c != ch))
-    names = {"right": "correlation with its own character", "wrong": "with the best other character",
-             "sharp": "sharpness", "blur_right": "blurred (3 px): correlation with its own character",
-             "blur_sharp": "blurred (3 px): sharpness"}
-    rows = [dict(measure=names[k], frames=len(v), min=float(np.min(v)), median=float(np.median(v)),
-                 max=float(np.max(v))) for k, v in measured.items()]
-    save("glyphs_judge", rows, "The glyph judge on real clips: first and last frames", command_line(),
-         notes=f"A character is read at correlation >= SHOWN = {SHOWN} with sharpness >= SHARP = {SHARP}.")
+    GLYPHS.check_judge(correlations, "glyph", f"A character is read at correlation >= SHOWN = {SHOWN} with "
+                       f"sharpness >= SHARP = {SHARP}.")
 
 
 if __name__ == "__main__":

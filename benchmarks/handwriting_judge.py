@@ -12,7 +12,6 @@ checks it on the real clips.
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 from glyph_judge import MOTIONS, SHARP, SUPER, ink_of, moving, over, read_motion, shape_of, sharpness
@@ -94,36 +93,11 @@ def read_clip(video: np.ndarray) -> tuple[str | None, str]:
 
 
 def main():
-    """Check the judge on the real clips of handwriting.py before it judges a model: the right
-    digit's correlation, the best wrong one's, and the edges' sharpness, on the clips and on
-    them blurred."""
-    import argparse
+    """Check the judge on the real clips of handwriting.py before it judges a model."""
+    from handwriting import HANDWRITING
 
-    from common import command_line, save
-    from handwriting import real_clips
-    from read_back import blurred
-
-    ap = argparse.ArgumentParser(description=main.__doc__.split(";")[0])
-    ap.add_argument("--data", default="runs/handwriting", help="what `handwriting.py build` wrote")
-    args = ap.parse_args()
-    measured = {k: [] for k in ("right", "wrong", "sharp", "blur_right", "blur_sharp")}
-    for (digit, _), videos in real_clips(Path(args.data)).items():
-        for video in videos:
-            soft = blurred(video)
-            for frame, blur in ((video[0], soft[0]), (video[-1], soft[-1])):
-                for ink, pre in ((ink_of(frame), ""), (ink_of(blur), "blur_")):
-                    corr = correlations(ink)
-                    measured[pre + "right"].append(corr[digit])
-                    measured[pre + "sharp"].append(sharpness(ink))
-                    if not pre:
-                        measured["wrong"].append(max(v for d, v in corr.items() if d != digit))
-    names = {"right": "correlation with its own digit", "wrong": "with the best other digit",
-             "sharp": "sharpness", "blur_right": "blurred (3 px): correlation with its own digit",
-             "blur_sharp": "blurred (3 px): sharpness"}
-    rows = [dict(measure=names[k], frames=len(v), min=float(np.min(v)), median=float(np.median(v)),
-                 max=float(np.max(v))) for k, v in measured.items()]
-    save("handwriting_judge", rows, "The handwriting judge on real clips: first and last frames",
-         command_line(), notes=f"A digit is read at correlation >= SHOWN = {SHOWN} with sharpness >= SHARP = {SHARP}.")
+    HANDWRITING.check_judge(correlations, "handwriting", f"A digit is read at correlation >= SHOWN = {SHOWN} "
+                            f"with sharpness >= SHARP = {SHARP}.")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-"""Shared by the datasets of real clips (footage.py, glyphs.py, handwriting.py, objects.py,
-pairs.py): writing a dataset's clips and reading them back; a judge's reading of clips, real or
-generated, tallied per kind of prompt (seen, held out) and per value; the measure every dataset
-makes; a grid of real clips beside a model's; the command line."""
+"""Shared by the datasets of real clips (footage.py, one_subject.py, objects.py, pairs.py):
+writing a dataset's clips and reading them back; a judge's reading of clips, real or generated,
+tallied per kind of prompt (seen, held out) and per value; the measure every dataset makes; a
+grid of real clips beside a model's; the command line."""
 from __future__ import annotations
 
 import argparse
