@@ -178,8 +178,8 @@ def test_a_new_run_fits_each_clips_colours_when_its_clips_show_a_plain_backgroun
     if set_it is not None:  # what --set gives is kept
         kw["overrides"] = dict(kw["overrides"], clip_colour=set_it)
     read = {spec: fresh(TrainConfig(steps=1, data=spec, **kw)).model_config.clip_colour
-            for spec in (plain, picture, letterboxed)}
-    assert read == ({plain: True, picture: False, letterboxed: False} if set_it is None
+            for spec in (plain, picture, letterboxed, None)}  # None: the world's clips, over one colour
+    assert read == ({plain: True, picture: False, letterboxed: False, None: True} if set_it is None
                     else dict.fromkeys(read, set_it))
 
 
