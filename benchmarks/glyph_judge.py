@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -36,8 +36,9 @@ SHARP = 0.28         # ... if its edges are this sharp (`sharpness`; real clips 
                      # copies either side of it: results/glyphs_judge.md)
 
 
-def fonts() -> list[Path]:
-    faces = sorted(p for p in FONT_DIR.glob("DejaVu*.ttf") if "Math" not in p.name)
+@lru_cache(maxsize=1)
+def fonts() -> tuple[Path, ...]:
+    faces = tuple(sorted(p for p in FONT_DIR.glob("DejaVu*.ttf") if "Math" not in p.name))
     if not faces:
         raise SystemExit(f"no DejaVu fonts in {FONT_DIR}: apt install fonts-dejavu-core")
     return faces
@@ -59,7 +60,7 @@ def _colours(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
             return bg, fg
 
 
-def coverage(ch: str, motion: str, faces: list[Path], rng: np.random.Generator) -> np.ndarray:
+def coverage(ch: str, motion: str, faces: Sequence[Path], rng: np.random.Generator) -> np.ndarray:
     """(FRAMES, SIZE, SIZE) in [0, 1]: how much of each pixel `ch` covers, in a random face and
     size, moving as `motion` says, always whole in the frame."""
     face = faces[rng.integers(len(faces))]
@@ -95,7 +96,7 @@ def over(alpha: np.ndarray, fg: np.ndarray, under: np.ndarray) -> np.ndarray:
     return (under * (1 - a) + fg * a).round().astype(np.uint8)
 
 
-def render(ch: str, motion: str, faces: list[Path], rng: np.random.Generator) -> np.ndarray:
+def render(ch: str, motion: str, faces: Sequence[Path], rng: np.random.Generator) -> np.ndarray:
     """(FRAMES, SIZE, SIZE, 3) uint8: `ch` (`coverage`) in a random colour over another plain
     colour."""
     alpha = coverage(ch, motion, faces, rng)

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from common import command_line, save
 from glyph_judge import SHARP, SHOWN, ink_of, read_character, sharpness
-from glyphs import HELDOUT, all_pairs, caption
+from glyphs import GLYPHS, caption
 
 from tinyt2v.pipeline import Pipeline
 
@@ -51,7 +51,7 @@ def main():
     torch.set_num_threads(2)
     pipe = Pipeline.from_pretrained(args.checkpoint)
     rng = np.random.default_rng(0)
-    pairs = [p for p in all_pairs() if p not in HELDOUT]
+    pairs = GLYPHS.kinds()["seen"]
     kinds = Counter()
     for seed in range(args.seeds):
         clips = pipe.generate([caption(*p, rng) for p in pairs], seed=seed, temperature=args.temperature)

@@ -21,7 +21,7 @@ import numpy as np
 from footage import SUBJECTS as PHOTO_WORDS
 from footage import photo
 from glyph_judge import CHARACTERS, MOTIONS, coverage, fonts, over
-from glyphs import HELDOUT, MOTION_WORDS, SUBJECT_WORDS, all_pairs, real_clips
+from glyphs import GLYPHS, HELDOUT, MOTION_WORDS, SUBJECT_WORDS, all_pairs, real_clips
 from object_judge import Backgrounds, window
 from read_back import dataset_parser, measure_readings, run, sample_grid, write_clips
 
@@ -69,7 +69,7 @@ def build(out: Path, per_pair: int) -> None:
         background = PHOTOS[rng.integers(len(PHOTOS))]
         return film(subject, motion, background, faces, rng), caption(subject, motion, background, rng)
 
-    write_clips(out, (("train", [p for p in all_pairs() if p not in HELDOUT], per_pair, ".mp4"),
+    write_clips(out, (("train", GLYPHS.kinds()["seen"], per_pair, ".mp4"),
                       ("real", all_pairs(), 4, "")), CHARACTERS, clip)
 
 
@@ -80,7 +80,7 @@ def judge() -> Backgrounds:
 def measure(args) -> None:
     """The judge on the real clips, then each checkpoint's clips for seen and held-out pairs,
     each prompt in a wording and over a photograph drawn at random."""
-    kinds = {"seen": [p for p in all_pairs() if p not in HELDOUT], "held out": sorted(HELDOUT)}
+    kinds = GLYPHS.kinds()
     rng = np.random.default_rng(0)
     prompts = {p: [caption(*p, PHOTOS[rng.integers(len(PHOTOS))], rng) for _ in range(args.per_prompt)]
                for p in all_pairs()}
@@ -103,7 +103,7 @@ def grid(args) -> None:
     real = Path(args.data) / "real"
     with open(real / "manifest.csv", newline="") as f:
         caption_of = {r["path"]: r["text"] for r in csv.DictReader(f)}
-    pairs = sorted(HELDOUT)[:3] + [p for p in all_pairs() if p not in HELDOUT][::11][:3]
+    pairs = sorted(HELDOUT)[:3] + GLYPHS.kinds()["seen"][::11][:3]
     names = [f"{CHARACTERS.index(s)}_{m}_0" for s, m in pairs]
     sample_grid(Pipeline.from_pretrained(args.checkpoint), [caption_of[n] for n in names],
                 [read_video(real / n) for n in names], Path(args.out), args.temperature)
