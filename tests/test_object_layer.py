@@ -1,24 +1,11 @@
 """An object over a canvas is what differs from the background the model draws: its coverage and
-track come from the pixels, its look from a bank of sprites seeded by objects cut out of clips,
-its colour from a least-squares offset; and a layer-flow with an object layer trains and draws
-clips."""
-import math
-from types import SimpleNamespace
-
+track come from the pixels, its colour is what it covers; its coverage is a clip (white over
+black) that a layer-flow of its own learns, the canvas learns nothing from the object's pixels,
+and a layer-flow with an object layer trains and draws clips."""
 import torch
 
-from tinyt2v.models.object_layer import OBJECT_FLOOR, SpriteBank, cut_out, differs, likeness, offset_fit, over
-from tinyt2v.models.sprites import sprite_extent, warp
+from tinyt2v.models.object_layer import OBJECT_FLOOR, ObjectLayer, as_clip, as_coverage, differs, paint
 from tinyt2v.models.tracks import track_of
-
-
-def glyph_sprites() -> torch.Tensor:
-    """Three different RGBA sprites (3, 4, 32, 32): a bar, a ring and a cross."""
-    yy, xx = torch.meshgrid(torch.arange(32.0) - 15.5, torch.arange(32.0) - 15.5, indexing="ij")
-    shapes = [(xx.abs() < 3) & (yy.abs() < 10), ((xx ** 2 + yy ** 2).sqrt() - 8).abs() < 2.5,
-              ((xx.abs() < 2) & (yy > -6) & (yy < 10)) | ((yy.abs() < 2) & (xx.abs() < 11))]
-    alpha = torch.stack([m.float() for m in shapes])[:, None]
-    return torch.cat([alpha * torch.tensor([0.8, -0.2, 0.1])[:, None, None], alpha], 1)
 
 
 def textured(b: int, t: int) -> torch.Tensor:
@@ -59,38 +46,15 @@ def test_where_the_canvas_is_drawn_soft_its_edges_are_not_taken_for_the_object()
     assert alpha.sum() < 1.2 * 200  # ... and little else
 
 
-def test_a_clips_object_colour_is_fitted_as_an_offset_where_the_layer_covers():
-    under = textured(2, 3)
-    layer = torch.zeros(2, 3, 4, 64, 64)
-    layer[:, :, 3, 10:30, 10:30] = 1.0
-    layer[:, :, :3, 10:30, 10:30] = 0.2  # premultiplied: a grey sprite
-    offset = torch.tensor([[0.5, -0.7, 0.1], [0.0, 0.3, -0.3]])
-    assert torch.allclose(offset_fit(layer, under, over(layer, offset, under)), offset, atol=1e-5)
-
-
-def test_an_object_cut_out_of_a_frame_at_its_pose_is_the_sprite_that_was_put_there():
-    sprites = glyph_sprites()
-    extent = sprite_extent(32, 64)
-    pose = torch.tensor([[0.3, -0.2, math.log(1.3), 0.0], [-0.4, 0.1, math.log(0.8), 0.5], [0.0, 0.3, 0.0, -0.3]])
-    layer = warp(sprites, pose[:, :3], pose[:, 3], 64, 64, extent)
-    frames = layer[:, :3] / layer[:, 3:].clamp(min=1e-3)  # the object's colours where it covers
-    cut = cut_out(frames, layer[:, 3], pose, 32, extent)
-    assert torch.diag(likeness(cut, sprites)).min() > 0.9  # each is its own sprite again ...
-    assert (likeness(cut, sprites) - 2 * torch.eye(3)).max() < 0.7  # ... and not another
-
-
-def test_sprites_are_seeded_by_the_clips_that_have_an_object_in_order_and_then_kept():
-    bank = SpriteBank(SimpleNamespace(sprites=4, sprite=32), 8)
-    cuts = glyph_sprites()
-    bank.seed(cuts, torch.tensor([False, True, True]))  # the first clip has no object to seed
-    assert int(bank.seeded) == 2
-    assert likeness(bank[torch.arange(2)], cuts[1:]).diag().min() > 0.99
-    assert bank[torch.arange(4)][2:, 3].max() == 0.5  # unseeded: untouched (sigmoid(0))
-    bank.seed(cuts, torch.tensor([True, True, True]))
-    assert int(bank.seeded) == 4 and likeness(bank[torch.arange(4)], cuts)[3, 1] > 0.99
-    before = bank[torch.arange(4)].clone()
-    bank.seed(cuts, torch.tensor([True, True, True]))  # full: nothing changes
-    assert torch.equal(bank[torch.arange(4)], before)
+def test_an_objects_coverage_and_colour_painted_over_its_background_give_the_clip_back():
+    background = textured(2, 3)
+    video = background.clone()
+    video[0, :, :, 20:30, 20:30] = torch.tensor([1.0, -1.0, 1.0])[:, None, None]  # a magenta square
+    video[1, :, :, 5:15, 40:52] = torch.tensor([-1.0, 0.8, -0.6])[:, None, None]  # a green bar
+    alpha, colour = ObjectLayer.measure(video, background)
+    assert torch.allclose(colour, torch.tensor([[1.0, -1.0, 1.0], [-1.0, 0.8, -0.6]]), atol=0.05)
+    assert torch.equal(as_coverage(as_clip(alpha)), alpha)  # a coverage and its clip are one thing
+    assert (paint(alpha, colour, background) - video).abs().amax() < 0.1
 
 
 def test_layer_flow_with_an_object_layer_trains_and_samples(tmp_path):
@@ -99,7 +63,7 @@ def test_layer_flow_with_an_object_layer_trains_and_samples(tmp_path):
     from tinyt2v.train import TrainConfig, train
 
     kw = dict(SMALL["layer-flow"])
-    kw["overrides"] = dict(kw["overrides"], object_layers=1)
+    kw["overrides"] = dict(kw["overrides"], object_layers=1, object_seeding=0.0)  # its coverage trains too
     ck = train(TrainConfig(out=str(tmp_path / "run"), steps=2, batch_size=4, sample_every=None,
                            ckpt_every=None, **kw))
     video = Pipeline.from_pretrained(ck).generate(["a red circle moving left"], seed=0)
@@ -107,17 +71,19 @@ def test_layer_flow_with_an_object_layer_trains_and_samples(tmp_path):
 
 
 def test_the_canvas_learns_nothing_from_the_pixels_the_object_covers():
-    from tinyt2v.models.layer_flow import LayerFlowConfig
-    from tinyt2v.models.object_layer import ObjectLayer
+    from tinyt2v.models.layer_flow import LayerFlow, LayerFlowConfig
+    from tinyt2v.text import Vocab
 
-    layer = ObjectLayer(LayerFlowConfig(frames=4, object_layers=1, sprites=2), 8)
+    torch.manual_seed(0)
+    model = LayerFlow(LayerFlowConfig(frames=4, dec_frames=4, object_layers=1, atlases=1), Vocab(["a", "square"]))
     background = textured(1, 4)
+    model.losses(background, ["a square"], 0.0, None)  # the bank's one image: the background, seeded
+    model.zero_grad()
     video = background.clone()
     video[0, :, :, 20:30, 20:30] = torch.tensor([1.0, -1.0, 1.0])[:, None, None]  # a still square
-    under = (background + 0.05).requires_grad_()  # the canvas drawn a little off, with gradient
-    drawn, weight, _, _ = layer.losses(torch.zeros(1, 8), torch.zeros(1, 8), video, background,
-                                       torch.arange(4)[None], under, seeding=True)
-    ((drawn - video).abs() * weight).sum().backward()
-    grad = under.grad.abs().sum(2)[0]  # (frames, H, W)
-    assert grad[:, 20:30, 20:30].max() == 0  # the square's pixels teach the canvas nothing ...
-    assert grad[:, 40:, 40:].min() > 0  # ... the canvas's own pixels do
+    loss, logs = model.losses(video, ["a square"], 0.0, None)
+    logs["recon"].backward()
+    grad = model.atlas.images.grad.abs().sum(1)[0]  # (A, A)
+    # the first frame spans the middle 0.45 of the image: frame px 20-30 are image px 53-62
+    assert grad[55:61, 55:61].max() == 0  # the square's pixels teach the canvas nothing ...
+    assert grad[75:85, 75:85].min() > 0  # ... the canvas's own pixels do

@@ -23,7 +23,7 @@ same footage (benchmarks/results/footage.md).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -42,7 +42,7 @@ from .camera import (
 )
 from .flow_prior import FlowPrior, FlowPriorConfig
 from .layers import pick_frames
-from .object_layer import OFFSET, ObjectLayer
+from .object_layer import PAINT, ObjectLayer
 
 
 @dataclass
@@ -82,17 +82,12 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # putting glyphs at the frame's edge (benchmarks/results/
                                 # glyphs_misses_layer_flow_colour_window_unguided.md)
     prior_width: int = 256      # each prior's velocity MLP (tiny's checkpoint: 31 MB of the 50 allowed)
-    object_layers: int = 0      # sprites over the canvas per clip (0 or 1): what differs from the
-                                # background the model draws (models/object_layer.py); 0 for
-                                # footage with nothing moving over it
-    sprite: int = 32            # an object sprite's side in px, at scale 1 frame px
-    sprites: int = 32           # sprites in the object layer's bank: each one subject's look
-    sprite_match_weight: float = 50.0  # as match_weight, when a clip's object picks its sprite by
-                                # its cut-out's likeness beside the caption's log-probability
-    object_seeding: float = 0.2  # share of the run after which clips' objects seed the sprites:
-                                # before, the canvas still holds the objects of the clips it was
-                                # seeded by, and what differs from it is no object yet
-    ref_radius: float = 8.0     # the sprite draws its object at this equal-area radius (px)
+    object_layers: int = 0      # objects over the canvas per clip (0 or 1): what differs from the
+                                # background the model draws, learned by a layer-flow of its own
+                                # (models/object_layer.py); 0 for footage with nothing moving over it
+    object_seeding: float = 0.2  # share of the run after which what differs from the canvas trains
+                                # the object layer: before, the canvas still holds the objects of
+                                # the clips it was seeded by, and what differs from it is no object yet
     clip_colour: bool = False   # each clip's colours are a per-channel gain and offset of its
                                 # image's, fitted by least squares and drawn by the window prior, so
                                 # clips of one subject in other colours (glyphs in random colours)
@@ -279,16 +274,21 @@ class LayerFlow(System):
         self.motion_text = build_text_encoder(cfg.text, vocab, cfg.text_dim)  # how the camera moves
         d = self.text.dim
         self.atlas = AtlasBank(cfg, d)
-        self.window_prior = FlowPrior(cfg, CAMERA + COLOUR * cfg.clip_colour + OFFSET * cfg.object_layers, d)
-        # p(first frame's window; its clip's colours with clip_colour; its object's colour
-        # offset with an object layer | caption, image)
+        self.window_prior = FlowPrior(cfg, CAMERA + COLOUR * cfg.clip_colour + PAINT * cfg.object_layers, d)
+        # p(first frame's window; its clip's colours with clip_colour; its object's colour with
+        # an object layer | caption, image)
         self.camera_prior = FlowPrior(cfg, cfg.camera_latent, d)  # p(camera track | motion words)
         if cfg.object_layers not in (0, 1):
             raise ValueError(f"object_layers is 0 or 1, not {cfg.object_layers}")
-        self.object = ObjectLayer(cfg, d) if cfg.object_layers else None
+        # the object's coverage is a clip over black: learned as glyphs over a plain colour are
+        # (its priors half as wide: a coverage has no texture, and the checkpoint stays under 50 MB)
+        self.object = ObjectLayer(LayerFlow(replace(cfg, object_layers=0, clip_colour=True, median_background=False,
+                                                    seed_frames=LayerFlowConfig.seed_frames,
+                                                    prior_width=cfg.prior_width // 2), vocab)
+                                  ) if cfg.object_layers else None
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        images = [self.atlas.images] + ([self.object.bank.images] if self.object is not None else [])
+        images = [m.images for m in self.modules() if isinstance(m, AtlasBank)]
         rest = [p for p in self.parameters() if all(p is not i for i in images)]
         return {"all": torch.optim.AdamW([{"params": rest}, {"params": images, "lr": self.cfg.atlas_lr}],
                                          lr=self.cfg.lr, weight_decay=0.0, betas=(0.9, self.cfg.beta2))}
@@ -312,14 +312,13 @@ class LayerFlow(System):
         k, logits, best = self._images(still, e)
         self.atlas.reseed(video[:, seeding], seen_at, best, k, c.reseed_below)
         fi, target = pick_frames(video, c.dec_frames)
-        drawn, weight, start, logs = self._redraw(video, still, captions, e, k, camera, fi,
-                                                  progress >= c.object_seeding)
+        drawn, weight, start, logs, _ = self._redraw(video, still, captions, e, k, camera, fi,
+                                                  progress if progress >= c.object_seeding else None)
         recon = ((drawn - target).abs() * weight).mean() / weight.mean()
         choice = F.cross_entropy(logits, k)
         window_flow = self.window_prior.loss(start, e + self.atlas.code(k))
         camera_flow = self.camera_prior.loss(camera_to_latent(camera), self.motion_text(captions))
-        object_terms = logs.get("object_choice", 0.0) + c.flow_weight * logs.get("object_flow", 0.0)
-        loss = recon + choice + c.flow_weight * (window_flow + camera_flow) + object_terms
+        loss = recon + choice + c.flow_weight * (window_flow + camera_flow) + logs.get("object_loss", 0.0)
         return loss, {"loss": loss, "recon": recon, "choice": choice, "window_flow": window_flow,
                       "camera_flow": camera_flow, **logs}
 
@@ -338,13 +337,16 @@ class LayerFlow(System):
         scores = c.match_weight * ncc + logits.detach().log_softmax(1)  # hard EM, the caption as prior
         return scores.masked_fill(~seeded, -math.inf).argmax(1), logits, ncc.amax(1)
 
-    def _redraw(self, video, still, captions, e, k, camera, frames, seeding=False):
+    def _redraw(self, video, still, captions, e, k, camera, frames, progress=None):
         """Clips (B, T, ...) drawn again at `frames` (B, F) from the layers measured in them:
         their image k (B,) seen from where their background `still` (B, 3, H, W) lies in it,
-        moved by the camera track, and their object over it (`seeding`: clips' objects may seed
-        the object layer's sprites).
-        Returns the frames, each pixel's weight in the loss, what the window prior learns
-        (window, colours, object offset) and the object layer's losses."""
+        moved by the camera track. With an object layer, what differs from that is the object:
+        its pixels weigh nothing in the canvas's loss, and from `progress` on (None: not yet; the
+        canvas still holds the objects of the clips that seeded it) its coverage trains the
+        object layer.
+        Returns the canvas's frames, each pixel's weight in the loss, what the window prior
+        learns (window, colours, object colour), the object layer's losses and the object
+        (coverage (B, T, H, W), colour (B, 3)), None without one."""
         c = self.cfg
         atlas = self.atlas[k]
         window = place(still, atlas.detach(), c.window_range, c.window_sizes)
@@ -356,16 +358,19 @@ class LayerFlow(System):
         if c.clip_colour:
             colour = colour_fit(drawn.detach(), target)
             drawn, start = recolour(drawn, colour), torch.cat([window, colour], 1)
-        logs = {}
+        logs, thing = {}, None
         weight = torch.ones_like(target[:, :, :1])
         if self.object is not None:
-            with torch.no_grad():  # the background of every frame, for the object's track
+            with torch.no_grad():  # the background of every frame: what differs from it is the object
                 background = self.draw(atlas, windows)
                 background = recolour(background, colour) if c.clip_colour else background
-            drawn, weight, offset, logs = self.object.losses(e, self.motion_text(captions), video, background,
-                                                             frames, drawn, seeding)
-            start = torch.cat([start, offset], 1)
-        return drawn, weight, start, logs
+                thing = self.object.measure(video, background)
+            weight = 1 - thing[0][rows, frames][:, :, None]  # the canvas learns only from what is canvas
+            start = torch.cat([start, thing[1]], 1)
+            if progress is not None:
+                loss, inner = self.object.losses(thing[0], captions, progress)
+                logs = {"object_loss": loss, **{f"object_{n}": v for n, v in inner.items() if n != "loss"}}
+        return drawn, weight, start, logs, thing
 
     @torch.no_grad()
     def layered_copy(self, video: torch.Tensor, captions: list[str]) -> torch.Tensor:
@@ -376,7 +381,10 @@ class LayerFlow(System):
         still = self._background(video, camera)
         k = self._images(still, e)[0]
         frames = torch.arange(t, device=video.device).expand(b, -1)
-        return self._redraw(video, still, captions, e, k, camera, frames)[0].clamp(-1, 1)
+        drawn, _, _, _, thing = self._redraw(video, still, captions, e, k, camera, frames)
+        if thing is not None:
+            drawn = self.object.copy(*thing, captions, drawn)
+        return drawn.clamp(-1, 1)
 
     def _camera(self, captions, generator, frames, guidance, temperature) -> torch.Tensor:
         """A camera track (B, frames, 3) drawn from the prior for the captions' motion words."""
@@ -399,8 +407,7 @@ class LayerFlow(System):
         if self.cfg.clip_colour:
             video = recolour(video, start[:, CAMERA:CAMERA + COLOUR])
         if self.object is not None:
-            video = self.object.sample(e, self.motion_text(captions), start[:, -OFFSET:], video, generator,
-                                       guidance, temperature)
+            video = self.object.sample(captions, start[:, -PAINT:], video, generator, frames, guidance, temperature)
         return video.clamp(-1, 1)
 
     @torch.no_grad()
