@@ -14,8 +14,8 @@ text, as sprite-flow learns its sprite and track:
 - rendering: the atlas seen through the first window moved by the camera (affine_grid +
   grid_sample), compared with a few random frames per clip (L1): the atlas learns from that.
 - object layer (optional, `object_layers=1`, models/object_layer.py): what differs from the
-  canvas drawn where each frame shows it is one object, a sprite of a bank on a pose track
-  measured from that difference, learned by a third prior from the motion words.
+  canvas drawn where each frame shows it is one object, in one colour the window prior draws;
+  its coverage, a clip of one thing over black, is learned by a layer-flow of its own.
 Every frame comes from one image and one smooth track, so the camera's motion is modelled
 rather than smeared across a clip latent, which is what latent-flow and latent-dit do with the
 same footage (benchmarks/results/footage.md).
