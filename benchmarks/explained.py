@@ -9,7 +9,7 @@ Each dataset's real clips (runs/NAME/real, which no model trains on; the clips o
 among them) with their captions. Reported: the share of the pixels' variance about each clip's
 mean colour that the layers explain (1 - residual / variance, per clip: median and the worst
 tenth), the pooled share, and PSNR. What they leave is the residual: light, texture the bank
-blurred, an object's shape the sprite does not draw.
+blurred, an object's shape its coverage model does not draw.
 """
 from __future__ import annotations
 

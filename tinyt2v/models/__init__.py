@@ -43,6 +43,8 @@ class ModelSpec:
     from_clips: Callable[[torch.Tensor], dict] | None = None  # settings a new run reads off a sample
                                 # of its training clips (B, T, 3, H, W) in [-1, 1], where --set
                                 # does not give them
+    retired: frozenset = frozenset()  # config fields the family has dropped: an older checkpoint's
+                                # are left out on load (what they set is no longer there)
 
 
 MODELS: dict[str, ModelSpec] = {}
@@ -61,7 +63,9 @@ register("scene-flow", ModelSpec(SceneFlowConfig, SceneFlow, SCENE_FLOW_PRESETS,
                                  "several objects per clip, each bound to its words (shipped)"))
 register("layer-flow", ModelSpec(LayerFlowConfig, LayerFlow, LAYER_FLOW_PRESETS,
                                  "footage: a canvas from the caption, seen by a measured camera track",
-                                 from_clips=settings_from_clips))
+                                 from_clips=settings_from_clips,
+                                 retired=frozenset({"sprite", "sprites", "sprite_match_weight", "ref_radius"})))
+                                 # (the object layer's sprite bank, until its coverage became a clip of its own)
 register("latent-flow", ModelSpec(LatentFlowConfig, LatentFlow, LATENT_FLOW_PRESETS,
                                   "a clip latent and a flow prior, for any footage", reconstructs=True, labels=True))
 register("latent-dit", ModelSpec(LatentDiTConfig, LatentDiT, LATENT_DIT_PRESETS,
@@ -100,6 +104,7 @@ def build_model(name: str, cfg, vocab: Vocab) -> System:
 
 
 def config_from_dict(name: str, d: dict):
+    d = {k: v for k, v in d.items() if k not in spec(name).retired}
     unknown = set(d) - config_fields(name)
     if unknown:
         raise ValueError(f"config has fields model {name} does not know: {sorted(unknown)}")

@@ -42,7 +42,7 @@ from .camera import (
 )
 from .flow_prior import FlowPrior, FlowPriorConfig
 from .layers import pick_frames
-from .object_layer import PAINT, ObjectLayer
+from .object_layer import OBJECT_COLOUR, ObjectLayer
 
 
 @dataclass
@@ -274,14 +274,15 @@ class LayerFlow(System):
         self.motion_text = build_text_encoder(cfg.text, vocab, cfg.text_dim)  # how the camera moves
         d = self.text.dim
         self.atlas = AtlasBank(cfg, d)
-        self.window_prior = FlowPrior(cfg, CAMERA + COLOUR * cfg.clip_colour + PAINT * cfg.object_layers, d)
+        self.window_prior = FlowPrior(cfg, CAMERA + COLOUR * cfg.clip_colour + OBJECT_COLOUR * cfg.object_layers, d)
         # p(first frame's window; its clip's colours with clip_colour; its object's colour with
         # an object layer | caption, image)
         self.camera_prior = FlowPrior(cfg, cfg.camera_latent, d)  # p(camera track | motion words)
         if cfg.object_layers not in (0, 1):
             raise ValueError(f"object_layers is 0 or 1, not {cfg.object_layers}")
         # the object's coverage is a clip over black: learned as glyphs over a plain colour are
-        # (its priors half as wide: a coverage has no texture, and the checkpoint stays under 50 MB)
+        # (its own clips over black are plain, so clip_colour on and no median background; its
+        # priors half as wide: a coverage has no texture, and tiny's checkpoint stays under 50 MB)
         self.object = ObjectLayer(LayerFlow(replace(cfg, object_layers=0, clip_colour=True, median_background=False,
                                                     seed_frames=LayerFlowConfig.seed_frames,
                                                     prior_width=cfg.prior_width // 2), vocab)
@@ -407,7 +408,7 @@ class LayerFlow(System):
         if self.cfg.clip_colour:
             video = recolour(video, start[:, CAMERA:CAMERA + COLOUR])
         if self.object is not None:
-            video = self.object.sample(captions, start[:, -PAINT:], video, generator, frames, guidance, temperature)
+            video = self.object.sample(captions, start[:, -OBJECT_COLOUR:], video, generator, guidance, temperature)
         return video.clamp(-1, 1)
 
     @torch.no_grad()

@@ -2,7 +2,7 @@
 
 Wang & Adelson split a clip into layers by motion: once the background's motion is known and
 the background drawn where each frame shows it, what differs from it is another layer. Here
-that layer is measured, not learned: its coverage is each pixel's colour distance from the
+that layer is first measured: its coverage is each pixel's colour distance from the
 background the model draws for that frame (the canvas seen through the camera track), and its
 colour the coverage-weighted mean of what it covers. The coverage, white over black, is then a
 clip of one thing over a plain colour, the case layer-flow learns best (glyphs over one colour,
@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-PAINT = 3           # an object's colour: one per channel
+OBJECT_COLOUR = 3   # an object's colour: one per channel
 OBJECT_FLOOR = 0.2  # colour distance (in [-1, 1] units: 25 grey levels) under which a pixel is the
                     # canvas drawn a little off, not an object (from as much again above the floor:
                     # all object) ...
@@ -90,8 +90,8 @@ class ObjectLayer(nn.Module):
         return paint(as_coverage(self.coverage.layered_copy(as_clip(alpha), captions)), colour, under)
 
     @torch.no_grad()
-    def sample(self, captions, colour, under, generator, frames=None, guidance=None, temperature=None):
+    def sample(self, captions, colour, under, generator, guidance=None, temperature=None):
         """The captions' objects in colours (B, 3) drawn over frames `under` (B, F, 3, H, W)."""
-        clip = self.coverage.generate(captions, generator, frames=frames or under.shape[1], guidance=guidance,
+        clip = self.coverage.generate(captions, generator, frames=under.shape[1], guidance=guidance,
                                       temperature=temperature)
         return paint(as_coverage(clip), colour, under)
