@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy import ndimage
 
-from tinyt2v.models.camera import measure_camera, stabilised_median
+from tinyt2v.models.camera import background_camera, measure_camera, stabilised_median
 
 SIDE, FRAMES = 64, 8
 
@@ -55,6 +55,32 @@ def test_an_object_moving_over_a_still_background_is_not_read_as_the_camera_movi
     track = measure_camera(as_clip(frames))[0]
     assert track[:, :2].abs().max() < 0.5 * 2 / SIDE  # under half a pixel: the camera is still
     assert track[:, 2].abs().max() < 0.02
+
+
+def test_an_object_moving_over_a_mostly_plain_still_background_drags_the_measured_motion_but_not_the_backgrounds():
+    img = texture()
+    frames = []
+    for t in range(FRAMES):  # a still view: texture in its top 8 rows only, plain below
+        frame = np.zeros((SIDE, SIDE), np.float32)
+        frame[:8] = img[40:48, 40:40 + SIDE]
+        frame[30:44, 10 + 3 * t:24 + 3 * t] = 1.0  # a 14 px square, 3 px a frame to the right
+        frames.append(frame)
+    clip = as_clip(frames)
+    assert measure_camera(clip)[0, -1, 0].abs() > 5 * 2 / SIDE  # the plain part gives the fit nothing to
+    # hold, and the whole-frame motion follows the square
+    assert background_camera(clip).abs().max() == 0  # the still camera explains the clip as well
+
+
+def test_a_pan_with_an_object_crossing_it_keeps_its_measured_motion_as_the_backgrounds():
+    img = texture()
+    frames = []
+    for t in range(FRAMES):  # the camera pans 2 px a frame right; a square crosses the view
+        frame = img[40:40 + SIDE, 40 + 2 * t:40 + 2 * t + SIDE].copy()
+        frame[24:30, 4 + 7 * t:10 + 7 * t] = 1.0
+        frames.append(frame)
+    clip = as_clip(frames)
+    assert torch.equal(background_camera(clip), measure_camera(clip))
+    assert background_camera(clip)[0, -1, 0] > 0.5 * 2 * (FRAMES - 1) * 2 / SIDE
 
 
 def test_the_stabilised_median_of_a_pan_with_an_object_crossing_it_is_the_first_view_without_the_object():

@@ -29,6 +29,11 @@ LEVELS = ((4, 4), (2, 4))
 # over the background (an object) disagrees with the camera's motion by far more than a
 # textured background the motion explains, and is left out rather than averaged in.
 ROBUST = 0.03
+UNEXPLAINED = 0.2  # colour distance (in [-1, 1] units: 25 grey levels) from the stabilised
+                   # background over which a pixel is left to other layers (an object's floor)
+STILL_MARGIN = 1.5  # how much more of a clip a still camera must leave unexplained than the
+                    # measured motion for the motion to be kept (what each keeps on panning footage
+                    # and on objects over still photographs: benchmarks/results/still_camera.md)
 
 
 def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -105,14 +110,51 @@ def measure_camera(video: torch.Tensor) -> torch.Tensor:
     return torch.stack(track, 1)
 
 
+def _in_first_view(video: torch.Tensor, camera: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Clips (B, T, C, H, W) brought back into their first frame's view by their camera tracks
+    (B, T, 3), and which of those pixels each frame shows (B, T, 1, H, W)."""
+    b, t, c, h, w = video.shape
+    grid = F.affine_grid(affine(inverse(camera).reshape(b * t, CAMERA)), (b * t, c, h, w), align_corners=False)
+    back = F.grid_sample(video.flatten(0, 1), grid, align_corners=False).view(b, t, c, h, w)
+    return back, (grid.abs() <= 1).all(-1).view(b, t, 1, h, w)  # frame 0 shows every pixel
+
+
+def _median(back: torch.Tensor, shown: torch.Tensor) -> torch.Tensor:
+    """Per pixel (B, C, H, W), the median of the frames (B, T, C, H, W) that show it."""
+    return torch.where(shown, back, torch.full_like(back, float("nan"))).nanmedian(1).values
+
+
 @torch.no_grad()
 def stabilised_median(video: torch.Tensor, camera: torch.Tensor) -> torch.Tensor:
     """Clips (B, T, 3, H, W) and their camera tracks (B, T, 3) -> (B, 3, H, W): every frame
     brought back into the first frame's view, and per pixel the median of the frames that show
     it. What stays put in the scene is left; an object that moves over it is gone wherever it
     leaves most frames (Wang & Adelson's stabilised background)."""
-    b, t, _, h, w = video.shape
-    grid = F.affine_grid(affine(inverse(camera).reshape(b * t, CAMERA)), (b * t, 3, h, w), align_corners=False)
-    back = F.grid_sample(video.flatten(0, 1), grid, align_corners=False).view(b, t, 3, h, w)
-    shown = (grid.abs() <= 1).all(-1).view(b, t, 1, h, w)  # frame 0 shows every pixel
-    return torch.where(shown, back, torch.full_like(back, float("nan"))).nanmedian(1).values
+    return _median(*_in_first_view(video, camera))
+
+
+@torch.no_grad()
+def unexplained(video: torch.Tensor, camera: torch.Tensor) -> torch.Tensor:
+    """Clips (B, T, 3, H, W) and camera tracks (B, T, 3) -> (B,): the share of the pixels the
+    frames show that are farther than UNEXPLAINED from the stabilised background, at half
+    resolution (a share of the clip, not its edges: a quarter of the cost): what the camera's
+    motion leaves to other layers."""
+    half = F.avg_pool2d(video.flatten(0, 1), 2).unflatten(0, video.shape[:2])
+    back, shown = _in_first_view(half, camera)
+    off = (back - _median(back, shown)[:, None]).square().sum(2, keepdim=True) > UNEXPLAINED ** 2
+    return (off & shown).sum((1, 2, 3, 4)) / shown.sum((1, 2, 3, 4))
+
+
+@torch.no_grad()
+def background_camera(video: torch.Tensor) -> torch.Tensor:
+    """video (B, T, 3, H, W) -> the background's camera track (B, T, 3): the measured global motion
+    (`measure_camera`), or none where a still camera leaves less than STILL_MARGIN times as much of
+    the clip unexplained. Over a background with little texture (a window of sky) an object
+    moving over it is most of what the fit sees and the measured motion follows the object,
+    though the background's few edges then move: a still camera explains the clip about as
+    well, and is the simpler reading. (Over a plain colour with no edges at all, following the
+    object explains it better and is kept: a model with no object layer learns it so.)"""
+    camera = measure_camera(video)
+    still = torch.zeros_like(camera)
+    keep = unexplained(video, still) >= STILL_MARGIN * unexplained(video, camera)
+    return torch.where(keep[:, None, None], camera, still)

@@ -35,6 +35,7 @@ from .base import System
 from .camera import (
     CAMERA,
     affine,
+    background_camera,
     inverse,
     measure_camera,
     stabilised_median,
@@ -301,9 +302,15 @@ class LayerFlow(System):
         frames = view_through(atlas.repeat_interleave(f, 0), windows.reshape(b * f, CAMERA), (c.height, c.width))
         return frames.view(b, f, 3, c.height, c.width)
 
+    def _measure_camera(self, video: torch.Tensor) -> torch.Tensor:
+        """The clips' camera tracks (B, T, 3): with an object layer, the background's motion
+        (`background_camera`: not an object's that moves over a plain background); without, the
+        whole frame's (over a plain colour the one thing in the clip is what the track follows)."""
+        return background_camera(video) if self.object is not None else measure_camera(video)
+
     def losses(self, video, captions, progress, targets):
         c = self.cfg
-        camera = measure_camera(video)
+        camera = self._measure_camera(video)
         e = self.text(captions)
         seeding = torch.linspace(0, c.frames - 1, c.seed_frames, device=video.device).round().long()
         middle = video.new_tensor([0.0, 0.0, math.log(c.first_window)]).expand(video.shape[0], -1)
@@ -378,7 +385,7 @@ class LayerFlow(System):
         """Clips (B, T, 3, H, W) drawn again from the layers measured in them, as training draws
         them: what of a clip the layers explain."""
         b, t = video.shape[:2]
-        camera, e = measure_camera(video), self.text(captions)
+        camera, e = self._measure_camera(video), self.text(captions)
         still = self._background(video, camera)
         k = self._images(still, e)[0]
         frames = torch.arange(t, device=video.device).expand(b, -1)
