@@ -73,23 +73,50 @@ def test_layer_flow_with_an_object_layer_trains_and_samples(tmp_path):
     assert video.shape == (1, 16, 64, 64, 3)
 
 
-def test_the_canvas_learns_nothing_from_the_pixels_the_object_covers():
+def _seeded_model(background, dec_frames=4):
+    """A layer-flow with an object layer whose bank's one image is `background` (B, T, 3, H, W),
+    drawing `dec_frames` frames of a clip each step."""
     from tinyt2v.models.layer_flow import LayerFlow, LayerFlowConfig
     from tinyt2v.text import Vocab
 
     torch.manual_seed(0)
-    model = LayerFlow(LayerFlowConfig(frames=4, dec_frames=4, object_layers=1, atlases=1), Vocab(["a", "square"]))
-    background = textured(1, 4)
+    model = LayerFlow(LayerFlowConfig(frames=4, dec_frames=dec_frames, object_layers=1, atlases=1),
+                      Vocab(["a", "square"]))
     model.losses(background, ["a square"], 0.0, None)  # the bank's one image: the background, seeded
     model.zero_grad()
-    video = background.clone()
-    video[0, :, :, 20:30, 20:30] = torch.tensor([1.0, -1.0, 1.0])[:, None, None]  # a still square
+    return model
+
+
+def _canvas_gradient(model, video):
+    """|d recon / d image| (A, A) of the bank's one image on `video`."""
     loss, logs = model.losses(video, ["a square"], 0.0, None)
     logs["recon"].backward()
-    grad = model.atlas.images.grad.abs().sum(1)[0]  # (A, A)
-    # the first frame spans the middle 0.45 of the image: frame px 20-30 are image px 53-62
-    assert grad[55:61, 55:61].max() == 0  # the square's pixels teach the canvas nothing ...
-    assert grad[75:85, 75:85].min() > 0  # ... the canvas's own pixels do
+    return model.atlas.images.grad.abs().sum(1)[0]
+
+
+# the first frame spans the middle 0.45 of the image: frame px p is image px 35 + 0.9 p
+
+
+def test_the_canvas_learns_nothing_from_the_pixels_a_moving_object_covers():
+    background = textured(1, 4)
+    model = _seeded_model(background, dec_frames=1)  # one frame drawn: its square's pixels teach nothing
+    video = background.clone()
+    for t in range(4):  # an 8 px square, 9 px a frame to the right: each pixel covered once
+        video[0, t, :, 20:30, 20 + 9 * t:28 + 9 * t] = torch.tensor([1.0, -1.0, 1.0])[:, None, None]
+    grad = _canvas_gradient(model, video)
+    under = [grad[55:61, 55 + round(8.1 * t):59 + round(8.1 * t)].max() for t in range(4)]  # each frame's square
+    assert sum(g == 0 for g in under) == 1  # the drawn frame's square teaches the canvas nothing; where
+    # the other frames' squares were, the drawn frame shows background, and that teaches it
+    assert grad[75:85, 75:85].min() > 0  # so do the canvas's own pixels
+
+
+def test_a_canvas_holding_what_the_clips_own_background_does_not_learns_it_away():
+    clip = textured(1, 4)
+    ghost = clip.clone()  # the canvas is seeded with a square another clip's object left in it
+    ghost[0, :, :, 20:30, 20:30] = torch.tensor([1.0, -1.0, 1.0])[:, None, None]
+    model = _seeded_model(ghost)
+    grad = _canvas_gradient(model, clip)  # this clip shows its background there
+    assert grad[55:61, 55:61].min() > 0
 
 
 def test_a_layer_flow_config_saved_with_the_retired_sprite_bank_loads_and_an_unknown_field_does_not():

@@ -43,7 +43,7 @@ from .camera import (
 )
 from .flow_prior import FlowPrior, FlowPriorConfig
 from .layers import pick_frames
-from .object_layer import OBJECT_COLOUR, ObjectLayer
+from .object_layer import OBJECT_COLOUR, ObjectLayer, differs
 
 
 @dataclass
@@ -349,7 +349,8 @@ class LayerFlow(System):
         """Clips (B, T, ...) drawn again at `frames` (B, F) from the layers measured in them:
         their image k (B,) seen from where their background `still` (B, 3, H, W) lies in it,
         moved by the camera track. With an object layer, what differs from that is the object:
-        its pixels weigh nothing in the canvas's loss, and from `progress` on (None: not yet; the
+        where it also differs from the clip's own stabilised background its pixels weigh nothing
+        in the canvas's loss, and from `progress` on (None: not yet; the
         canvas still holds the objects of the clips that seeded it) its coverage trains the
         object layer.
         Returns the canvas's frames, each pixel's weight in the loss, what the window prior
@@ -373,7 +374,12 @@ class LayerFlow(System):
                 background = self.draw(atlas, windows)
                 background = recolour(background, colour) if c.clip_colour else background
                 thing = self.object.measure(video, background)
-            weight = 1 - thing[0][rows, frames][:, :, None]  # the canvas learns only from what is canvas
+                own = still if c.median_background else stabilised_median(video, camera)
+                moved = differs(video, self.draw(own, camera))  # own: (B, 3, H, W), seen as each frame sees it
+            # the canvas learns from all but the object: what differs from the canvas and also from
+            # the clip's own stabilised background. Where the canvas holds another clip's object
+            # and this clip shows its background, it learns the object away rather than keeping it
+            weight = 1 - torch.minimum(thing[0], moved)[rows, frames][:, :, None]
             start = torch.cat([start, thing[1]], 1)
             if progress is not None:
                 loss, inner = self.object.losses(thing[0], captions, progress)
