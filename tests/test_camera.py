@@ -1,11 +1,19 @@
 """The camera track is measured from the pixels: a pan reads as the window's shift, a zoom as
-its scale; with it a clip's frames are brought back into its first frame's view."""
+its scale; with it a clip's frames are brought back into its first frame's view. The background's
+camera is still where the measured motion explains the clip no better (an object over a plain
+stretch drags the whole-frame fit)."""
 import numpy as np
 import pytest
 import torch
 from scipy import ndimage
 
-from tinyt2v.models.camera import background_camera, measure_camera, stabilised_median
+from tinyt2v.models.camera import (
+    STILL_MARGIN,
+    background_camera,
+    measure_camera,
+    stabilised_median,
+    unexplained,
+)
 
 SIDE, FRAMES = 64, 8
 
@@ -66,9 +74,22 @@ def test_an_object_moving_over_a_mostly_plain_still_background_drags_the_measure
         frame[30:44, 10 + 3 * t:24 + 3 * t] = 1.0  # a 14 px square, 3 px a frame to the right
         frames.append(frame)
     clip = as_clip(frames)
-    assert measure_camera(clip)[0, -1, 0].abs() > 5 * 2 / SIDE  # the plain part gives the fit nothing to
-    # hold, and the whole-frame motion follows the square
-    assert background_camera(clip).abs().max() == 0  # the still camera explains the clip as well
+    measured = measure_camera(clip)
+    assert measured[0, -1, 0].abs() > 5 * 2 / SIDE  # the case at hand: the plain part gives the fit
+    # nothing to hold, and the whole-frame motion follows the square
+    still = torch.zeros_like(measured)
+    assert unexplained(clip, still) < STILL_MARGIN / 1.2 * unexplained(clip, measured)  # by a margin
+    assert background_camera(clip).abs().max() == 0  # so the still camera is the background's
+
+
+def test_a_still_clip_seen_by_a_still_camera_leaves_nothing_unexplained_and_a_pan_seen_so_leaves_much():
+    img = texture()
+    still = as_clip([img[40:40 + SIDE, 40:40 + SIDE]] * FRAMES)
+    pan = as_clip([img[40:40 + SIDE, 40 + 3 * t:40 + 3 * t + SIDE] for t in range(FRAMES)])
+    camera = torch.zeros(1, FRAMES, 3)
+    assert unexplained(still, camera) == 0
+    assert unexplained(pan, camera) > 0.25  # about half, the texture moving under it
+    assert unexplained(pan, measure_camera(pan)) < 0.05
 
 
 def test_a_pan_with_an_object_crossing_it_keeps_its_measured_motion_as_the_backgrounds():

@@ -1,7 +1,8 @@
 """An object over a canvas is what differs from the background the model draws: its coverage and
 track come from the pixels, its colour is what it covers; its coverage is a clip (white over
-black) that a layer-flow of its own learns, the canvas learns nothing from the object's pixels,
-and a layer-flow with an object layer trains and draws clips."""
+black) that a layer-flow of its own learns, the canvas learns nothing from the object's pixels
+but learns away another clip's object where a clip shows its background, and a layer-flow with
+an object layer trains and draws clips."""
 import torch
 
 from tinyt2v.models.object_layer import OBJECT_FLOOR, ObjectLayer, as_clip, as_coverage, differs, paint
@@ -94,10 +95,8 @@ def _canvas_gradient(model, video):
     return model.atlas.images.grad.abs().sum(1)[0]
 
 
-# the first frame spans the middle 0.45 of the image: frame px p is image px 35 + 0.9 p
-
-
 def test_the_canvas_learns_nothing_from_the_pixels_a_moving_object_covers():
+    # the first frame spans the middle 0.45 of the image: frame px p is image px 35 + 0.9 p
     background = textured(1, 4)
     model = _seeded_model(background, dec_frames=1)  # one frame drawn: its square's pixels teach nothing
     video = background.clone()
@@ -110,13 +109,13 @@ def test_the_canvas_learns_nothing_from_the_pixels_a_moving_object_covers():
     assert grad[75:85, 75:85].min() > 0  # so do the canvas's own pixels
 
 
-def test_a_canvas_holding_what_the_clips_own_background_does_not_learns_it_away():
+def test_a_canvas_holding_another_clips_object_learns_it_away_where_this_clip_shows_its_background():
     clip = textured(1, 4)
     ghost = clip.clone()  # the canvas is seeded with a square another clip's object left in it
     ghost[0, :, :, 20:30, 20:30] = torch.tensor([1.0, -1.0, 1.0])[:, None, None]
     model = _seeded_model(ghost)
     grad = _canvas_gradient(model, clip)  # this clip shows its background there
-    assert grad[55:61, 55:61].min() > 0
+    assert grad[55:61, 55:61].min() > 0  # image px of the square's frame px 20-30 (35 + 0.9 p)
 
 
 def test_a_layer_flow_config_saved_with_the_retired_sprite_bank_loads_and_an_unknown_field_does_not():

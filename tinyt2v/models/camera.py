@@ -29,8 +29,8 @@ LEVELS = ((4, 4), (2, 4))
 # over the background (an object) disagrees with the camera's motion by far more than a
 # textured background the motion explains, and is left out rather than averaged in.
 ROBUST = 0.03
-UNEXPLAINED = 0.2  # colour distance (in [-1, 1] units: 25 grey levels) from the stabilised
-                   # background over which a pixel is left to other layers (an object's floor)
+UNEXPLAINED = 0.2  # colour distance (in [-1, 1] units: 25 grey levels) from the background over
+                   # which a pixel is left to other layers (object_layer's floor too)
 STILL_MARGIN = 1.5  # how much more of a clip a still camera must leave unexplained than the
                     # measured motion for the motion to be kept (what each keeps on panning footage
                     # and on objects over still photographs: benchmarks/results/still_camera.md)
@@ -145,16 +145,24 @@ def unexplained(video: torch.Tensor, camera: torch.Tensor) -> torch.Tensor:
     return (off & shown).sum((1, 2, 3, 4)) / shown.sum((1, 2, 3, 4))
 
 
+def keeps_motion(unexplained_still: torch.Tensor, unexplained_measured: torch.Tensor) -> torch.Tensor:
+    """Whether a clip's measured motion is its background's (bool, per clip): it leaves at most
+    1 / STILL_MARGIN as much of the clip unexplained as a still camera does."""
+    return unexplained_still >= STILL_MARGIN * unexplained_measured
+
+
 @torch.no_grad()
 def background_camera(video: torch.Tensor) -> torch.Tensor:
-    """video (B, T, 3, H, W) -> the background's camera track (B, T, 3): the measured global motion
-    (`measure_camera`), or none where a still camera leaves less than STILL_MARGIN times as much of
-    the clip unexplained. Over a background with little texture (a window of sky) an object
+    """video (B, T, 3, H, W) -> the background's camera track (B, T, 3), for a model that has an
+    object layer for what moves over it: the measured global motion (`measure_camera`) where
+    `keeps_motion`, else none. Over a background with little texture (a window of sky) an object
     moving over it is most of what the fit sees and the measured motion follows the object,
     though the background's few edges then move: a still camera explains the clip about as
-    well, and is the simpler reading. (Over a plain colour with no edges at all, following the
-    object explains it better and is kept: a model with no object layer learns it so.)"""
+    well, and is the simpler reading. Over a plain colour with no edges at all nothing tells the
+    two readings apart, and following the object explains the clip better: it is kept, and the
+    canvas then holds the object (a plain background is what layer-flow learns without an object
+    layer, the default `--data videos:` picks for it)."""
     camera = measure_camera(video)
     still = torch.zeros_like(camera)
-    keep = unexplained(video, still) >= STILL_MARGIN * unexplained(video, camera)
+    keep = keeps_motion(unexplained(video, still), unexplained(video, camera))
     return torch.where(keep[:, None, None], camera, still)

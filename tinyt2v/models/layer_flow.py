@@ -350,9 +350,8 @@ class LayerFlow(System):
         their image k (B,) seen from where their background `still` (B, 3, H, W) lies in it,
         moved by the camera track. With an object layer, what differs from that is the object:
         where it also differs from the clip's own stabilised background its pixels weigh nothing
-        in the canvas's loss, and from `progress` on (None: not yet; the
-        canvas still holds the objects of the clips that seeded it) its coverage trains the
-        object layer.
+        in the canvas's loss, and from `progress` on (None: not yet; the canvas still holds the
+        objects of the clips that seeded it) its coverage trains the object layer.
         Returns the canvas's frames, each pixel's weight in the loss, what the window prior
         learns (window, colours, object colour), the object layer's losses and the object
         (coverage (B, T, H, W), colour (B, 3)), None without one."""
@@ -378,7 +377,10 @@ class LayerFlow(System):
                 moved = differs(video, self.draw(own, camera))  # own: (B, 3, H, W), seen as each frame sees it
             # the canvas learns from all but the object: what differs from the canvas and also from
             # the clip's own stabilised background. Where the canvas holds another clip's object
-            # and this clip shows its background, it learns the object away rather than keeping it
+            # and this clip shows its background, it learns the object away rather than keeping it.
+            # An object that stays put in most frames is in that background, and teaches the canvas
+            # (clips without it then learn it away); where a frame sees past the first frame's view
+            # the background is its edge drawn on, and only the canvas's difference counts
             weight = 1 - torch.minimum(thing[0], moved)[rows, frames][:, :, None]
             start = torch.cat([start, thing[1]], 1)
             if progress is not None:

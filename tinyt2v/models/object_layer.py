@@ -24,10 +24,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .camera import UNEXPLAINED
+
 OBJECT_COLOUR = 3   # an object's colour: one per channel
-OBJECT_FLOOR = 0.2  # colour distance (in [-1, 1] units: 25 grey levels) under which a pixel is the
-                    # canvas drawn a little off, not an object (from as much again above the floor:
-                    # all object) ...
+OBJECT_FLOOR = UNEXPLAINED  # colour distance under which a pixel is the canvas drawn a little off,
+                    # not an object (from as much again above the floor: all object) ...
 OBJECT_SHARE = 0.25  # ... or under twice the distance this share of a frame's pixels exceed, where
                      # that is more: an object covers less of a frame, so that distance is how far
                      # off the canvas is drawn, and twice it leaves out its worst misses too
@@ -43,7 +44,8 @@ def differs(video: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
     distance (as over a plain colour): over a photograph an object's distance from what is under
     it varies as much as the photograph does."""
     dist = (video - background).square().sum(2).sqrt()  # not .norm(dim=2): over a middle dimension
-    # torch's CPU norm is about 50x slower, and this runs on every frame of every training clip
+    # torch's CPU norm is about 50x slower (docs/results.md), and this runs on every frame of every
+    # training clip; callers run it without gradient (sqrt's is infinite at 0)
     floor = (2 * dist.flatten(2).quantile(1 - OBJECT_SHARE, dim=2)).clamp(min=OBJECT_FLOOR)[..., None, None]
     return ((dist - floor) / OBJECT_FLOOR).clamp(0, 1)
 
