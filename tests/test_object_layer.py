@@ -1,11 +1,19 @@
 """An object over a canvas is what differs from the background the model draws: its coverage and
-track come from the pixels, its colour is what it covers; its coverage is a clip (white over
+track come from the pixels, its colour is what it covers wholly; its coverage is a clip (white over
 black) that a layer-flow of its own learns, the canvas learns nothing from the object's pixels
 but learns away another clip's object where a clip shows its background, and a layer-flow with
 an object layer trains and draws clips."""
 import torch
 
-from tinyt2v.models.object_layer import OBJECT_FLOOR, ObjectLayer, as_clip, as_coverage, differs, paint
+from tinyt2v.models.object_layer import (
+    OBJECT_FLOOR,
+    ObjectLayer,
+    as_clip,
+    as_coverage,
+    differs,
+    one_thing,
+    paint,
+)
 from tinyt2v.models.tracks import track_of
 
 
@@ -45,6 +53,46 @@ def test_where_the_canvas_is_drawn_soft_its_edges_are_not_taken_for_the_object()
     assert soft > 0.4  # the soft canvas misses the photograph by more than the floor in many pixels
     assert alpha[20:30, 20:30].mean() > 0.9 and alpha[40:50, 40:50].mean() > 0.9  # both squares, whole ...
     assert alpha.sum() < 1.2 * 200  # ... and little else
+
+
+def test_an_objects_coverage_is_one_thing_not_the_specks_and_lines_elsewhere_in_its_frame():
+    alpha = torch.zeros(2, 3, 64, 64)
+    alpha[:, :, 20:36, 20:24] = 1  # an object: two strokes a pixel apart, ...
+    alpha[:, :, 20:36, 25:29] = 1
+    alpha[:, :, 20:36, 19] = alpha[:, :, 20:36, 29] = 0.3  # ... their anti-aliased edges ...
+    alpha[0, :, 50, 5:20] = 1  # ... and in one clip a photograph's edge the canvas drew off, ...
+    alpha[0, :, 5:7, 50:52] = 0.8  # ... a speck ...
+    alpha[0, 1, 40:44, 40:44] = 0.4  # ... and a patch under half covered, in one frame
+    kept = one_thing(alpha)
+    assert torch.equal(kept[1], alpha[1])  # the object alone stays as it is
+    assert torch.equal(kept[0, :, 15:40, 15:35], alpha[0, :, 15:40, 15:35])  # the object, edges and all, ...
+    kept[0, :, 15:40, 15:35] = 0
+    assert kept[0].sum() == 0  # ... and nothing else
+    assert one_thing(torch.zeros(1, 2, 64, 64)).sum() == 0  # nothing covered: nothing
+
+
+def test_a_thing_that_moves_is_the_object_before_a_larger_part_of_the_photograph_the_canvas_missed():
+    alpha = torch.zeros(1, 2, 64, 64)
+    alpha[0, :, 5:60, 50:55] = 1  # a tower the canvas does not hold: in every frame, ...
+    moved = torch.zeros_like(alpha)  # ... so in the clip's own background too
+    for t in range(2):  # a glyph moving over it, smaller
+        alpha[0, t, 20:34, 10 + 8 * t:20 + 8 * t] = moved[0, t, 20:34, 10 + 8 * t:20 + 8 * t] = 1
+    assert one_thing(alpha).sum((2, 3)).eq(5 * 55).all()  # by coverage alone: the tower ...
+    assert one_thing(alpha, moved).sum((2, 3)).eq(14 * 10).all()  # ... with what moved: the glyph
+
+
+def test_an_objects_colour_is_that_of_what_it_covers_wholly_not_pulled_towards_the_background():
+    background = textured(1, 3)
+    video = background.clone()
+    blue = torch.tensor([-1.0, -1.0, 1.0])[:, None, None]
+    video[0, :, :, 20:30, 20:30] = blue  # a blue square ...
+    for edge in (video[0, :, :, 18:20, 18:32], video[0, :, :, 30:32, 18:32],
+                 video[0, :, :, 20:30, 18:20], video[0, :, :, 20:30, 30:32]):
+        edge.copy_((edge + blue) / 2)  # ... its edges half over the background, as a drawn glyph's are
+    alpha, colour = ObjectLayer.measure(video, background)
+    weighted = (alpha[:, :, None] * video).sum((1, 3, 4)) / alpha.sum((1, 2, 3))[:, None]
+    assert (weighted - blue.flatten()).norm() > 0.1  # the coverage-weighted mean is pulled off ...
+    assert (colour - blue.flatten()).norm() < 0.02  # ... the colour is the square's
 
 
 def test_an_objects_coverage_and_colour_painted_over_its_background_give_the_clip_back():

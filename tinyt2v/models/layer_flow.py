@@ -372,9 +372,9 @@ class LayerFlow(System):
             with torch.no_grad():  # the background of every frame: what differs from it is the object
                 background = self.draw(atlas, windows)
                 background = recolour(background, colour) if c.clip_colour else background
-                thing = self.object.measure(video, background)
                 own = still if c.median_background else stabilised_median(video, camera)
                 moved = differs(video, self.draw(own, camera))  # own: (B, 3, H, W), seen as each frame sees it
+                thing = self.object.measure(video, background, moved)
             # the canvas learns from all but the object: what differs from the canvas and also from
             # the clip's own stabilised background. Where the canvas holds another clip's object
             # and this clip shows its background, it learns the object away rather than keeping it.

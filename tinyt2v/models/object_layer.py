@@ -3,8 +3,9 @@
 Wang & Adelson split a clip into layers by motion: once the background's motion is known and
 the background drawn where each frame shows it, what differs from it is another layer. Here
 that layer is first measured: its coverage is each pixel's colour distance from the
-background the model draws for that frame (the canvas seen through the camera track), and its
-colour the coverage-weighted mean of what it covers. The coverage, white over black, is then a
+background the model draws for that frame (the canvas seen through the camera track), kept to
+one thing (what the canvas draws a little off is scattered over the frame), and its colour
+that of what it covers wholly. The coverage, white over black, is then a
 clip of one thing over a plain colour, the case layer-flow learns best (glyphs over one colour,
 benchmarks/results/glyphs_layer_flow_colour.md): so a layer-flow of its own learns it, a bank of
 coverage images the caption chooses, each seen through a track measured from the coverage by
@@ -15,13 +16,16 @@ sprites seeded by objects cut out of first frames and chosen by their cut-outs' 
 did not tell characters apart over a photograph (objects_layer_flow_canvas_mask.md,
 object_cutouts.md).
 
-One object per clip: all that differs from the canvas is taken as one thing. As the canvas is
+One object per clip: in each frame the largest thing that differs from the canvas, and what
+comes within a few pixels of it. As the canvas is
 learned, a thing that stays put in every clip of it (a lamp post, the coffee cup's handle)
 becomes part of it; a thing that moves over it stays an object.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
+from scipy import ndimage
 from torch import nn
 
 from .camera import UNEXPLAINED
@@ -29,6 +33,8 @@ from .camera import UNEXPLAINED
 OBJECT_COLOUR = 3   # an object's colour: one per channel
 OBJECT_FLOOR = UNEXPLAINED  # colour distance under which a pixel is the canvas drawn a little off,
                     # not an object (from as much again above the floor: all object) ...
+OBJECT_MARGIN = 2   # px around an object's largest part within which what is covered is its
+                    # too: its anti-aliased edge under half covered, strokes a pixel apart
 OBJECT_SHARE = 0.25  # ... or under twice the distance this share of a frame's pixels exceed, where
                      # that is more: an object covers less of a frame, so that distance is how far
                      # off the canvas is drawn, and twice it leaves out its worst misses too
@@ -48,6 +54,42 @@ def differs(video: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
     # training clip; callers run it without gradient (sqrt's is infinite at 0)
     floor = (2 * dist.flatten(2).quantile(1 - OBJECT_SHARE, dim=2)).clamp(min=OBJECT_FLOOR)[..., None, None]
     return ((dist - floor) / OBJECT_FLOOR).clamp(0, 1)
+
+
+_FRAME_PARTS = np.zeros((3, 3, 3), bool)  # 8-connected within a frame, never across frames
+_FRAME_PARTS[1] = True
+
+
+@torch.no_grad()
+def one_thing(alpha: torch.Tensor, moved: torch.Tensor | None = None) -> torch.Tensor:
+    """Coverage (B, T, H, W) kept, in each frame, within OBJECT_MARGIN px of its largest part
+    (pixels over half covered, 8-connected; largest by coverage, where `moved` (B, T, H, W) in
+    [0, 1] is given what also moved counting twice: a thing moving over the background before
+    a part of the photograph the canvas misses) and of the parts that come that near it: one
+    object is one thing, a glyph's strokes a pixel apart included. Where the canvas
+    is drawn a little soft, a textured photograph's edges differ from it in scattered lines and
+    specks (over the astronaut about as much as the glyph), which otherwise are taken for the
+    object, learned as a grey haze around its shape and pull its track towards standing still
+    (docs/results.md)."""
+    b, t, h, w = alpha.shape
+    if alpha.is_meta:  # tracing shapes only (tests/test_devices.py): no pixels to measure
+        return alpha
+    covered = alpha.reshape(b * t, h, w).float().cpu().numpy()
+    parts, n = ndimage.label(covered > 0.5, _FRAME_PARTS)  # numbered frame by frame
+    if n == 0:
+        return alpha
+    ids = np.arange(1, n + 1)
+    weight = covered if moved is None else covered * (1 + moved.reshape(b * t, h, w).float().cpu().numpy())
+    mass = ndimage.sum_labels(weight, parts, ids)
+    last = np.maximum.accumulate(parts.reshape(b * t, -1).max(1))  # the last id of each frame on
+    frame = np.searchsorted(last, ids)  # each part's frame: the first whose last id reaches it
+    largest = np.zeros(b * t, np.int64)  # per frame, its largest part's id (0: none)
+    order = np.lexsort((mass, frame))  # by frame, largest last
+    largest[frame[order]] = ids[order]
+    near = ndimage.binary_dilation(parts == largest[:, None, None], _FRAME_PARTS, iterations=OBJECT_MARGIN)
+    kept = np.isin(parts, np.unique(parts[near & (parts > 0)]))  # the parts that come near it, whole
+    kept = ndimage.binary_dilation(kept, _FRAME_PARTS, iterations=OBJECT_MARGIN)
+    return alpha * torch.from_numpy(kept).view(b, t, h, w).to(alpha.device, alpha.dtype)
 
 
 def as_clip(alpha: torch.Tensor) -> torch.Tensor:
@@ -76,12 +118,18 @@ class ObjectLayer(nn.Module):
         self.coverage = coverage
 
     @staticmethod
-    def measure(video: torch.Tensor, background: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The object of clips (B, T, 3, H, W) over their drawn background: its coverage (B, T, H, W)
-        and its colour (B, 3), the coverage-weighted mean of the pixels it covers."""
-        alpha = differs(video, background)
-        colour = (alpha[:, :, None] * video).sum((1, 3, 4)) / alpha.sum((1, 2, 3)).clamp(min=1.0)[:, None]
-        return alpha, colour
+    def measure(video: torch.Tensor, background: torch.Tensor,
+                moved: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The object of clips (B, T, 3, H, W) over their drawn background: its coverage (B, T, H, W),
+        one thing in each frame (`one_thing`, with what `moved` (B, T, H, W)), and its colour (B, 3):
+        the median of the pixels it covers wholly, or where it covers none wholly the
+        coverage-weighted mean. Not the mean of all it covers: its anti-aliased edges are part
+        background, so that mean is pulled towards the background's colour (docs/results.md)."""
+        alpha = one_thing(differs(video, background), moved)
+        mean = (alpha[:, :, None] * video).sum((1, 3, 4)) / alpha.sum((1, 2, 3)).clamp(min=1.0)[:, None]
+        whole = torch.where((alpha >= 1)[:, :, None], video, torch.full_like(video, torch.nan))
+        median = whole.transpose(1, 2).flatten(2).nanmedian(2).values  # (B, 3); NaN where none is whole
+        return alpha, torch.where(median.isnan(), mean, median)
 
     def losses(self, alpha: torch.Tensor, captions: list[str], progress: float):
         """The coverage model's loss and logs on coverage clips (B, T, H, W)."""
