@@ -1,5 +1,6 @@
 """An object over a canvas is what differs from the background the model draws: its coverage and
-track come from the pixels, its colour is what it covers wholly; its coverage is a clip (white over
+track come from the pixels, kept to one thing, its colour is what it covers wholly (drawn at a
+temperature of its own); its coverage is a clip (white over
 black) that a layer-flow of its own learns, the canvas learns nothing from the object's pixels
 but learns away another clip's object where a clip shows its background, and a layer-flow with
 an object layer trains and draws clips."""
@@ -179,3 +180,22 @@ def test_a_layer_flow_config_saved_with_the_retired_sprite_bank_loads_and_an_unk
     assert config_from_dict("layer-flow", saved) == LayerFlowConfig()
     with pytest.raises(ValueError, match="does not know"):
         config_from_dict("layer-flow", {**saved, "sprite_side": 32})
+
+
+def test_an_objects_colour_is_drawn_at_a_temperature_of_its_own():
+    from tinyt2v.models.layer_flow import LayerFlow, LayerFlowConfig
+    from tinyt2v.text import Vocab
+
+    torch.manual_seed(0)
+    model = LayerFlow(LayerFlowConfig(frames=4, object_layers=1, atlases=1), Vocab(["a", "square"]))
+    painted = []
+    paint_object = model.object.sample
+    model.object.sample = lambda captions, colour, *rest: painted.append(colour) or paint_object(captions, colour, *rest)
+
+    def colour(seed: int, object_colour_temperature: float) -> torch.Tensor:
+        model.cfg.object_colour_temperature = object_colour_temperature
+        model.generate(["a square"], torch.Generator().manual_seed(seed))
+        return painted[-1]
+
+    assert torch.equal(colour(1, 0.0), colour(2, 0.0))  # from no noise: one colour whatever the seed
+    assert not torch.allclose(colour(1, 1.0), colour(2, 1.0))  # from all of it: each seed its own

@@ -77,6 +77,10 @@ class LayerFlowConfig(FlowPriorConfig):
     temperature: float = 0.3    # the priors' starting noise when sampling: a window drawn near the
                                 # middle of where a subject's clips lie (a pan's window drawn far
                                 # out shows the sky beside the rocket)
+    object_colour_temperature: float = 1.0  # the object's colour is drawn apart from the window,
+                                # from all of the noise: drawn with it near the middle, it is the
+                                # mean of the colours a subject's objects had, a grey-blue that
+                                # stands out from few photographs (docs/results.md)
     window_guidance: float = 1.0  # the window prior's guidance scale, whatever the camera's: its
                                 # condition is the image as well as the caption, and guiding away
                                 # from no condition (every image's windows) pushed windows outward,
@@ -414,16 +418,20 @@ class LayerFlow(System):
 
     @torch.no_grad()
     def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
+        c = self.cfg
         e = self.text(captions)
         k = self.atlas.choose(e).argmax(1)  # the caption's own image: images are never mixed
-        start = self.window_prior.sample(e + self.atlas.code(k), generator, guidance=self.cfg.window_guidance,
-                                         temperature=temperature)
+        cond = e + self.atlas.code(k)
+        start = self.window_prior.sample(cond, generator, guidance=c.window_guidance, temperature=temperature)
         camera = self._camera(captions, generator, frames, guidance, temperature)
         video = self.draw(self.atlas[k], inside(in_atlas(start[:, :CAMERA], camera)))
-        if self.cfg.clip_colour:
+        if c.clip_colour:
             video = recolour(video, start[:, CAMERA:CAMERA + COLOUR])
-        if self.object is not None:
-            video = self.object.sample(captions, start[:, -OBJECT_COLOUR:], video, generator, guidance, temperature)
+        if self.object is not None:  # its colour from a draw of its own (object_colour_temperature)
+            colour = self.window_prior.sample(cond, generator, guidance=c.window_guidance,
+                                              temperature=c.object_colour_temperature if temperature is None
+                                              else temperature)[:, -OBJECT_COLOUR:]
+            video = self.object.sample(captions, colour, video, generator, guidance, temperature)
         return video.clamp(-1, 1)
 
     @torch.no_grad()
