@@ -118,14 +118,14 @@ def by_photo(args) -> None:
     finds less of the glyph."""
     from tinyt2v.pipeline import Pipeline
 
-    rng = np.random.default_rng(0)
+    rng, read_clip = np.random.default_rng(0), judge().read_clip
     rows = []
     for checkpoint in args.checkpoint:
         pipe = Pipeline.from_pretrained(checkpoint)
         for background in PHOTOS:
             pairs = [p for p in all_pairs() for _ in range(args.per_photo)]
             clips = pipe.generate([caption(*p, background, rng) for p in pairs], seed=1)
-            read = [judge().read_clip(v) for v in clips]
+            read = [read_clip(v) for v in clips]
             rows.append(dict(checkpoint=checkpoint, photograph=background, clips=len(pairs),
                              character=float(np.mean([r[0] == p[0] for r, p in zip(read, pairs)])),
                              motion=float(np.mean([r[1] == p[1] for r, p in zip(read, pairs)])),
@@ -142,11 +142,7 @@ def main():
     p.add_argument("--checkpoint", action="append", default=[], help="repeat to compare models")
     p.add_argument("--per-photo", type=int, default=2, help="clips per pair and photograph")
     p.add_argument("--save-as", default="objects_by_photo", help="results/NAME.md and .json")
-    args = ap.parse_known_args()[0]
-    if args.cmd == "by-photo":
-        by_photo(args)
-    else:
-        run(ap, build, measure, grid)
+    run(ap, build, measure, grid, **{"by-photo": by_photo})
 
 
 if __name__ == "__main__":

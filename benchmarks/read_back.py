@@ -134,9 +134,10 @@ def dataset_parser(description: str, data: str, per_pair: int, per_prompt: int, 
     return ap, sub, m
 
 
-def run(ap: argparse.ArgumentParser, build: Callable, measure: Callable, grid: Callable) -> None:
+def run(ap: argparse.ArgumentParser, build: Callable, measure: Callable, grid: Callable,
+        **more: Callable) -> None:
     """Parse a dataset's command line and run its command (build(out, per_pair), measure(args),
-    grid(args))."""
+    grid(args), or a dataset's own: more[name](args))."""
     args = ap.parse_args()
     {"build": lambda: build(Path(args.out), args.per_pair), "measure": lambda: measure(args),
-     "grid": lambda: grid(args)}[args.cmd]()
+     "grid": lambda: grid(args), **{name: (lambda f=f: f(args)) for name, f in more.items()}}[args.cmd]()

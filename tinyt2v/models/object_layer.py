@@ -68,7 +68,7 @@ def one_thing(alpha: torch.Tensor, moved: torch.Tensor | None = None) -> torch.T
     a part of the photograph the canvas misses) and of the parts that come that near it: one
     object is one thing, a glyph's strokes a pixel apart included. Where the canvas
     is drawn a little soft, a textured photograph's edges differ from it in scattered lines and
-    specks (over the astronaut about as much as the glyph), which otherwise are taken for the
+    specks (two fifths of the coverage over the astronaut), which otherwise are taken for the
     object, learned as a grey haze around its shape and pull its track towards standing still
     (docs/results.md)."""
     b, t, h, w = alpha.shape
