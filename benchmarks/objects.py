@@ -8,6 +8,7 @@ named, moving as the caption says, over the photograph named.
         --cpu-minutes 30 --threads 2 --out runs/objects-run
     python benchmarks/objects.py measure --checkpoint runs/objects-run/checkpoint
     python benchmarks/objects.py by-photo --checkpoint runs/objects-run/checkpoint
+    python benchmarks/objects.py layers --checkpoint runs/objects-run/checkpoint
 
 The glyphs of glyphs.py (8 characters; 20 faces, all but ExtraLight; 7 motions; the same
 held-out pairs) in a colour that stands out from the photograph, over a still window of one of four photographs: "the
@@ -23,7 +24,7 @@ import numpy as np
 from common import command_line, save
 from footage import SUBJECTS as PHOTO_WORDS
 from footage import photo
-from glyph_judge import CHARACTERS, MOTIONS, coverage, fonts, over
+from glyph_judge import CHARACTERS, MOTIONS, coverage, fonts, over, read_clip, read_inks
 from glyphs import GLYPHS, HELDOUT, MOTION_WORDS, SUBJECT_WORDS, all_pairs, real_clips
 from object_judge import Backgrounds, window
 from read_back import dataset_parser, measure_readings, run, sample_grid, write_clips
@@ -135,6 +136,49 @@ def by_photo(args) -> None:
                "no_character: clips in which the judge reads no character.")
 
 
+def layers(args) -> None:
+    """Where a checkpoint's misses come from, per photograph: its clips read as the judge reads
+    them (clip); the object's coverage alone, white over black, read as a glyph over a plain
+    colour (coverage); and the clips read against the canvas the model drew instead of the
+    photograph's window the judge finds (on canvas). Coverage low: the shape is drawn wrong;
+    clip below the others: the canvas differs from the photograph, or the colour hardly shows on
+    it. colour_shows: median over clips of how far the painted colour lies from the nearest
+    tenth of the canvas pixels the object covers (`object_layer.shows`; grey levels, 0-441)."""
+    import torch
+
+    from tinyt2v.io import to_uint8
+    from tinyt2v.models.object_layer import as_clip, paint, shows
+    from tinyt2v.pipeline import Pipeline
+
+    rng, backgrounds = np.random.default_rng(0), judge()
+    pipe = Pipeline.from_pretrained(args.checkpoint)
+    rows, right = [], {}
+    for background in PHOTOS:
+        pairs = [p for p in all_pairs() for _ in range(args.per_photo)]
+        texts = [pipe.understand(caption(*p, background, rng)).text for p in pairs]
+        with torch.no_grad():
+            canvas, (alpha, colour) = pipe.system.layers(texts, torch.Generator().manual_seed(1))
+        clips, drawn = to_uint8(paint(alpha, colour, canvas)), to_uint8(canvas).astype(np.float32)
+        read = {"clip": [backgrounds.read_clip(v) for v in clips],
+                "coverage": [read_clip(v) for v in to_uint8(as_clip(alpha))],
+                "on canvas": [read_inks(backgrounds.ink(v[0], u[0]), backgrounds.ink(v[-1], u[-1]))
+                              for v, u in zip(clips, drawn)]}
+        row = dict(photograph=background, clips=len(pairs))
+        for i, measure in enumerate(("character", "motion")):
+            for how, got in read.items():
+                hits = [r[i] == p[i] for r, p in zip(got, pairs)]
+                right.setdefault((measure, how), []).extend(hits)
+                row[f"{measure} ({how})"] = float(np.mean(hits))
+        row["colour_shows"] = float(shows(alpha, colour[:, None], canvas).median() * 127.5)
+        rows.append(row)
+    rows.append(dict(photograph="all", clips=sum(r["clips"] for r in rows),
+                     **{f"{m} ({how})": float(np.mean(h)) for (m, how), h in right.items()},
+                     colour_shows=float(np.median([r["colour_shows"] for r in rows]))))
+    save(args.save_as, rows, "Characters over photographs: each layer read back", command_line(),
+         notes=f"{args.checkpoint}; every (character, motion) pair, seen and held out, {args.per_photo} per "
+               "photograph, in a wording drawn at random. colour_shows of all: the median of the photographs'.")
+
+
 def main():
     ap, sub, _ = dataset_parser(__doc__.split("\n")[0], "runs/objects", per_pair=15, per_prompt=25,
                                 save_as="objects")
@@ -142,7 +186,11 @@ def main():
     p.add_argument("--checkpoint", action="append", default=[], help="repeat to compare models")
     p.add_argument("--per-photo", type=int, default=2, help="clips per pair and photograph")
     p.add_argument("--save-as", default="objects_by_photo", help="results/NAME.md and .json")
-    run(ap, build, measure, grid, **{"by-photo": by_photo})
+    p = sub.add_parser("layers", help="a checkpoint's clips, coverage and canvas read back apart")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--per-photo", type=int, default=2, help="clips per pair and photograph")
+    p.add_argument("--save-as", default="objects_layers", help="results/NAME.md and .json")
+    run(ap, build, measure, grid, **{"by-photo": by_photo, "layers": layers})
 
 
 if __name__ == "__main__":

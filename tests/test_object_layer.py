@@ -1,6 +1,6 @@
 """An object over a canvas is what differs from the background the model draws: its coverage and
 track come from the pixels, kept to one thing, its colour is what it covers wholly (drawn at a
-temperature of its own); its coverage is a clip (white over
+temperature of its own, given what it passes over); its coverage is a clip (white over
 black) that a layer-flow of its own learns, the canvas learns nothing from the object's pixels
 but learns away another clip's object where a clip shows its background, and a layer-flow with
 an object layer trains and draws clips."""
@@ -14,6 +14,8 @@ from tinyt2v.models.object_layer import (
     differs,
     one_thing,
     paint,
+    passes_over,
+    shows,
 )
 from tinyt2v.models.tracks import track_of
 
@@ -188,14 +190,81 @@ def test_an_objects_colour_is_drawn_at_a_temperature_of_its_own():
 
     torch.manual_seed(0)
     model = LayerFlow(LayerFlowConfig(frames=4, object_layers=1, atlases=1), Vocab(["a", "square"]))
-    painted = []
-    paint_object = model.object.sample
-    model.object.sample = lambda captions, colour, *rest: painted.append(colour) or paint_object(captions, colour, *rest)
+    with torch.no_grad():  # a prior that has learned something: its velocity is not 0
+        torch.nn.init.normal_(model.object.colour_prior.velocity.out.weight, std=0.1)
 
     def colour(seed: int, object_colour_temperature: float) -> torch.Tensor:
         model.cfg.object_colour_temperature = object_colour_temperature
-        model.generate(["a square"], torch.Generator().manual_seed(seed))
-        return painted[-1]
+        return model.layers(["a square"], torch.Generator().manual_seed(seed))[1][1]
 
     assert torch.equal(colour(1, 0.0), colour(2, 0.0))  # from no noise: one colour whatever the seed
     assert not torch.allclose(colour(1, 1.0), colour(2, 1.0))  # from all of it: each seed its own
+
+
+def test_what_an_object_passes_over_is_the_mean_and_spread_of_the_background_it_covers():
+    background = torch.zeros(1, 2, 3, 8, 8)
+    background[:, :, :, :, 4:] = 1.0  # black on the left, white on the right
+    alpha = torch.zeros(1, 2, 8, 8)
+    alpha[:, :, 2:6, 2:6] = 1.0  # half over each
+    over = passes_over(alpha, background)[0]
+    assert torch.allclose(over, torch.tensor([0.5] * 3 + [0.5] * 3), atol=1e-3)
+    alpha[:, :, 2:6, 2:4] = 0.0  # over white only
+    assert torch.allclose(passes_over(alpha, background)[0], torch.tensor([1.0] * 3 + [0.0] * 3), atol=1e-2)
+
+
+def test_the_object_layer_learns_to_paint_an_object_in_a_colour_that_shows_on_what_it_passes_over():
+    from tinyt2v.models.flow_prior import FlowPriorConfig
+
+    torch.manual_seed(0)
+    layer = ObjectLayer(torch.nn.Identity(), FlowPriorConfig(prior_width=64, prior_depth=2, text_dim=8,
+                                                             caption_drop=0.0), 8)
+    opt = torch.optim.AdamW(layer.parameters(), lr=3e-3)
+    alpha = torch.zeros(16, 2, 8, 8)
+    alpha[:, :, 2:6, 2:6] = 1.0
+    bright = torch.rand(16) > 0.5  # half the clips over white, half over black ...
+    background = torch.where(bright[:, None, None, None, None], 1.0, -1.0).expand(-1, 2, 3, 8, 8)
+    colour = torch.where(bright[:, None], -1.0, 1.0).expand(-1, 3)  # ... each object in the other
+    for _ in range(300):
+        opt.zero_grad()
+        layer.colour_prior.loss(colour, layer._colour_condition(torch.zeros(16, 8), alpha, background)).backward()
+        opt.step()
+    g = torch.Generator().manual_seed(0)
+    white, black = torch.ones(1, 2, 3, 8, 8), -torch.ones(1, 2, 3, 8, 8)
+    over_white = layer.colour_prior.sample(layer._colour_condition(torch.zeros(1, 8), alpha[:1], white), g)
+    over_black = layer.colour_prior.sample(layer._colour_condition(torch.zeros(1, 8), alpha[:1], black), g)
+    assert over_white.mean() < -0.5 < 0.5 < over_black.mean()  # dark over white, light over black
+
+
+def test_a_colour_shows_as_well_as_the_least_visible_tenth_of_what_the_object_covers():
+    under = torch.ones(1, 2, 3, 8, 8)  # white ...
+    under[:, :, :, 2:3, 2:6] = -1.0  # ... with a black line under part of the object
+    alpha = torch.zeros(1, 2, 8, 8)
+    alpha[:, :, 2:6, 2:6] = 1.0  # a quarter of what it covers is black
+    colours = torch.tensor([[[-1.0, -1.0, -1.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]])  # black, grey, white
+    assert shows(alpha, colours, under).argmax().item() == 1  # grey: black and white each vanish somewhere
+    assert shows(torch.zeros_like(alpha), colours, under).abs().sum() == 0  # an object covering nothing
+
+
+def test_an_object_is_painted_in_the_colour_that_shows_best_of_those_its_prior_draws():
+    from tinyt2v.models.flow_prior import FlowPriorConfig
+
+    class Square(torch.nn.Module):  # a coverage model that always draws one square
+        def generate(self, captions, generator, frames, guidance=None, temperature=None):
+            clip = -torch.ones(len(captions), frames, 3, 8, 8)
+            clip[..., 2:6, 2:6] = 1.0
+            return clip
+
+    torch.manual_seed(0)
+    layer = ObjectLayer(Square(), FlowPriorConfig(prior_width=32, prior_depth=1, text_dim=8), 8)
+    with torch.no_grad():  # a prior whose draws differ from each other
+        torch.nn.init.normal_(layer.colour_prior.velocity.out.weight, std=0.5)
+    drawn = []
+    draw = layer.colour_prior.sample
+    layer.colour_prior.sample = lambda *a, **kw: drawn.append(draw(*a, **kw)) or drawn[-1]
+    under = torch.ones(2, 2, 3, 8, 8)  # white
+    alpha, colour = layer.sample(["a", "b"], torch.zeros(2, 8), under, torch.Generator().manual_seed(0),
+                                 colour_temperature=1.0)
+    candidates = drawn[-1].view(2, -1, 3)
+    assert candidates.shape[1] > 1
+    far = (candidates - 1).norm(dim=-1)  # each candidate's distance from white
+    assert torch.equal(colour, candidates[torch.arange(2), far.argmax(1)])

@@ -43,7 +43,7 @@ from .camera import (
 )
 from .flow_prior import FlowPrior, FlowPriorConfig
 from .layers import pick_frames
-from .object_layer import OBJECT_COLOUR, ObjectLayer, differs
+from .object_layer import ObjectLayer, differs, paint
 
 
 @dataclass
@@ -77,10 +77,10 @@ class LayerFlowConfig(FlowPriorConfig):
     temperature: float = 0.3    # the priors' starting noise when sampling: a window drawn near the
                                 # middle of where a subject's clips lie (a pan's window drawn far
                                 # out shows the sky beside the rocket)
-    object_colour_temperature: float = 1.0  # the object's colour is drawn apart from the window,
-                                # from all of the noise: drawn with it near the middle, it is the
-                                # mean of the colours a subject's objects had, a grey-blue that
-                                # stands out from few photographs (docs/results.md)
+    object_colour_temperature: float = 1.0  # the object's colour is drawn from all of the noise,
+                                # not near the middle: there it is the mean of the colours a
+                                # subject's objects had, a grey-blue that stands out from few
+                                # photographs (docs/results.md)
     window_guidance: float = 1.0  # the window prior's guidance scale, whatever the camera's: its
                                 # condition is the image as well as the caption, and guiding away
                                 # from no condition (every image's windows) pushed windows outward,
@@ -279,9 +279,8 @@ class LayerFlow(System):
         self.motion_text = build_text_encoder(cfg.text, vocab, cfg.text_dim)  # how the camera moves
         d = self.text.dim
         self.atlas = AtlasBank(cfg, d)
-        self.window_prior = FlowPrior(cfg, CAMERA + COLOUR * cfg.clip_colour + OBJECT_COLOUR * cfg.object_layers, d)
-        # p(first frame's window; its clip's colours with clip_colour; its object's colour with
-        # an object layer | caption, image)
+        self.window_prior = FlowPrior(cfg, CAMERA + COLOUR * cfg.clip_colour, d)
+        # p(first frame's window; its clip's colours with clip_colour | caption, image)
         self.camera_prior = FlowPrior(cfg, cfg.camera_latent, d)  # p(camera track | motion words)
         if cfg.object_layers not in (0, 1):
             raise ValueError(f"object_layers is 0 or 1, not {cfg.object_layers}")
@@ -290,8 +289,8 @@ class LayerFlow(System):
         # priors half as wide: a coverage has no texture, and tiny's checkpoint stays under 50 MB)
         self.object = ObjectLayer(LayerFlow(replace(cfg, object_layers=0, clip_colour=True, median_background=False,
                                                     seed_frames=LayerFlowConfig.seed_frames,
-                                                    prior_width=cfg.prior_width // 2), vocab)
-                                  ) if cfg.object_layers else None
+                                                    prior_width=cfg.prior_width // 2), vocab),
+                                  cfg, d) if cfg.object_layers else None
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         images = [m.images for m in self.modules() if isinstance(m, AtlasBank)]
@@ -355,9 +354,9 @@ class LayerFlow(System):
         moved by the camera track. With an object layer, what differs from that is the object:
         where it also differs from the clip's own stabilised background its pixels weigh nothing
         in the canvas's loss, and from `progress` on (None: not yet; the canvas still holds the
-        objects of the clips that seeded it) its coverage trains the object layer.
+        objects of the clips that seeded it) its coverage and colour train the object layer.
         Returns the canvas's frames, each pixel's weight in the loss, what the window prior
-        learns (window, colours, object colour), the object layer's losses and the object
+        learns (window, colours), the object layer's losses and the object
         (coverage (B, T, H, W), colour (B, 3)), None without one."""
         c = self.cfg
         atlas = self.atlas[k]
@@ -386,10 +385,9 @@ class LayerFlow(System):
             # (clips without it then learn it away); where a frame sees past the first frame's view
             # the background is its edge drawn on, and only the canvas's difference counts
             weight = 1 - torch.minimum(thing[0], moved)[rows, frames][:, :, None]
-            start = torch.cat([start, thing[1]], 1)
             if progress is not None:
-                loss, inner = self.object.losses(thing[0], captions, progress)
-                logs = {"object_loss": loss, **{f"object_{n}": v for n, v in inner.items() if n != "loss"}}
+                loss, inner = self.object.losses(*thing, background, captions, e + self.atlas.code(k), progress)
+                logs = {"object_loss": loss, **{f"object_{n}": v for n, v in inner.items()}}
         return drawn, weight, start, logs, thing
 
     @torch.no_grad()
@@ -417,22 +415,28 @@ class LayerFlow(System):
         return camera
 
     @torch.no_grad()
-    def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
+    def layers(self, captions, generator, frames=None, guidance=None, temperature=None):
+        """The captions' clips as their layers, apart: the canvas seen through the camera
+        (B, F, 3, H, W) and, with an object layer, the object's coverage (B, F, H, W) and colour
+        (B, 3) (None without one). `generate` paints the one over the other."""
         c = self.cfg
         e = self.text(captions)
         k = self.atlas.choose(e).argmax(1)  # the caption's own image: images are never mixed
         cond = e + self.atlas.code(k)
         start = self.window_prior.sample(cond, generator, guidance=c.window_guidance, temperature=temperature)
         camera = self._camera(captions, generator, frames, guidance, temperature)
-        video = self.draw(self.atlas[k], inside(in_atlas(start[:, :CAMERA], camera)))
+        canvas = self.draw(self.atlas[k], inside(in_atlas(start[:, :CAMERA], camera)))
         if c.clip_colour:
-            video = recolour(video, start[:, CAMERA:CAMERA + COLOUR])
-        if self.object is not None:  # its colour from a draw of its own (object_colour_temperature)
-            colour = self.window_prior.sample(cond, generator, guidance=c.window_guidance,
-                                              temperature=c.object_colour_temperature if temperature is None
-                                              else temperature)[:, -OBJECT_COLOUR:]
-            video = self.object.sample(captions, colour, video, generator, guidance, temperature)
-        return video.clamp(-1, 1)
+            canvas = recolour(canvas, start[:, CAMERA:CAMERA + COLOUR])
+        if self.object is None:
+            return canvas, None
+        return canvas, self.object.sample(captions, cond, canvas, generator, guidance, temperature,
+                                          c.object_colour_temperature if temperature is None else temperature)
+
+    @torch.no_grad()
+    def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
+        canvas, thing = self.layers(captions, generator, frames, guidance, temperature)
+        return (canvas if thing is None else paint(*thing, canvas)).clamp(-1, 1)
 
     @torch.no_grad()
     def animate(self, stills, captions, generator, frames=None, guidance=None, temperature=None):

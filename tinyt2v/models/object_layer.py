@@ -23,14 +23,24 @@ becomes part of it; a thing that moves over it stays an object.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 from scipy import ndimage
 from torch import nn
 
 from .camera import UNEXPLAINED
+from .flow_prior import FlowPrior, FlowPriorConfig
 
 OBJECT_COLOUR = 3   # an object's colour: one per channel
+PASSES_OVER = 6     # what an object passes over: the mean and the spread of each channel of the
+                    # background it covers
+COLOUR_GUIDANCE = 1.0  # the colour prior's guidance scale: its condition only, as the window's is
+COLOURS_DRAWN = 8   # colours the prior draws for an object when sampling; the one that shows best
+                    # on what it passes over (`shows`) is painted
+LEAST_SEEN = 0.1    # how well a colour shows: its distance from the nearest this share of the
+                    # pixels the object covers (an object is as visible as its least visible part)
 OBJECT_FLOOR = UNEXPLAINED  # colour distance under which a pixel is the canvas drawn a little off,
                     # not an object (from as much again above the floor: all object) ...
 OBJECT_MARGIN = 2   # px around an object's largest part within which what is covered is its
@@ -102,6 +112,29 @@ def as_coverage(clip: torch.Tensor) -> torch.Tensor:
     return ((clip.mean(2) + 1) / 2).clamp(0, 1)
 
 
+def passes_over(alpha: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
+    """What an object of coverage alpha (B, T, H, W) passes over in frames `background`
+    (B, T, 3, H, W): the coverage-weighted mean and spread of each channel (B, PASSES_OVER)."""
+    weight = alpha[:, :, None]
+    total = weight.sum((1, 3, 4)).clamp(min=1.0)
+    mean = (weight * background).sum((1, 3, 4)) / total
+    spread = (weight * (background - mean[:, None, :, None, None]).square()).sum((1, 3, 4)) / total
+    return torch.cat([mean, (spread + 1e-6).sqrt()], 1)
+
+
+def shows(alpha: torch.Tensor, colours: torch.Tensor, under: torch.Tensor) -> torch.Tensor:
+    """How well each of an object's candidate colours (B, K, 3) shows where its coverage alpha
+    (B, T, H, W) covers frames `under` (B, T, 3, H, W) over half (B, K): the colour distance from
+    the LEAST_SEEN nearest of those pixels (0 where it covers none)."""
+    covered = alpha > 0.5
+    score = colours.new_zeros(colours.shape[:2])
+    for i in range(alpha.shape[0]):  # clips cover different numbers of pixels
+        pixels = under[i].transpose(0, 1)[:, covered[i]].T  # (N, 3)
+        if len(pixels):
+            score[i] = torch.cdist(colours[i], pixels).quantile(LEAST_SEEN, dim=1)
+    return score
+
+
 def paint(alpha: torch.Tensor, colour: torch.Tensor, under: torch.Tensor) -> torch.Tensor:
     """An object of coverage alpha (B, T, H, W) in one colour (B, 3) over frames under (B, T, 3, H, W)."""
     return torch.lerp(under, colour[:, None, :, None, None].expand_as(under), alpha[:, :, None])
@@ -111,11 +144,16 @@ class ObjectLayer(nn.Module):
     """What differs from the canvas, seen as a clip of its own: its coverage, white over black, is
     learned by a layer-flow of its own (`coverage`: a bank of images the caption chooses, seen
     through a track measured from the coverage, the way glyphs over a plain colour are learned),
-    and painted in one colour per clip (drawn by the outer model's window prior)."""
+    and painted in one colour per clip, drawn by a flow prior of its own from the caption and
+    what the object passes over (`passes_over`): an object is filmed in a colour that shows on its
+    background, and a colour drawn from the caption alone was often the background's own
+    (docs/results.md). Its prior is half as wide as the outer model's: it draws 3 numbers."""
 
-    def __init__(self, coverage: nn.Module):
+    def __init__(self, coverage: nn.Module, cfg: FlowPriorConfig, text_dim: int):
         super().__init__()
         self.coverage = coverage
+        self.colour_prior = FlowPrior(replace(cfg, prior_width=cfg.prior_width // 2), OBJECT_COLOUR, text_dim)
+        self.over = nn.Linear(PASSES_OVER, text_dim)  # what it passes over, as part of the condition
 
     @staticmethod
     def measure(video: torch.Tensor, background: torch.Tensor,
@@ -131,9 +169,18 @@ class ObjectLayer(nn.Module):
         median = whole.transpose(1, 2).flatten(2).nanmedian(2).values  # (B, 3); NaN where none is whole
         return alpha, torch.where(median.isnan(), mean, median)
 
-    def losses(self, alpha: torch.Tensor, captions: list[str], progress: float):
-        """The coverage model's loss and logs on coverage clips (B, T, H, W)."""
-        return self.coverage.losses(as_clip(alpha), captions, progress, None)
+    def _colour_condition(self, cond: torch.Tensor, alpha: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
+        return cond + self.over(passes_over(alpha, background))
+
+    def losses(self, alpha: torch.Tensor, colour: torch.Tensor, background: torch.Tensor, captions: list[str],
+               cond: torch.Tensor, progress: float):
+        """The object layer's loss and logs for objects of coverage alpha (B, T, H, W) and colours
+        (B, 3) over their drawn background (B, T, 3, H, W): the coverage model's on coverage clips,
+        and the colour prior's given `cond` (B, D), the caption's (and its image's) condition."""
+        loss, logs = self.coverage.losses(as_clip(alpha), captions, progress, None)
+        colour_flow = self.colour_prior.loss(colour, self._colour_condition(cond, alpha, background))
+        loss = loss + self.colour_prior.cfg.flow_weight * colour_flow
+        return loss, {**{n: v for n, v in logs.items() if n != "loss"}, "colour_flow": colour_flow}
 
     @torch.no_grad()
     def copy(self, alpha: torch.Tensor, colour: torch.Tensor, captions: list[str], under: torch.Tensor) -> torch.Tensor:
@@ -141,8 +188,16 @@ class ObjectLayer(nn.Module):
         return paint(as_coverage(self.coverage.layered_copy(as_clip(alpha), captions)), colour, under)
 
     @torch.no_grad()
-    def sample(self, captions, colour, under, generator, guidance=None, temperature=None):
-        """The captions' objects in colours (B, 3) drawn over frames `under` (B, F, 3, H, W)."""
-        clip = self.coverage.generate(captions, generator, frames=under.shape[1], guidance=guidance,
-                                      temperature=temperature)
-        return paint(as_coverage(clip), colour, under)
+    def sample(self, captions, cond, under, generator, guidance=None, temperature=None, colour_temperature=None):
+        """The captions' objects over frames `under` (B, F, 3, H, W): a coverage clip (B, F, H, W),
+        then its colour (B, 3): of COLOURS_DRAWN the colour prior draws given `cond` (B, D) and what
+        the object passes over, at `colour_temperature`, the one that shows best on it. An object
+        is what differs from its background: every object the layer learned from showed on it, and
+        a colour drawn near the background's makes an object the layer would not have seen."""
+        alpha = as_coverage(self.coverage.generate(captions, generator, frames=under.shape[1], guidance=guidance,
+                                                   temperature=temperature))
+        b = alpha.shape[0]
+        condition = self._colour_condition(cond, alpha, under).repeat_interleave(COLOURS_DRAWN, 0)
+        colours = self.colour_prior.sample(condition, generator, guidance=COLOUR_GUIDANCE,
+                                           temperature=colour_temperature).view(b, COLOURS_DRAWN, OBJECT_COLOUR)
+        return alpha, colours[torch.arange(b), shows(alpha, colours, under).argmax(1)]
