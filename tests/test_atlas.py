@@ -183,6 +183,27 @@ def test_a_new_run_fits_each_clips_colours_when_its_clips_show_a_plain_backgroun
                     else dict.fromkeys(read, set_it))
 
 
+def test_a_new_run_gives_itself_an_object_layer_when_something_moves_over_the_picture_its_clips_show(tmp_path):
+    from conftest import SMALL
+    from tinyt2v.run_state import fresh
+    from tinyt2v.train import TrainConfig
+
+    photo = cut(torch.cat([texture(1, seed) for seed in range(4)]), WINDOWS[:4])[:, None].expand(-1, 16, -1, -1, -1)
+    moving = photo.clone()
+    for t in range(16):  # a magenta square crossing each view, 3 px a frame
+        moving[:, t, :, 20:32, 4 + 3 * t:16 + 3 * t] = torch.tensor([1.0, -1.0, 1.0])[:, None, None]
+    plain = torch.full_like(moving, -0.6)
+    plain[:, :, :, 20:32, 20:32] = 0.8  # a still square over one colour
+    read = {}
+    for name, clips in (("still picture", photo), ("picture, something moving over it", moving),
+                        ("plain", plain)):
+        cfg = fresh(TrainConfig(steps=1, data=write_clips(tmp_path / name.replace(" ", "_").replace(",", ""), clips,
+                                                          "a thing"), **SMALL["layer-flow"])).model_config
+        read[name] = (cfg.object_layers, cfg.median_background, cfg.seed_frames)
+    alone = (0, False, LayerFlowConfig.seed_frames)
+    assert read == {"still picture": alone, "picture, something moving over it": (1, True, 16), "plain": alone}
+
+
 def test_reading_a_runs_first_clips_leaves_the_random_state_its_seed_gives_the_weights(tmp_path):
     from tinyt2v.run_state import first_clips
     from tinyt2v.train import TrainConfig

@@ -39,6 +39,7 @@ from .camera import (
     inverse,
     measure_camera,
     stabilised_median,
+    unexplained,
     view_through,
 )
 from .flow_prior import FlowPrior, FlowPriorConfig
@@ -89,7 +90,9 @@ class LayerFlowConfig(FlowPriorConfig):
     prior_width: int = 256      # each prior's velocity MLP (tiny's checkpoint: 31 MB of the 50 allowed)
     object_layers: int = 0      # objects over the canvas per clip (0 or 1): what differs from the
                                 # background the model draws, learned by a layer-flow of its own
-                                # (models/object_layer.py); 0 for footage with nothing moving over it
+                                # (models/object_layer.py); 0 for footage with nothing moving over
+                                # it. A new run sets it, median_background and seed_frames from its
+                                # clips unless --set gives them (`settings_from_clips`)
     object_seeding: float = 0.2  # share of the run after which what differs from the canvas trains
                                 # the object layer: before, the canvas still holds the objects of
                                 # the clips it was seeded by, and what differs from it is no object yet
@@ -148,12 +151,23 @@ def border_spread(video: torch.Tensor) -> torch.Tensor:
     return torch.stack([(side - colour).abs().amax(1).median(-1).values for side in sides], -1).amax(-1)
 
 
+MOVING = 0.03  # a clip over a picture shows something moving over it when over this share of its
+               # pixels stays unexplained by its stabilised background (`camera.unexplained`):
+               # between what a camera's motion over a still photograph leaves (resampling, a
+               # codec) and what a glyph moving over one does (benchmarks/results/plain_backgrounds.md)
+
+
 def settings_from_clips(video: torch.Tensor) -> dict:
-    """The settings a new run reads off a sample of its training clips (B, T, 3, H, W): clip_colour
-    when at least half the clips' first frames show a plain background (an object over one colour,
-    in colours that change from clip to clip), not when they show a picture (whose colours are
-    its own)."""
-    return {"clip_colour": bool(border_spread(video).median() < PLAIN)}
+    """The settings a new run reads off a sample of its training clips (B, T, 3, H, W), from its
+    median clip: clip_colour when the first frames show a plain background (an object over one
+    colour, in colours that change from clip to clip), not when they show a picture (whose
+    colours are its own); over a picture, an object layer when something moves over it (more
+    than MOVING of the clip unexplained by its background seen through the camera), with the
+    background every frame's median (an object leaves it where it leaves most frames)."""
+    plain = bool(border_spread(video).median() < PLAIN)
+    objects = not plain and bool(unexplained(video, background_camera(video)).median() > MOVING)
+    return {"clip_colour": plain, "object_layers": int(objects), "median_background": objects,
+            "seed_frames": video.shape[1] if objects else LayerFlowConfig.seed_frames}
 
 
 USE_RATE = 0.01  # how fast an image's share of clips follows the batches (~100 steps)
