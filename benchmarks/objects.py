@@ -3,9 +3,8 @@ real, textured background, to check that a model trained on people's own clips d
 named, moving as the caption says, over the photograph named.
 
     python benchmarks/objects.py build --out runs/objects
-    tinyt2v train --model layer-flow --set object_layers=1 --set median_background=true \\
-        --set seed_frames=16 --data videos:runs/objects/train/manifest.csv \\
-        --cpu-minutes 30 --threads 2 --out runs/objects-run
+    tinyt2v train --data videos:runs/objects/train/manifest.csv --cpu-minutes 30 --threads 2 \\
+        --out runs/objects-run  # layer-flow, an object layer read off the clips
     python benchmarks/objects.py measure --checkpoint runs/objects-run/checkpoint
     python benchmarks/objects.py by-photo --checkpoint runs/objects-run/checkpoint
     python benchmarks/objects.py layers --checkpoint runs/objects-run/checkpoint
