@@ -13,9 +13,10 @@ text, as sprite-flow learns its sprite and track:
   caption, image);
 - rendering: the atlas seen through the first window moved by the camera (affine_grid +
   grid_sample), compared with a few random frames per clip (L1): the atlas learns from that.
-- object layer (optional, `object_layers=1`, models/object_layer.py): what differs from the
-  canvas drawn where each frame shows it is one object, in one colour the window prior draws;
-  its coverage, a clip of one thing over black, is learned by a layer-flow of its own.
+- object layer (`object_layers=1`, which a new run over a picture that something moves over
+  takes by itself; models/object_layer.py): what differs from the canvas drawn where each frame
+  shows it is one object, in one colour a prior of its own draws; its coverage, a clip of one
+  thing over black, is learned by a layer-flow of its own.
 Every frame comes from one image and one smooth track, so the camera's motion is modelled
 rather than smeared across a clip latent, which is what latent-flow and latent-dit do with the
 same footage (benchmarks/results/footage.md).

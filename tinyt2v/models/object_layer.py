@@ -5,7 +5,8 @@ the background drawn where each frame shows it, what differs from it is another 
 that layer is first measured: its coverage is each pixel's colour distance from the
 background the model draws for that frame (the canvas seen through the camera track), kept to
 one thing (what the canvas draws a little off is scattered over the frame), and its colour
-that of what it covers wholly. The coverage, white over black, is then a
+that of what it covers wholly (drawn by a flow prior of its own, in a colour that shows on what
+the object passes over). The coverage, white over black, is then a
 clip of one thing over a plain colour, the case layer-flow learns best (glyphs over one colour,
 benchmarks/results/glyphs_layer_flow_colour.md): so a layer-flow of its own learns it, a bank of
 coverage images the caption chooses, each seen through a track measured from the coverage by
@@ -144,10 +145,11 @@ class ObjectLayer(nn.Module):
     """What differs from the canvas, seen as a clip of its own: its coverage, white over black, is
     learned by a layer-flow of its own (`coverage`: a bank of images the caption chooses, seen
     through a track measured from the coverage, the way glyphs over a plain colour are learned),
-    and painted in one colour per clip, drawn by a flow prior of its own from the caption and
-    what the object passes over (`passes_over`): an object is filmed in a colour that shows on its
-    background, and a colour drawn from the caption alone was often the background's own
-    (docs/results.md). Its prior is half as wide as the outer model's: it draws 3 numbers."""
+    and painted in one colour per clip, drawn by a flow prior of its own given the caption, its
+    image and what the object passes over (`passes_over`); of several colours it draws, the one
+    that shows best on that is painted (`sample`): one draw often hardly showed on it, and the
+    judge then found no glyph (docs/results.md). Its prior is half as wide as the outer model's:
+    it draws 3 numbers."""
 
     def __init__(self, coverage: nn.Module, cfg: FlowPriorConfig, text_dim: int):
         super().__init__()
