@@ -338,11 +338,12 @@ class LayerFlow(System):
         k, logits, best = self._images(still, e)
         self.atlas.reseed(video[:, seeding], seen_at, best, k, c.reseed_below)
         fi, target = pick_frames(video, c.dec_frames)
-        drawn, weight, start, logs, _ = self._redraw(video, still, captions, e, k, camera, fi,
+        cond = e + self.atlas.code(k)  # the caption and its image: what the window and colour priors see
+        drawn, weight, start, logs, _ = self._redraw(video, still, captions, cond, k, camera, fi,
                                                   progress if progress >= c.object_seeding else None)
         recon = ((drawn - target).abs() * weight).mean() / weight.mean()
         choice = F.cross_entropy(logits, k)
-        window_flow = self.window_prior.loss(start, e + self.atlas.code(k))
+        window_flow = self.window_prior.loss(start, cond)
         camera_flow = self.camera_prior.loss(camera_to_latent(camera), self.motion_text(captions))
         loss = recon + choice + c.flow_weight * (window_flow + camera_flow) + logs.get("object_loss", 0.0)
         return loss, {"loss": loss, "recon": recon, "choice": choice, "window_flow": window_flow,
@@ -363,13 +364,14 @@ class LayerFlow(System):
         scores = c.match_weight * ncc + logits.detach().log_softmax(1)  # hard EM, the caption as prior
         return scores.masked_fill(~seeded, -math.inf).argmax(1), logits, ncc.amax(1)
 
-    def _redraw(self, video, still, captions, e, k, camera, frames, progress=None):
+    def _redraw(self, video, still, captions, cond, k, camera, frames, progress=None):
         """Clips (B, T, ...) drawn again at `frames` (B, F) from the layers measured in them:
         their image k (B,) seen from where their background `still` (B, 3, H, W) lies in it,
         moved by the camera track. With an object layer, what differs from that is the object:
         where it also differs from the clip's own stabilised background its pixels weigh nothing
         in the canvas's loss, and from `progress` on (None: not yet; the canvas still holds the
-        objects of the clips that seeded it) its coverage and colour train the object layer.
+        objects of the clips that seeded it) its coverage and colour (given `cond` (B, D), the
+        caption's condition with its image's) train the object layer.
         Returns the canvas's frames, each pixel's weight in the loss, what the window prior
         learns (window, colours), the object layer's losses and the object
         (coverage (B, T, H, W), colour (B, 3)), None without one."""
@@ -401,7 +403,7 @@ class LayerFlow(System):
             # the background is its edge drawn on, and only the canvas's difference counts
             weight = 1 - torch.minimum(thing[0], moved)[rows, frames][:, :, None]
             if progress is not None:
-                loss, inner = self.object.losses(*thing, background, captions, e + self.atlas.code(k), progress)
+                loss, inner = self.object.losses(*thing, background, captions, cond, progress)
                 logs = {"object_loss": loss, **{f"object_{n}": v for n, v in inner.items()}}
         return drawn, weight, start, logs, thing
 
@@ -414,7 +416,7 @@ class LayerFlow(System):
         still = self._background(video, camera)
         k = self._images(still, e)[0]
         frames = torch.arange(t, device=video.device).expand(b, -1)
-        drawn, _, _, _, thing = self._redraw(video, still, captions, e, k, camera, frames)
+        drawn, _, _, _, thing = self._redraw(video, still, captions, e + self.atlas.code(k), k, camera, frames)
         if thing is not None:
             drawn = self.object.copy(*thing, captions, drawn)
         return drawn.clamp(-1, 1)
