@@ -17,7 +17,7 @@ import numpy as np
 from common import command_line, save
 
 from tinyt2v.models.camera import background_camera, unexplained
-from tinyt2v.models.layer_flow import MOVING, PLAIN, border_spread, settings_from_clips
+from tinyt2v.models.layer_flow import MOVING, PLAIN, LayerFlowConfig, border_spread, settings_from_clips
 from tinyt2v.run_state import SURVEYED, first_clips
 from tinyt2v.train_config import TrainConfig
 from tinyt2v.world import get_world
@@ -37,7 +37,7 @@ def main():
         rows.append(dict(data=data or "the world (default)", clips=len(spread), plain=float((spread < PLAIN).mean()),
                          spread_p10=float(np.percentile(spread, 10)), spread_median=float(np.median(spread)),
                          spread_p90=float(np.percentile(spread, 90)), unexplained_median=float(np.median(left)),
-                         **settings_from_clips(clips)))
+                         **settings_from_clips(clips, LayerFlowConfig())))
     save("plain_backgrounds", rows, "What a new layer-flow run reads off its clips", command_line(),
          notes=f"The first {SURVEYED} clips of each dataset in a run's order (seed 0); a clip is plain "
                f"when its spread is under PLAIN = {PLAIN}; clip_colour is on when the median clip's is, and "

@@ -204,6 +204,22 @@ def test_a_new_run_gives_itself_an_object_layer_when_something_moves_over_the_pi
     assert read == {"still picture": alone, "picture, something moving over it": (1, True, 16), "plain": alone}
 
 
+def test_a_canvas_under_an_object_layer_has_half_the_images_each_sharper_and_the_coverage_bank_keeps_tinys():
+    from tinyt2v.models.layer_flow import SHARPER, settings_from_clips
+
+    photo = cut(torch.cat([texture(1, seed) for seed in range(4)]), WINDOWS[:4])[:, None].expand(-1, 16, -1, -1, -1)
+    moving = photo.clone()
+    for t in range(16):  # a magenta square crossing each view, 3 px a frame
+        moving[:, t, :, 20:32, 4 + 3 * t:16 + 3 * t] = torch.tensor([1.0, -1.0, 1.0])[:, None, None]
+    preset = LayerFlowConfig(atlases=64)
+    read = settings_from_clips(moving, preset)
+    assert (read["atlases"], read["atlas_side"]) == (32, round(preset.atlas_side * SHARPER))
+    assert "atlases" not in settings_from_clips(photo, preset)  # nothing moves over it: the preset's bank
+    model = LayerFlow(LayerFlowConfig(object_layers=1, atlases=16, atlas_side=192), Vocab(["a", "view"]))
+    assert model.atlas.images.shape == (16, 3, 192, 192)
+    assert model.object.coverage.atlas.images.shape == (LayerFlowConfig.atlases, 3, 128, 128)
+
+
 def test_reading_a_runs_first_clips_leaves_the_random_state_its_seed_gives_the_weights(tmp_path):
     from tinyt2v.run_state import first_clips
     from tinyt2v.train import TrainConfig

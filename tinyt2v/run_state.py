@@ -106,7 +106,7 @@ def fresh(cfg: TrainConfig, device: torch.device = torch.device("cpu")) -> Train
                             **cfg.overrides)
         read_off = spec(cfg.model).from_clips
         if read_off:
-            taken = {k: v for k, v in read_off(first_clips(cfg, world)).items() if k not in cfg.overrides}
+            taken = {k: v for k, v in read_off(first_clips(cfg, world), mcfg).items() if k not in cfg.overrides}
             mcfg = replace(mcfg, **taken)
     most = mcfg.objects  # a model built around a number of objects
     if most is not None and not cfg.data and world.objects > most:

@@ -7,7 +7,7 @@ one `register` call, here or from the new file's own module.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 
@@ -40,9 +40,9 @@ class ModelSpec:
     labels: bool = False        # learns label heads from one-object world clips' labels
     own_step: bool = False      # steps its own optimizers (train_step); else the loop steps it
     strict_words: bool = False  # refuses a prompt with a word it never saw (the tutorial's way)
-    from_clips: Callable[[torch.Tensor], dict] | None = None  # settings a new run reads off a sample
-                                # of its training clips (B, T, 3, H, W) in [-1, 1], where --set
-                                # does not give them
+    from_clips: Callable[[torch.Tensor, Any], dict] | None = None  # settings a new run reads off a
+                                # sample of its training clips (B, T, 3, H, W) in [-1, 1] given its
+                                # config (preset and --set), where --set does not give them
     retired: frozenset = frozenset()  # config fields the family has dropped: an older checkpoint's
                                 # are left out on load (what they set is no longer there)
 

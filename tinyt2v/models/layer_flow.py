@@ -92,8 +92,9 @@ class LayerFlowConfig(FlowPriorConfig):
     object_layers: int = 0      # objects over the canvas per clip (0 or 1): what differs from the
                                 # background the model draws, learned by a layer-flow of its own
                                 # (models/object_layer.py); 0 for footage with nothing moving over
-                                # it. A new run sets it, median_background and seed_frames from its
-                                # clips unless --set gives them (`settings_from_clips`)
+                                # it. A new run sets it, median_background, seed_frames and (SHARPER)
+                                # the canvas's atlases and atlas_side from its clips unless --set gives
+                                # them (`settings_from_clips`)
     object_seeding: float = 0.2  # share of the run after which what differs from the canvas trains
                                 # the object layer: before, the canvas still holds the objects of
                                 # the clips it was seeded by, and what differs from it is no object yet
@@ -158,17 +159,25 @@ MOVING = 0.03  # a clip over a picture shows something moving over it when over 
                # codec) and what a glyph moving over one does (benchmarks/results/plain_backgrounds.md)
 
 
-def settings_from_clips(video: torch.Tensor) -> dict:
-    """The settings a new run reads off a sample of its training clips (B, T, 3, H, W), from its
-    median clip: clip_colour when the first frames show a plain background (an object over one
-    colour, in colours that change from clip to clip), not when they show a picture (whose
-    colours are its own); over a picture, an object layer when something moves over it (more
-    than MOVING of the clip unexplained by its background seen through the camera), with the
-    background every frame's median (an object leaves it where it leaves most frames)."""
+SHARPER = 1.5  # a canvas under an object layer has images this many times the side and half as
+               # many of them (about the same bytes): where a photograph is drawn soft, what differs
+               # from it is its edges as well as the object, and a judge of the clip reads them as
+               # part of the object (benchmarks/results/objects_layers_canvas192_seed1.md)
+
+
+def settings_from_clips(video: torch.Tensor, cfg: LayerFlowConfig) -> dict:
+    """The settings a new run of `cfg` (its preset with --set) reads off a sample of its
+    training clips (B, T, 3, H, W), from its median clip: clip_colour when the first frames show
+    a plain background (an object over one colour, in colours that change from clip to clip), not
+    when they show a picture (whose colours are its own); over a picture, an object layer when
+    something moves over it (more than MOVING of the clip unexplained by its background seen
+    through the camera), with the background every frame's median (an object leaves it where it
+    leaves most frames) and a sharper canvas (SHARPER)."""
     plain = bool(border_spread(video).median() < PLAIN)
     objects = not plain and bool(unexplained(video, background_camera(video)).median() > MOVING)
+    sharper = {"atlases": cfg.atlases // 2, "atlas_side": round(cfg.atlas_side * SHARPER)} if objects else {}
     return {"clip_colour": plain, "object_layers": int(objects), "median_background": objects,
-            "seed_frames": video.shape[1] if objects else LayerFlowConfig.seed_frames}
+            "seed_frames": video.shape[1] if objects else LayerFlowConfig.seed_frames, **sharper}
 
 
 USE_RATE = 0.01  # how fast an image's share of clips follows the batches (~100 steps)
@@ -300,10 +309,13 @@ class LayerFlow(System):
         if cfg.object_layers not in (0, 1):
             raise ValueError(f"object_layers is 0 or 1, not {cfg.object_layers}")
         # the object's coverage is a clip over black: learned as glyphs over a plain colour are
-        # (its own clips over black are plain, so clip_colour on and no median background; its
-        # priors half as wide: a coverage has no texture, and tiny's checkpoint stays under 50 MB)
+        # (its own clips over black are plain, so clip_colour on and no median background; its bank
+        # tiny's, whatever the canvas's, and its priors half as wide: a coverage has no texture,
+        # and tiny's checkpoint stays under 50 MB)
         self.object = ObjectLayer(LayerFlow(replace(cfg, object_layers=0, clip_colour=True, median_background=False,
                                                     seed_frames=LayerFlowConfig.seed_frames,
+                                                    atlases=LayerFlowConfig.atlases,
+                                                    atlas_side=LayerFlowConfig.atlas_side,
                                                     prior_width=cfg.prior_width // 2), vocab),
                                   cfg, d) if cfg.object_layers else None
 
