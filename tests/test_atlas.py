@@ -183,15 +183,22 @@ def test_a_new_run_fits_each_clips_colours_when_its_clips_show_a_plain_backgroun
                     else dict.fromkeys(read, set_it))
 
 
+def views_of_photographs() -> tuple[torch.Tensor, torch.Tensor]:
+    """Still 16-frame views (4, 16, 3, 64, 64) of four photograph-like textures, and the same
+    with a magenta square crossing each view, 3 px a frame."""
+    photo = cut(torch.cat([texture(1, seed) for seed in range(4)]), WINDOWS[:4])[:, None].expand(-1, 16, -1, -1, -1)
+    moving = photo.clone()
+    for t in range(16):
+        moving[:, t, :, 20:32, 4 + 3 * t:16 + 3 * t] = torch.tensor([1.0, -1.0, 1.0])[:, None, None]
+    return photo, moving
+
+
 def test_a_new_run_gives_itself_an_object_layer_when_something_moves_over_the_picture_its_clips_show(tmp_path):
     from conftest import SMALL
     from tinyt2v.run_state import fresh
     from tinyt2v.train import TrainConfig
 
-    photo = cut(torch.cat([texture(1, seed) for seed in range(4)]), WINDOWS[:4])[:, None].expand(-1, 16, -1, -1, -1)
-    moving = photo.clone()
-    for t in range(16):  # a magenta square crossing each view, 3 px a frame
-        moving[:, t, :, 20:32, 4 + 3 * t:16 + 3 * t] = torch.tensor([1.0, -1.0, 1.0])[:, None, None]
+    photo, moving = views_of_photographs()
     plain = torch.full_like(moving, -0.6)
     plain[:, :, :, 20:32, 20:32] = 0.8  # a still square over one colour
     read = {}
@@ -207,10 +214,7 @@ def test_a_new_run_gives_itself_an_object_layer_when_something_moves_over_the_pi
 def test_a_canvas_under_an_object_layer_has_half_the_images_each_sharper_and_the_coverage_bank_keeps_tinys():
     from tinyt2v.models.layer_flow import SHARPER, settings_from_clips
 
-    photo = cut(torch.cat([texture(1, seed) for seed in range(4)]), WINDOWS[:4])[:, None].expand(-1, 16, -1, -1, -1)
-    moving = photo.clone()
-    for t in range(16):  # a magenta square crossing each view, 3 px a frame
-        moving[:, t, :, 20:32, 4 + 3 * t:16 + 3 * t] = torch.tensor([1.0, -1.0, 1.0])[:, None, None]
+    photo, moving = views_of_photographs()
     preset = LayerFlowConfig(atlases=64)
     read = settings_from_clips(moving, preset)
     assert (read["atlases"], read["atlas_side"]) == (32, round(preset.atlas_side * SHARPER))
