@@ -45,7 +45,8 @@ from .camera import (
 )
 from .flow_prior import FlowPrior, FlowPriorConfig
 from .layers import pick_frames
-from .object_layer import ObjectLayer, differs, paint
+from .bound_objects import MAX_OBJECTS, BoundObjects, colours_apart
+from .object_layer import ObjectLayer, differs
 
 
 @dataclass
@@ -95,6 +96,10 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # it. A new run sets it, median_background, seed_frames and (SHARPER)
                                 # the canvas's atlases and atlas_side from its clips unless --set gives
                                 # them (`settings_from_clips`)
+    plain_background: bool = False  # the background is one colour per clip, its first frame's border's:
+                                # the canvas images are seeded by it and the objects are what differs
+                                # from it (over one colour a median background keeps an object that
+                                # stays put). A new run sets it from its clips unless --set gives it
     object_seeding: float = 0.2  # share of the run after which what differs from the canvas trains
                                 # the object layer: before, the canvas still holds the objects of
                                 # the clips it was seeded by, and what differs from it is no object yet
@@ -172,11 +177,18 @@ def settings_from_clips(video: torch.Tensor, cfg: LayerFlowConfig) -> dict:
     when they show a picture (whose colours are its own); over a picture, an object layer when
     something moves over it (more than MOVING of the clip unexplained by its background seen
     through the camera), with the background every frame's median (an object leaves it where it
-    leaves most frames) and a sharper canvas (SHARPER)."""
+    leaves most frames) and a sharper canvas (SHARPER); over a plain colour that shows several
+    things in colours of their own (`colours_apart`), an object layer for each over that colour."""
     plain = bool(border_spread(video).median() < PLAIN)
-    objects = not plain and bool(unexplained(video, background_camera(video)).median() > MOVING)
+    if plain:  # several things, each in a colour of its own: each its own object layer
+        things = int(colours_apart(video, border_pixels(video[:, 0]).median(-1).values).median())
+        # over one colour the canvas holds no object to learn away: the objects train from the start
+        several = {"object_layers": things, "plain_background": True, "object_seeding": 0.0} if things > 1 else {}
+        return {"clip_colour": True, "object_layers": 0, "median_background": False,
+                "seed_frames": LayerFlowConfig.seed_frames, **several}
+    objects = bool(unexplained(video, background_camera(video)).median() > MOVING)
     sharper = {"atlases": cfg.atlases // 2, "atlas_side": round(cfg.atlas_side * SHARPER)} if objects else {}
-    return {"clip_colour": plain, "object_layers": int(objects), "median_background": objects,
+    return {"clip_colour": False, "object_layers": int(objects), "median_background": objects,
             "seed_frames": video.shape[1] if objects else LayerFlowConfig.seed_frames, **sharper}
 
 
@@ -306,18 +318,19 @@ class LayerFlow(System):
         self.window_prior = FlowPrior(cfg, CAMERA + COLOUR * cfg.clip_colour, d)
         # p(first frame's window; its clip's colours with clip_colour | caption, image)
         self.camera_prior = FlowPrior(cfg, cfg.camera_latent, d)  # p(camera track | motion words)
-        if cfg.object_layers not in (0, 1):
-            raise ValueError(f"object_layers is 0 or 1, not {cfg.object_layers}")
+        if not 0 <= cfg.object_layers <= MAX_OBJECTS:
+            raise ValueError(f"object_layers is 0 to {MAX_OBJECTS}, not {cfg.object_layers}")
         # the object's coverage is a clip over black: learned as glyphs over a plain colour are
         # (its own clips over black are plain, so clip_colour on and no median background; its bank
         # tiny's, whatever the canvas's, and its priors half as wide: a coverage has no texture,
         # and tiny's checkpoint stays under 50 MB)
-        self.object = ObjectLayer(LayerFlow(replace(cfg, object_layers=0, clip_colour=True, median_background=False,
-                                                    seed_frames=LayerFlowConfig.seed_frames,
-                                                    atlases=LayerFlowConfig.atlases,
-                                                    atlas_side=LayerFlowConfig.atlas_side,
-                                                    prior_width=cfg.prior_width // 2), vocab),
-                                  cfg, d) if cfg.object_layers else None
+        coverage = LayerFlow(replace(cfg, object_layers=0, clip_colour=True, median_background=False,
+                                     plain_background=False, seed_frames=LayerFlowConfig.seed_frames,
+                                     atlases=LayerFlowConfig.atlases, atlas_side=LayerFlowConfig.atlas_side,
+                                     prior_width=cfg.prior_width // 2), vocab) if cfg.object_layers else None
+        # several objects: each object's words (slots over the caption) bound to what it shows
+        self.object = (None if not cfg.object_layers else ObjectLayer(coverage, cfg, d) if cfg.object_layers == 1
+                       else BoundObjects(coverage, cfg, d, vocab, cfg.object_layers))
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         images = [m.images for m in self.modules() if isinstance(m, AtlasBank)]
@@ -339,16 +352,22 @@ class LayerFlow(System):
         return background_camera(video) if self.object is not None else measure_camera(video)
 
     def losses(self, video, captions, progress, targets):
+        return self.losses_given(video, self.text(captions), self.motion_text(captions), captions, progress)
+
+    def losses_given(self, video, e, motion_e, captions, progress):
+        """`losses` for clips whose captions are already read: `e` (B, D) what is seen, `motion_e`
+        (B, D) how the camera moves (an object layer's coverage model is given each object's
+        words this way)."""
         c = self.cfg
         camera = self._measure_camera(video)
-        e = self.text(captions)
         seeding = torch.linspace(0, c.frames - 1, c.seed_frames, device=video.device).round().long()
         middle = video.new_tensor([0.0, 0.0, math.log(c.first_window)]).expand(video.shape[0], -1)
         seen_at = in_atlas(middle, camera[:, seeding])  # where the seeding frames lie in an image they seed
-        self.atlas.seed(video[:, seeding], seen_at)
         still = self._background(video, camera)
+        seeds = still[:, None].expand(-1, len(seeding), -1, -1, -1) if c.plain_background else video[:, seeding]
+        self.atlas.seed(seeds, seen_at)
         k, logits, best = self._images(still, e)
-        self.atlas.reseed(video[:, seeding], seen_at, best, k, c.reseed_below)
+        self.atlas.reseed(seeds, seen_at, best, k, c.reseed_below)
         fi, target = pick_frames(video, c.dec_frames)
         cond = e + self.atlas.code(k)  # the caption and its image: what the window and colour priors see
         drawn, weight, start, logs, _ = self._redraw(video, still, captions, cond, k, camera, fi,
@@ -356,14 +375,18 @@ class LayerFlow(System):
         recon = ((drawn - target).abs() * weight).mean() / weight.mean()
         choice = F.cross_entropy(logits, k)
         window_flow = self.window_prior.loss(start, cond)
-        camera_flow = self.camera_prior.loss(camera_to_latent(camera), self.motion_text(captions))
+        camera_flow = self.camera_prior.loss(camera_to_latent(camera), motion_e)
         loss = recon + choice + c.flow_weight * (window_flow + camera_flow) + logs.get("object_loss", 0.0)
         return loss, {"loss": loss, "recon": recon, "choice": choice, "window_flow": window_flow,
                       "camera_flow": camera_flow, **logs}
 
     def _background(self, video: torch.Tensor, camera: torch.Tensor) -> torch.Tensor:
         """Each clip's background in its first frame's view (B, 3, H, W): what picks and places
-        its image (`median_background`: the median of its frames, else its first frame)."""
+        its image (`plain_background`: its border's colour; `median_background`: the median of
+        its frames; else its first frame)."""
+        if self.cfg.plain_background:
+            h, w = video.shape[-2:]
+            return border_pixels(video[:, 0]).median(-1).values[..., None, None].expand(-1, -1, h, w)
         return stabilised_median(video, camera) if self.cfg.median_background else video[:, 0]
 
     def _images(self, still: torch.Tensor, e: torch.Tensor):
@@ -404,7 +427,7 @@ class LayerFlow(System):
             with torch.no_grad():  # the background of every frame: what differs from it is the object
                 background = self.draw(atlas, windows)
                 background = recolour(background, colour) if c.clip_colour else background
-                own = still if c.median_background else stabilised_median(video, camera)
+                own = still if c.median_background or c.plain_background else stabilised_median(video, camera)
                 moved = differs(video, self.draw(own, camera))  # own: (B, 3, H, W), seen as each frame sees it
                 thing = self.object.measure(video, background, moved)
             # the canvas learns from all but the object: what differs from the canvas and also from
@@ -413,7 +436,7 @@ class LayerFlow(System):
             # An object that stays put in most frames is in that background, and teaches the canvas
             # (clips without it then learn it away); where a frame sees past the first frame's view
             # the background is its edge drawn on, and only the canvas's difference counts
-            weight = 1 - torch.minimum(thing[0], moved)[rows, frames][:, :, None]
+            weight = 1 - torch.minimum(self.object.covered(thing[0]), moved)[rows, frames][:, :, None]
             if progress is not None:
                 loss, inner = self.object.losses(*thing, background, captions, cond, progress)
                 logs = {"object_loss": loss, **{f"object_{n}": v for n, v in inner.items()}}
@@ -423,8 +446,13 @@ class LayerFlow(System):
     def layered_copy(self, video: torch.Tensor, captions: list[str]) -> torch.Tensor:
         """Clips (B, T, 3, H, W) drawn again from the layers measured in them, as training draws
         them: what of a clip the layers explain."""
+        return self.layered_copy_given(video, self.text(captions), captions)
+
+    @torch.no_grad()
+    def layered_copy_given(self, video: torch.Tensor, e: torch.Tensor, captions: list[str] | None) -> torch.Tensor:
+        """`layered_copy` for captions already read (`losses_given`)."""
         b, t = video.shape[:2]
-        camera, e = self._measure_camera(video), self.text(captions)
+        camera = self._measure_camera(video)
         still = self._background(video, camera)
         k = self._images(still, e)[0]
         frames = torch.arange(t, device=video.device).expand(b, -1)
@@ -433,10 +461,10 @@ class LayerFlow(System):
             drawn = self.object.copy(*thing, captions, drawn)
         return drawn.clamp(-1, 1)
 
-    def _camera(self, captions, generator, frames, guidance, temperature) -> torch.Tensor:
-        """A camera track (B, frames, 3) drawn from the prior for the captions' motion words."""
+    def _camera(self, motion_e, generator, frames, guidance, temperature) -> torch.Tensor:
+        """A camera track (B, frames, 3) drawn from the prior for motion words read as `motion_e` (B, D)."""
         c = self.cfg
-        camera = latent_to_camera(self.camera_prior.sample(self.motion_text(captions), generator,
+        camera = latent_to_camera(self.camera_prior.sample(motion_e, generator,
                                                            guidance=guidance, temperature=temperature), c.frames)
         if frames and frames != c.frames:
             camera = F.interpolate(camera.transpose(1, 2), size=frames, mode="linear",
@@ -448,12 +476,17 @@ class LayerFlow(System):
         """The captions' clips as their layers, apart: the canvas seen through the camera
         (B, F, 3, H, W) and, with an object layer, the object's coverage (B, F, H, W) and colour
         (B, 3) (None without one). `generate` paints the one over the other."""
+        return self.layers_given(self.text(captions), self.motion_text(captions), captions, generator,
+                                 frames, guidance, temperature)
+
+    @torch.no_grad()
+    def layers_given(self, e, motion_e, captions, generator, frames=None, guidance=None, temperature=None):
+        """`layers` for captions already read (`losses_given`)."""
         c = self.cfg
-        e = self.text(captions)
         k = self.atlas.choose(e).argmax(1)  # the caption's own image: images are never mixed
         cond = e + self.atlas.code(k)
         start = self.window_prior.sample(cond, generator, guidance=c.window_guidance, temperature=temperature)
-        camera = self._camera(captions, generator, frames, guidance, temperature)
+        camera = self._camera(motion_e, generator, frames, guidance, temperature)
         canvas = self.draw(self.atlas[k], inside(in_atlas(start[:, :CAMERA], camera)))
         if c.clip_colour:
             canvas = recolour(canvas, start[:, CAMERA:CAMERA + COLOUR])
@@ -465,14 +498,19 @@ class LayerFlow(System):
     @torch.no_grad()
     def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
         canvas, thing = self.layers(captions, generator, frames, guidance, temperature)
-        return (canvas if thing is None else paint(*thing, canvas)).clamp(-1, 1)
+        return (canvas if thing is None else self.object.paint(*thing, canvas)).clamp(-1, 1)
+
+    @torch.no_grad()
+    def generate_given(self, e, motion_e, generator, frames=None, guidance=None, temperature=None):
+        """`generate` for captions already read (`losses_given`), of a model with no object layer."""
+        return self.layers_given(e, motion_e, None, generator, frames, guidance, temperature)[0].clamp(-1, 1)
 
     @torch.no_grad()
     def animate(self, stills, captions, generator, frames=None, guidance=None, temperature=None):
         """Stills (B, 3, H, W) seen through the camera the captions' motion words ask for: the
         still is the first frame (the camera track starts at no change), and beyond its edges
         it goes on mirrored, a canvas that stays put while the view moves over it."""
-        camera = self._camera(captions, generator, frames, guidance, temperature)
+        camera = self._camera(self.motion_text(captions), generator, frames, guidance, temperature)
         b, f = camera.shape[:2]
         video = view_through(stills.repeat_interleave(f, 0), camera.reshape(b * f, CAMERA), stills.shape[2:],
                              padding="reflection")

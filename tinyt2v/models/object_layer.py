@@ -151,6 +151,8 @@ class ObjectLayer(nn.Module):
     judge then found no glyph (docs/results.md). Its prior is half as wide as the outer model's:
     it draws 3 numbers."""
 
+    objects = 1  # objects per clip
+
     def __init__(self, coverage: nn.Module, cfg: FlowPriorConfig, text_dim: int):
         super().__init__()
         self.coverage = coverage
@@ -170,6 +172,15 @@ class ObjectLayer(nn.Module):
         whole = torch.where((alpha >= 1)[:, :, None], video, torch.full_like(video, torch.nan))
         median = whole.transpose(1, 2).flatten(2).nanmedian(2).values  # (B, 3); NaN where none is whole
         return alpha, torch.where(median.isnan(), mean, median)
+
+    @staticmethod
+    def covered(alpha: torch.Tensor) -> torch.Tensor:
+        """How much of each pixel (B, T, H, W) the measured objects cover."""
+        return alpha
+
+    @staticmethod
+    def paint(alpha: torch.Tensor, colour: torch.Tensor, under: torch.Tensor) -> torch.Tensor:
+        return paint(alpha, colour, under)
 
     def _colour_condition(self, cond: torch.Tensor, alpha: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
         return cond + self.over(passes_over(alpha, background))

@@ -1,0 +1,101 @@
+"""Several things over one colour, each in a colour of its own: a new run gives itself an object
+layer for each over a plain canvas; what differs from the canvas is split into objects by colour
+(anti-aliased edges go to the object they are a mix of); each object is matched to the slot of
+words whose predicted colour is nearest, whatever order the split found them in; and a
+layer-flow with two object layers trains and draws both."""
+import torch
+
+from tinyt2v.models.layer_flow import LayerFlow, LayerFlowConfig, settings_from_clips
+from tinyt2v.models.bound_objects import BoundObjects, colours_apart, split_by_colour
+from tinyt2v.text import Vocab
+
+RED, BLUE, GREY = torch.tensor([0.8, -0.7, -0.7]), torch.tensor([-0.5, -0.3, 1.0]), torch.tensor([0.4, 0.4, 0.4])
+DARK = torch.tensor([-0.7, -0.6, -0.8])
+
+
+def two_squares(b: int = 2, t: int = 4) -> torch.Tensor:
+    """Clips (b, t, 3, 32, 32) over a dark colour: a red square moving right, a blue one standing
+    still below it, each with a half-covered edge on one side."""
+    video = DARK[None, None, :, None, None].expand(b, t, -1, 32, 32).clone()
+    for f in range(t):
+        x = 2 + 2 * f
+        video[:, f, :, 4:10, x:x + 6] = RED[:, None, None]
+        video[:, f, :, 4:10, x + 6] = (RED + DARK)[:, None] / 2  # anti-aliased edge
+        video[:, f, :, 18:26, 12:20] = BLUE[:, None, None]
+        video[:, f, :, 18:26, 20] = (BLUE + DARK)[:, None] / 2
+    return video
+
+
+def test_a_clip_over_one_colour_shows_as_many_things_as_it_has_colours_of_their_own():
+    video = two_squares()
+    assert colours_apart(video, DARK.expand(2, 3)).tolist() == [2, 2]
+    one = video.clone()
+    one[:, :, :, 18:26, 12:21] = DARK[:, None, None]  # the blue square gone: the red one and its edge
+    assert colours_apart(one, DARK.expand(2, 3)).tolist() == [1, 1]  # (its edge is a mix, not a colour)
+
+
+def test_a_new_run_over_one_colour_takes_an_object_layer_per_thing_only_when_it_shows_several():
+    several = settings_from_clips(two_squares(), LayerFlowConfig())
+    assert (several["object_layers"], several["plain_background"], several["clip_colour"]) == (2, True, True)
+    one = two_squares()
+    one[:, :, :, 18:26, 12:21] = DARK[:, None, None]
+    single = settings_from_clips(one, LayerFlowConfig())
+    assert single["object_layers"] == 0 and not single.get("plain_background", False)
+
+
+def test_what_differs_from_the_background_splits_into_objects_by_colour_edges_with_their_own():
+    video = two_squares()
+    background = DARK[None, None, :, None, None].expand_as(video)
+    from tinyt2v.models.object_layer import differs
+
+    alpha, colour = split_by_colour(video, background, differs(video, background), 2)
+    assert alpha.shape == (2, 2, 4, 32, 32)
+    red = (colour[0] - RED).norm(dim=1).argmin()
+    assert torch.allclose(colour[0, red], RED, atol=1e-3) and torch.allclose(colour[0, 1 - red], BLUE, atol=1e-3)
+    assert alpha[0, red, 0, 4:10, 2:8].min() == 1 and alpha[0, red, :, 18:26].sum() == 0  # its square only
+    assert alpha[0, red, 0, 4:10, 8].min() > 0  # with its half-covered edge ...
+    assert alpha[0, 1 - red, 0, 4:10].sum() == 0  # ... which is not the blue one's
+    assert alpha[0, 1 - red, 0, 18:26, 12:20].min() == 1
+
+
+def test_two_things_a_pixel_apart_whose_edges_touch_are_still_split_by_their_colours():
+    video = DARK[None, None, :, None, None].expand(1, 2, -1, 32, 32).clone()
+    video[..., 8:20, 4:14] = RED[:, None, None]
+    video[..., 8:20, 15:25] = BLUE[:, None, None]
+    video[..., 8:20, 14] = (RED + BLUE)[:, None] / 2  # the column between them, blurred into both
+    background = DARK[None, None, :, None, None].expand_as(video)
+    from tinyt2v.models.object_layer import differs
+
+    alpha, colour = split_by_colour(video, background, differs(video, background), 2)
+    red = (colour[0] - RED).norm(dim=1).argmin()
+    assert alpha[0, red, :, 8:20, 4:14].min() == 1 and alpha[0, red, :, :, 15:].sum() == 0
+    assert alpha[0, 1 - red, :, 8:20, 15:25].min() == 1 and alpha[0, 1 - red, :, :, :14].sum() == 0
+
+
+def test_each_object_goes_to_the_slot_whose_words_predict_its_colour_whatever_order_it_was_found_in():
+    layer = BoundObjects(torch.nn.Identity(), LayerFlowConfig(prior_width=32, text_dim=8), 8,
+                         Vocab(["red", "blue"]), 2)
+    looks = torch.zeros(2, 2, 8)
+    looks[:, 0, 0], looks[:, 1, 1] = 1.0, 1.0  # slot 0 reads one word, slot 1 another
+    with torch.no_grad():
+        layer.tint.weight.zero_(), layer.tint.bias.zero_()
+        layer.tint.weight[:, 0], layer.tint.weight[:, 1] = RED, BLUE  # slot 0's words say red
+    found = torch.stack([torch.stack([RED, BLUE]), torch.stack([BLUE, RED])])  # in either order
+    order, error = layer._matched(looks, found)
+    assert order.tolist() == [[0, 1], [1, 0]]  # slot 0 gets the red one in both clips
+    assert error.abs().max() < 1e-6
+
+
+def test_a_layer_flow_with_two_object_layers_trains_and_draws_both():
+    torch.manual_seed(0)
+    cfg = LayerFlowConfig(frames=4, height=32, width=32, dec_frames=2, atlases=2, atlas_side=32, prior_width=32,
+                          object_layers=2, plain_background=True, clip_colour=True, object_seeding=0.0)
+    model = LayerFlow(cfg, Vocab(["red", "blue", "square", "moving", "right", "still", "and"]))
+    captions = ["a red square moving right and a blue square still"] * 2
+    loss, logs = model.losses(two_squares(), captions, 0.5, None)
+    loss.backward()
+    assert torch.isfinite(loss) and "object_tint" in logs
+    assert model.object.reader.start.grad is not None  # the words' binding learns from the objects
+    canvas, (alpha, colour) = model.layers(captions, torch.Generator().manual_seed(0))
+    assert canvas.shape == (2, 4, 3, 32, 32) and alpha.shape == (2, 2, 4, 32, 32) and colour.shape == (2, 2, 3)
+    assert model.generate(captions, torch.Generator().manual_seed(0)).shape == (2, 4, 3, 32, 32)

@@ -1,0 +1,52 @@
+"""Words bound to objects: slot attention over a caption's words, so that each object of a
+several-object clip reads its own words ("the red K moving left" and "a blue 3 growing")."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class SlotReader(nn.Module):
+    """Per-word states (B, L, D) and their mask (B, L) -> each slot's state (B, K, D), each word's
+    split over the slots (B, L, K; padding 0) and the weights (B, L, K) each slot's last update
+    averaged the words with (each slot's column sums to 1).
+
+    Slot attention (Locatello et al., 2020) over words: the softmax runs over the slots, so slots
+    compete for words and each word goes to one object. The weights then gather any encoder's
+    word states into the same slots (`gather`). Slots start from learned vectors, which lets
+    the first slot learn to take the first object named, and so on."""
+
+    def __init__(self, slots: int, iterations: int, dim: int):
+        super().__init__()
+        self.start = nn.Parameter(torch.randn(slots, dim))
+        self.iterations = iterations
+        self.norm = nn.LayerNorm(dim)
+        self.key, self.value = nn.Linear(dim, dim), nn.Linear(dim, dim)
+        self.query = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim))
+        self.update = nn.GRUCell(dim, dim)
+        self.mlp = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, 2 * dim), nn.SiLU(), nn.Linear(2 * dim, dim))
+
+    def forward(self, words, mask):
+        b, _, d = words.shape
+        x = self.norm(words)
+        k, v = self.key(x), self.value(x)
+        slots = self.start.expand(b, -1, -1)
+        for _ in range(self.iterations):
+            logits = torch.einsum("bld,bkd->blk", k, self.query(slots)) / d ** 0.5
+            share = logits.softmax(-1) * mask[..., None]  # (B, L, K): each word split over slots
+            weights = share / share.sum(1, keepdim=True).clamp(min=1e-6)
+            slots = self.update(torch.einsum("blk,bld->bkd", weights, v).reshape(-1, d),
+                                slots.reshape(-1, d)).view(b, -1, d)
+            slots = slots + self.mlp(slots)
+        return slots, share, weights
+
+
+def gather(share: torch.Tensor, weights: torch.Tensor, words: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each slot's words pooled as the one-object encoder pools a caption: (weighted mean
+    (B, K, D), peak (B, K, D): the maximum over the words the slot holds at least an even share
+    of: all of them for a one-object caption, and the shared words of a counted group ("two
+    green stars") for each of its slots)."""
+    held = share >= 1 / share.shape[-1]  # (B, L, K); padding has no share
+    peak = words[:, :, None].masked_fill(~held[..., None], -1e4).amax(1)
+    peak = torch.where(held.any(1)[..., None], peak, torch.zeros_like(peak))
+    return torch.einsum("blk,bld->bkd", weights, words), peak
