@@ -86,6 +86,37 @@ def test_each_object_goes_to_the_slot_whose_words_predict_its_colour_whatever_or
     assert error.abs().max() < 1e-6
 
 
+def test_each_object_drawn_keeps_clear_of_those_before_it_and_of_the_frames_border():
+    from types import SimpleNamespace
+
+    from tinyt2v.models.bound_objects import APART, CANDIDATES
+
+    from tinyt2v.text import build_text_encoder
+
+    class Squares(torch.nn.Module):  # a coverage model whose draws lie further left the hotter they are
+        cfg = SimpleNamespace(temperature=0.0)
+
+        def __init__(self):
+            super().__init__()
+            self.text = self.motion_text = build_text_encoder("mean", Vocab(["a", "b"]), 8)
+
+        def generate_given(self, e, motion_e, generator, frames, guidance=None, temperature=None):
+            clip = -torch.ones(len(e), frames, 3, 32, 32)
+            for i, heat in enumerate(temperature[:, 0].tolist()):
+                x = 26 - round(heat * 24)  # the coolest off the right edge, the hottest at the left
+                clip[i, :, :, 12:20, x:x + 8] = 1.0
+            return clip
+
+    layer = BoundObjects(Squares(), LayerFlowConfig(prior_width=32, text_dim=8), 8, Vocab(["a", "b"]), 2)
+    under = torch.zeros(1, 2, 3, 32, 32)
+    alpha, _ = layer.sample(["a and b"], torch.zeros(1, 8), under, torch.Generator().manual_seed(0))
+    assert CANDIDATES >= 16
+    for thing in alpha[0, :, 0]:  # each whole, clear of the border
+        assert thing.sum() == 64 and thing[:, :APART].sum() == 0 and thing[:, -APART:].sum() == 0
+    near = torch.nn.functional.max_pool2d(alpha[0, 0, :1], 2 * APART + 1, 1, APART)[0]
+    assert (alpha[0, 1, 0] * near).sum() == 0  # the second keeps clear of the first
+
+
 def test_a_layer_flow_with_two_object_layers_trains_and_draws_both():
     torch.manual_seed(0)
     cfg = LayerFlowConfig(frames=4, height=32, width=32, dec_frames=2, atlases=2, atlas_side=32, prior_width=32,

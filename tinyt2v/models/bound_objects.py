@@ -72,10 +72,11 @@ BODY = 0.75         # a pixel is a thing's body, in its own colour, when it lies
                     # as far from the background as the farthest pixel within 1 px of it: not an
                     # edge beside it (a mix with the background, its chroma smeared by a codec)
 REACH = 3           # px from a body within which a covered pixel is that body's object's
-CANDIDATES = 8      # coverages drawn per object when sampling, from the sampling temperature up to
+CANDIDATES = 16     # coverages drawn per object when sampling, from the sampling temperature up to
                     # 1 (the priors' whole spread: the coolest draw of every object lies near the
                     # middle), of which the coolest that overlaps the objects before it least is kept
-APART = 2           # px around an object that another drawn after it keeps clear of where it can
+APART = 2           # px around an object, and along the frame's border, that an object drawn after
+                    # it keeps clear of where it can
 
 
 @torch.no_grad()
@@ -222,23 +223,26 @@ class BoundObjects(ObjectLayer):
     def sample(self, captions, cond, under, generator, guidance=None, temperature=None, colour_temperature=None):
         """The captions' objects over frames `under` (B, F, 3, H, W): each slot's coverage
         (B, K, F, H, W) and colour (B, K, 3), drawn as `ObjectLayer.sample` draws one object's.
-        Each object's coverage is the coolest of CANDIDATES drawn that overlaps the objects before
-        it least (within APART px): each slot's prior draws where its own object goes, and two
-        drawn alone both went near the middle, one over the other (docs/results.md)."""
+        Each object's coverage is the coolest of CANDIDATES drawn that least overlaps the objects
+        before it or the frame's border (within APART px), as no training clip's objects do: each
+        slot's prior draws where its own object goes, two drawn alone both went near the middle,
+        one over the other, and most objects then misread had moved off the frame (docs/results.md)."""
         looks, motions = self.read(captions)
         b, k = looks.shape[:2]
         f, h, w = under.shape[1], *under.shape[-2:]
         coolest = self.coverage.cfg.temperature if temperature is None else temperature
-        many = torch.stack([as_coverage(self.coverage.generate_given(looks.flatten(0, 1), motions.flatten(0, 1),
-                                                                     generator, frames=f, guidance=guidance,
-                                                                     temperature=float(heat)))
-                            for heat in torch.linspace(coolest, max(coolest, 1.0), CANDIDATES)], 1)
-        many = many.view(b, k, CANDIDATES, f, h, w)
+        heat = torch.linspace(coolest, max(coolest, 1.0), CANDIDATES).repeat(b * k)[:, None]  # one per draw
+        many = self.coverage.generate_given(looks.repeat_interleave(CANDIDATES, 1).flatten(0, 1),
+                                            motions.repeat_interleave(CANDIDATES, 1).flatten(0, 1), generator,
+                                            frames=f, guidance=guidance, temperature=heat.to(under.device))
+        many = as_coverage(many).view(b, k, CANDIDATES, f, h, w)
         rows, placed, alpha = torch.arange(b, device=under.device), under.new_zeros(b, f, h, w), []
+        edge = torch.ones(h, w, device=under.device)
+        edge[APART:-APART, APART:-APART] = 0  # the frame's border, where an object leaves the frame
         for j in range(k):
             near = F.max_pool2d(placed, 2 * APART + 1, 1, APART)  # (B, F, H, W) as channels
-            overlap = (many[:, j] * near[:, None]).flatten(2).sum(-1)  # (B, CANDIDATES)
-            least = (overlap <= overlap.amin(1, keepdim=True) + 1.0).to(overlap.dtype).argmax(1)  # the coolest of those
+            off = (many[:, j] * (near[:, None] + edge)).flatten(2).sum(-1)  # (B, CANDIDATES)
+            least = (off <= off.amin(1, keepdim=True) + 1.0).to(off.dtype).argmax(1)  # the coolest of those
             alpha.append(many[rows, j, least])
             placed = torch.maximum(placed, alpha[-1])
         alpha = torch.stack(alpha, 1).flatten(0, 1)  # (B * K, F, H, W)
