@@ -74,9 +74,9 @@ BODY = 0.75         # a pixel is a thing's body, in its own colour, when it lies
 REACH = 3           # px from a body within which a covered pixel is that body's object's
 CANDIDATES = 16     # coverages drawn per object when sampling, from the sampling temperature up to
                     # 1 (the priors' whole spread: the coolest draw of every object lies near the
-                    # middle), of which the coolest that overlaps the objects before it least is kept
-APART = 2           # px around an object, and along the frame's border, that an object drawn after
-                    # it keeps clear of where it can
+                    # middle), of which the coolest clear of the border and of other objects is kept
+APART = 2           # px along the frame's border, and around an object drawn before, that an object
+                    # keeps clear of where one of its draws can
 
 
 @torch.no_grad()
@@ -135,6 +135,32 @@ def colours_apart(video: torch.Tensor, background: torch.Tensor) -> torch.Tensor
                 own.append(colour)
         counts.append(min(max(len(own), 1), MAX_OBJECTS))
     return torch.tensor(counts)
+
+
+def draw_temperatures(coolest: float, objects: int) -> torch.Tensor:
+    """The temperature of each of CANDIDATES draws per object (objects * CANDIDATES, 1): from
+    `coolest` up to 1, for one batch of draws."""
+    return torch.linspace(coolest, max(coolest, 1.0), CANDIDATES).repeat(objects)[:, None]
+
+
+def clear_draws(many: torch.Tensor) -> torch.Tensor:
+    """Of each object's draws (B, K, CANDIDATES, F, H, W), coolest first, the coverage (B, K, F,
+    H, W) that least covers the frame's border and the objects kept before it (within APART px):
+    of those within a pixel of the least, the coolest. No training clip's object leaves the
+    frame or touches another, and most objects the judge misread had moved off the frame, or
+    lay over the other, drawn near the middle as both were (docs/results.md). (One object over a
+    photograph read worse drawn so: a hotter draw is a worse glyph there.)"""
+    b, k, _, f, h, w = many.shape
+    rows, placed, kept = torch.arange(b, device=many.device), many.new_zeros(b, f, h, w), []
+    edge = torch.ones(h, w, device=many.device)
+    edge[APART:-APART, APART:-APART] = 0
+    for j in range(k):
+        near = F.max_pool2d(placed, 2 * APART + 1, 1, APART)  # (B, F, H, W): frames as channels
+        off = (many[:, j] * (near[:, None] + edge)).flatten(2).sum(-1)  # (B, CANDIDATES)
+        least = (off <= off.amin(1, keepdim=True) + 1.0).to(off.dtype).argmax(1)  # the coolest of those
+        kept.append(many[rows, j, least])
+        placed = torch.maximum(placed, kept[-1])
+    return torch.stack(kept, 1)
 
 
 class BoundObjects(ObjectLayer):
@@ -223,29 +249,19 @@ class BoundObjects(ObjectLayer):
     def sample(self, captions, cond, under, generator, guidance=None, temperature=None, colour_temperature=None):
         """The captions' objects over frames `under` (B, F, 3, H, W): each slot's coverage
         (B, K, F, H, W) and colour (B, K, 3), drawn as `ObjectLayer.sample` draws one object's.
-        Each object's coverage is the coolest of CANDIDATES drawn that least overlaps the objects
-        before it or the frame's border (within APART px), as no training clip's objects do: each
-        slot's prior draws where its own object goes, two drawn alone both went near the middle,
-        one over the other, and most objects then misread had moved off the frame (docs/results.md)."""
+        Each object's coverage is the one of CANDIDATES drawn that keeps clear of the objects
+        before it and of the frame's border (`clear_draws`): each slot's prior draws where its own
+        object goes, and two drawn alone both went near the middle, one over the other
+        (docs/results.md)."""
         looks, motions = self.read(captions)
         b, k = looks.shape[:2]
         f, h, w = under.shape[1], *under.shape[-2:]
-        coolest = self.coverage.cfg.temperature if temperature is None else temperature
-        heat = torch.linspace(coolest, max(coolest, 1.0), CANDIDATES).repeat(b * k)[:, None]  # one per draw
+        heat = draw_temperatures(self.coverage.cfg.temperature if temperature is None else temperature, b * k)
         many = self.coverage.generate_given(looks.repeat_interleave(CANDIDATES, 1).flatten(0, 1),
                                             motions.repeat_interleave(CANDIDATES, 1).flatten(0, 1), generator,
                                             frames=f, guidance=guidance, temperature=heat.to(under.device))
-        many = as_coverage(many).view(b, k, CANDIDATES, f, h, w)
-        rows, placed, alpha = torch.arange(b, device=under.device), under.new_zeros(b, f, h, w), []
-        edge = torch.ones(h, w, device=under.device)
-        edge[APART:-APART, APART:-APART] = 0  # the frame's border, where an object leaves the frame
-        for j in range(k):
-            near = F.max_pool2d(placed, 2 * APART + 1, 1, APART)  # (B, F, H, W) as channels
-            off = (many[:, j] * (near[:, None] + edge)).flatten(2).sum(-1)  # (B, CANDIDATES)
-            least = (off <= off.amin(1, keepdim=True) + 1.0).to(off.dtype).argmax(1)  # the coolest of those
-            alpha.append(many[rows, j, least])
-            placed = torch.maximum(placed, alpha[-1])
-        alpha = torch.stack(alpha, 1).flatten(0, 1)  # (B * K, F, H, W)
+        alpha = clear_draws(as_coverage(many).view(b, k, CANDIDATES, f, h, w))
+        alpha = alpha.flatten(0, 1)  # (B * K, F, H, W)
         looks, beneath = looks.flatten(0, 1), under.repeat_interleave(k, 0)
         condition = self._colour_condition(cond.repeat_interleave(k, 0) + looks, alpha, beneath)
         colours = self.colour_prior.sample(condition.repeat_interleave(COLOURS_DRAWN, 0), generator,
