@@ -2,9 +2,12 @@
 bind each thing's words to it, "a red K moving left and a blue 3 growing".
 
     python benchmarks/pairs.py build --out runs/pairs
-    tinyt2v train --model scene-flow --data videos:runs/pairs/train/manifest.csv \\
+    tinyt2v train --data videos:runs/pairs/train/manifest.csv \\
         --cpu-minutes 30 --threads 2 --out runs/pairs-run
     python benchmarks/pairs.py measure --checkpoint runs/pairs-run/checkpoint
+
+(With no --model the run is layer-flow with an object layer per glyph; `--model scene-flow`
+trains the world's several-object model on the same clips.)
 
 Two different characters of glyphs.py (20 faces; ExtraLight's 1 px strokes are left out), each
 in a named colour of its own and with a motion of its own, over a plain dark colour, never

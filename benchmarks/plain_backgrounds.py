@@ -27,7 +27,7 @@ from tinyt2v.models.layer_flow import (
     border_spread,
     settings_from_clips,
 )
-from tinyt2v.models.object_layer import colours_apart
+from tinyt2v.models.bound_objects import colours_apart
 from tinyt2v.run_state import SURVEYED, first_clips
 from tinyt2v.train_config import TrainConfig
 from tinyt2v.world import get_world
