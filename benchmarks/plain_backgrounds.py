@@ -3,7 +3,7 @@ per dataset, how far the border of a clip's first frame strays from its median c
 (`layer_flow.border_spread`, in [-1, 1] units; `layer_flow.PLAIN` is the line), the share of a
 clip its background seen through the camera leaves unexplained (`camera.unexplained`;
 `layer_flow.MOVING` is the line), how many things in colours of their own a first frame shows
-over a plain colour (`object_layer.colours_apart`), and the settings a new run takes (clip_colour
+over a plain colour (`bound_objects.colours_apart`), and the settings a new run takes (clip_colour
 on for plain backgrounds, with an object layer per thing where they show several; an object
 layer over a picture something moves over).
 
@@ -18,6 +18,7 @@ import argparse
 import numpy as np
 from common import command_line, save
 
+from tinyt2v.models.bound_objects import colours_apart
 from tinyt2v.models.camera import background_camera, unexplained
 from tinyt2v.models.layer_flow import (
     MOVING,
@@ -27,7 +28,6 @@ from tinyt2v.models.layer_flow import (
     border_spread,
     settings_from_clips,
 )
-from tinyt2v.models.bound_objects import colours_apart
 from tinyt2v.run_state import SURVEYED, first_clips
 from tinyt2v.train_config import TrainConfig
 from tinyt2v.world import get_world

@@ -66,7 +66,8 @@ def sample_latents(net: Velocity, cond: Cond, null: Cond, shape: int | tuple[int
                    generator: torch.Generator, steps: int, guidance: float,
                    temperature: float | torch.Tensor = 1.0) -> torch.Tensor:
     """(B, *shape) samples for a batch of conditions: seeded noise (drawn on the CPU, so a seed
-    gives the same clip on every device) times `temperature` (one, or (B, 1): one per sample), then `sample`. A temperature below 1
+    gives the same clip on every device) times `temperature` (one, or (B, 1): one per sample of
+    a flat latent), then `sample`. A temperature below 1
     starts from nearer the middle of the noise, trading the tails of the learned distribution
     (where a small model is least accurate) for variety (reduced-temperature sampling, Glow).
     A tensor null is one condition (C,) for the whole batch; a tuple null is already batched."""

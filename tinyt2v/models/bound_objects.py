@@ -11,15 +11,13 @@ theirs: no labels say which words are whose.
 """
 from __future__ import annotations
 
-from itertools import permutations
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy import ndimage
 from torch import nn
 
-from ..text import Vocab, build_text_encoder
+from ..text import MeanWordEmbedding, Vocab, build_text_encoder
 from ..text.vocab import UNK_ID
 from .flow_prior import FlowPriorConfig
 from .object_layer import (
@@ -34,7 +32,7 @@ from .object_layer import (
     paint,
     shows,
 )
-from .slots import SlotReader
+from .slots import SlotReader, assignments, cheapest
 
 MAX_OBJECTS = 3     # object layers a model may have: every assignment of a clip's objects to its
                     # slots of words is tried (3! = 6 per clip)
@@ -77,6 +75,7 @@ CANDIDATES = 16     # coverages drawn per object when sampling, from the samplin
                     # middle), of which the coolest clear of the border and of other objects is kept
 APART = 2           # px along the frame's border, and around an object drawn before, that an object
                     # keeps clear of where one of its draws can
+AS_CLEAR = 1.0      # px of coverage within which a hotter draw is no clearer than a cooler one
 
 
 @torch.no_grad()
@@ -146,7 +145,7 @@ def draw_temperatures(coolest: float, objects: int) -> torch.Tensor:
 def clear_draws(many: torch.Tensor) -> torch.Tensor:
     """Of each object's draws (B, K, CANDIDATES, F, H, W), coolest first, the coverage (B, K, F,
     H, W) that least covers the frame's border and the objects kept before it (within APART px):
-    of those within a pixel of the least, the coolest. No training clip's object leaves the
+    of those within AS_CLEAR of the least, the coolest. No training clip's object leaves the
     frame or touches another, and most objects the judge misread had moved off the frame, or
     lay over the other, drawn near the middle as both were (docs/results.md). (One object over a
     photograph read worse drawn so: a hotter draw is a worse glyph there.)"""
@@ -157,7 +156,7 @@ def clear_draws(many: torch.Tensor) -> torch.Tensor:
     for j in range(k):
         near = F.max_pool2d(placed, 2 * APART + 1, 1, APART)  # (B, F, H, W): frames as channels
         off = (many[:, j] * (near[:, None] + edge)).flatten(2).sum(-1)  # (B, CANDIDATES)
-        least = (off <= off.amin(1, keepdim=True) + 1.0).to(off.dtype).argmax(1)  # the coolest of those
+        least = (off <= off.amin(1, keepdim=True) + AS_CLEAR).to(off.dtype).argmax(1)  # the coolest of those
         kept.append(many[rows, j, least])
         placed = torch.maximum(placed, kept[-1])
     return torch.stack(kept, 1)
@@ -175,11 +174,13 @@ class BoundObjects(ObjectLayer):
 
     def __init__(self, coverage: nn.Module, cfg: FlowPriorConfig, text_dim: int, vocab: Vocab, objects: int):
         super().__init__(coverage, cfg, text_dim)
+        if not isinstance(getattr(coverage, "text", None), MeanWordEmbedding):
+            raise ValueError("several object layers pool each slot's word embeddings: text 'mean' or 'bag'")
         self.objects = objects
         self.binding = build_text_encoder("gru", vocab, text_dim)  # which words are whose: word order
         self.reader = SlotReader(objects, SLOT_ITERATIONS, text_dim)
         self.tint = nn.Linear(text_dim, OBJECT_COLOUR)  # a slot's words -> its object's colour
-        self.register_buffer("orders", torch.tensor(list(permutations(range(objects)))), persistent=False)
+        self.register_buffer("orders", assignments(objects), persistent=False)
 
     def measure(self, video, background, moved=None):
         """The objects of clips (B, T, 3, H, W) over their drawn background: coverage (B, K, T, H, W)
@@ -207,23 +208,18 @@ class BoundObjects(ObjectLayer):
         weights = weights * (tokens != UNK_ID)[..., None]  # the coverage encoders drop unknown words
         weights = weights / weights.sum(1, keepdim=True).clamp(min=1e-6)
 
-        def pooled(encoder):
-            vectors = encoder.states(captions)[0] if encoder.word_states else encoder.embed(tokens)
-            return torch.einsum("blk,bld->bkd", weights, vectors)
-        return pooled(self.coverage.text), pooled(self.coverage.motion_text)
+        return tuple(torch.einsum("blk,bld->bkd", weights, encoder.embed(tokens))
+                     for encoder in (self.coverage.text, self.coverage.motion_text))
 
     def _matched(self, looks, colour):
         """Each slot's object (B, K) by the cheapest assignment of predicted to measured colours,
         and the colour error of that assignment per clip (B,)."""
-        cost = (self.tint(looks)[:, :, None] - colour[:, None]).square().sum(-1)  # (B, slot, object)
-        slots = torch.arange(self.objects, device=cost.device)
-        total = cost[:, slots, self.orders].sum(-1)  # (B, orders)
-        best = total.detach().argmin(1)
-        return self.orders[best], total.gather(1, best[:, None])[:, 0] / self.objects
+        order, total = cheapest((self.tint(looks)[:, :, None] - colour[:, None]).square().sum(-1), self.orders)
+        return order, total / self.objects
 
     def losses(self, alpha, colour, background, captions, cond, progress):
         looks, motions = self.read(captions)
-        order, tint = self._matched(looks, colour)
+        order, tint_error = self._matched(looks, colour)
         rows = torch.arange(len(alpha), device=alpha.device)[:, None]
         k = self.objects
         alpha, colour = alpha[rows, order].flatten(0, 1), colour[rows, order].flatten(0, 1)
@@ -232,9 +228,9 @@ class BoundObjects(ObjectLayer):
         condition = self._colour_condition(cond.repeat_interleave(k, 0) + looks, alpha,
                                            background.repeat_interleave(k, 0))
         colour_flow = self.colour_prior.loss(colour, condition)
-        loss = loss + self.colour_prior.cfg.flow_weight * colour_flow + tint.mean()
+        loss = loss + self.colour_prior.cfg.flow_weight * colour_flow + tint_error.mean()
         return loss, {**{n: v for n, v in logs.items() if n != "loss"}, "colour_flow": colour_flow,
-                      "tint": tint.mean()}
+                      "tint_error": tint_error.mean()}
 
     @torch.no_grad()
     def copy(self, alpha, colour, captions, under):

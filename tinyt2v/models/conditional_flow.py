@@ -21,6 +21,7 @@ from torch import nn
 
 from ..diffusion.flow import Cond, flow_loss, sample_latents
 
+
 class ConditionalFlow(nn.Module):
     """p(data | caption) for data (B, *shape) by rectified flow. cfg gives caption_drop,
     sample_steps, guidance and temperature; words: whether conditions carry words; std_floor
@@ -82,7 +83,7 @@ class ConditionalFlow(nn.Module):
 
     @torch.no_grad()
     def sample(self, cond: Cond, generator: torch.Generator, steps: int | None = None,
-               guidance: float | None = None, temperature: float | None = None) -> torch.Tensor:
+               guidance: float | None = None, temperature: float | torch.Tensor | None = None) -> torch.Tensor:
         """Data (B, *shape) for the conditions; None: the config's setting."""
         c = self.cfg
         x = sample_latents(self._net, cond, self.null(cond), self.shape, generator,

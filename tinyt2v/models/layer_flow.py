@@ -16,7 +16,9 @@ text, as sprite-flow learns its sprite and track:
 - object layer (`object_layers=1`, which a new run over a picture that something moves over
   takes by itself; models/object_layer.py): what differs from the canvas drawn where each frame
   shows it is one object, in one colour a prior of its own draws; its coverage, a clip of one
-  thing over black, is learned by a layer-flow of its own.
+  thing over black, is learned by a layer-flow of its own. Several (`object_layers` 2 or 3, which
+  a new run over one colour that shows several things in colours of their own takes;
+  models/bound_objects.py): each object split off by its colour, and bound to its own words.
 Every frame comes from one image and one smooth track, so the camera's motion is modelled
 rather than smeared across a clip latent, which is what latent-flow and latent-dit do with the
 same footage (benchmarks/results/footage.md).
@@ -33,6 +35,7 @@ from torch import nn
 from ..text import Vocab, build_text_encoder
 from .atlas import match, place
 from .base import System
+from .bound_objects import MAX_OBJECTS, BoundObjects, colours_apart
 from .camera import (
     CAMERA,
     affine,
@@ -45,7 +48,6 @@ from .camera import (
 )
 from .flow_prior import FlowPrior, FlowPriorConfig
 from .layers import pick_frames
-from .bound_objects import MAX_OBJECTS, BoundObjects, colours_apart
 from .object_layer import ObjectLayer, differs
 
 
@@ -90,7 +92,7 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # putting glyphs at the frame's edge (benchmarks/results/
                                 # glyphs_misses_layer_flow_colour_window_unguided.md)
     prior_width: int = 256      # each prior's velocity MLP (tiny's checkpoint: 31 MB of the 50 allowed)
-    object_layers: int = 0      # objects over the canvas per clip (0 or 1): what differs from the
+    object_layers: int = 0      # objects over the canvas per clip (0 to MAX_OBJECTS): what differs from the
                                 # background the model draws, learned by a layer-flow of its own
                                 # (models/object_layer.py); 0 for footage with nothing moving over
                                 # it. A new run sets it, median_background, seed_frames and (SHARPER)
@@ -328,9 +330,11 @@ class LayerFlow(System):
                                      plain_background=False, seed_frames=LayerFlowConfig.seed_frames,
                                      atlases=LayerFlowConfig.atlases, atlas_side=LayerFlowConfig.atlas_side,
                                      prior_width=cfg.prior_width // 2), vocab) if cfg.object_layers else None
-        # several objects: each object's words (slots over the caption) bound to what it shows
-        self.object = (None if not cfg.object_layers else ObjectLayer(coverage, cfg, d) if cfg.object_layers == 1
-                       else BoundObjects(coverage, cfg, d, vocab, cfg.object_layers))
+        self.object = None
+        if cfg.object_layers == 1:
+            self.object = ObjectLayer(coverage, cfg, d)
+        elif cfg.object_layers > 1:  # each object's words (slots over the caption) bound to what it shows
+            self.object = BoundObjects(coverage, cfg, d, vocab, cfg.object_layers)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         images = [m.images for m in self.modules() if isinstance(m, AtlasBank)]
@@ -409,7 +413,7 @@ class LayerFlow(System):
         caption's condition with its image's) train the object layer.
         Returns the canvas's frames, each pixel's weight in the loss, what the window prior
         learns (window, colours), the object layer's losses and the object
-        (coverage (B, T, H, W), colour (B, 3)), None without one."""
+        (coverage (B, T, H, W), colour (B, 3); with several, (B, K, ...) each), None without one."""
         c = self.cfg
         atlas = self.atlas[k]
         window = place(still, atlas.detach(), c.window_range, c.window_sizes)
@@ -475,7 +479,8 @@ class LayerFlow(System):
     def layers(self, captions, generator, frames=None, guidance=None, temperature=None):
         """The captions' clips as their layers, apart: the canvas seen through the camera
         (B, F, 3, H, W) and, with an object layer, the object's coverage (B, F, H, W) and colour
-        (B, 3) (None without one). `generate` paints the one over the other."""
+        (B, 3); with several, each one's (B, K, F, H, W) and (B, K, 3); None without one.
+        `generate` paints them over it."""
         return self.layers_given(self.text(captions), self.motion_text(captions), captions, generator,
                                  frames, guidance, temperature)
 
@@ -502,7 +507,8 @@ class LayerFlow(System):
 
     @torch.no_grad()
     def generate_given(self, e, motion_e, generator, frames=None, guidance=None, temperature=None):
-        """`generate` for captions already read (`losses_given`), of a model with no object layer."""
+        """`generate` for captions already read (`losses_given`): the canvas alone (what a
+        coverage model draws; an object layer's objects need the captions)."""
         return self.layers_given(e, motion_e, None, generator, frames, guidance, temperature)[0].clamp(-1, 1)
 
     @torch.no_grad()

@@ -151,8 +151,6 @@ class ObjectLayer(nn.Module):
     judge then found no glyph (docs/results.md). Its prior is half as wide as the outer model's:
     it draws 3 numbers."""
 
-    objects = 1  # objects per clip
-
     def __init__(self, coverage: nn.Module, cfg: FlowPriorConfig, text_dim: int):
         super().__init__()
         self.coverage = coverage

@@ -21,7 +21,6 @@ so the matching gives it the blue object, and words bind to objects without labe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import permutations
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +31,7 @@ from .base import System
 from .flow_prior import FlowPrior
 from .layers import Recomputable, foreground_error, foreground_weight, maybe_checkpoint, pick_frames
 from .objects import object_tracks, split_objects
-from .slots import SlotReader, gather
+from .slots import SlotReader, assignments, cheapest, gather
 from .sprite_flow import SpriteFlowConfig
 from .sprites import BackgroundHead, SpriteNet, into_frame, reach, render, sprite_extent
 from .tracks import (
@@ -141,7 +140,7 @@ class SceneFlow(Recomputable, System):
         if not 1 <= cfg.slots <= MAX_SLOTS or cfg.slot_iterations < 1:
             raise ValueError(f"scene-flow takes 1 to {MAX_SLOTS} slots and at least one slot iteration")
         # every one-to-one assignment of slots to objects, tried at once (slots! of them)
-        self.register_buffer("orders", torch.tensor(list(permutations(range(cfg.slots)))), persistent=False)
+        self.register_buffer("orders", assignments(cfg.slots), persistent=False)
 
 
     def read(self, captions: list[str]) -> tuple[torch.Tensor, ...]:
@@ -254,9 +253,7 @@ class SceneFlow(Recomputable, System):
         exists = F.binary_cross_entropy_with_logits(logits[:, :, None].expand_as(look), there.expand_as(look),
                                                     reduction="none")
         cost = exists + there * (look + moves)  # (B, slot, object)
-        k = torch.arange(c.slots, device=cost.device)
-        totals = cost[:, k, self.orders].sum(-1)  # (B, orders)
-        return self.orders[totals.argmin(-1)]
+        return cheapest(cost, self.orders)[0]
 
     # -- sampling
 

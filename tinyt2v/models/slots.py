@@ -2,8 +2,25 @@
 several-object clip reads its own words ("the red K moving left" and "a blue 3 growing")."""
 from __future__ import annotations
 
+from itertools import permutations
+
 import torch
 from torch import nn
+
+
+def assignments(slots: int) -> torch.Tensor:
+    """Every one-to-one assignment of `slots` slots to as many objects (slots!, slots): row p
+    gives each slot's object. Matching tries them all at once (DETR's Hungarian matching, for
+    the few objects a clip holds)."""
+    return torch.tensor(list(permutations(range(slots))))
+
+
+def cheapest(cost: torch.Tensor, orders: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each clip's cheapest assignment (B, K) of slots to objects under `cost` (B, slot, object),
+    from `orders` (`assignments`), and its total cost (B,)."""
+    totals = cost[:, torch.arange(cost.shape[1], device=cost.device), orders].sum(-1)  # (B, orders)
+    best = totals.detach().argmin(-1)
+    return orders[best], totals.gather(1, best[:, None])[:, 0]
 
 
 class SlotReader(nn.Module):
