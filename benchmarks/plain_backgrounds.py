@@ -24,7 +24,7 @@ from tinyt2v.models.layer_flow import (
     MOVING,
     PLAIN,
     LayerFlowConfig,
-    border_pixels,
+    border_colour,
     border_spread,
     settings_from_clips,
 )
@@ -44,7 +44,7 @@ def main():
         clips = first_clips(cfg, get_world(cfg.world))
         spread = border_spread(clips).numpy()
         left = unexplained(clips, background_camera(clips)).numpy()
-        things = colours_apart(clips, border_pixels(clips[:, 0]).median(-1).values).numpy()
+        things = colours_apart(clips, border_colour(clips[:, 0])).numpy()
         rows.append(dict(data=data or "the world (default)", clips=len(spread), plain=float((spread < PLAIN).mean()),
                          spread_p10=float(np.percentile(spread, 10)), spread_median=float(np.median(spread)),
                          spread_p90=float(np.percentile(spread, 90)), unexplained_median=float(np.median(left)),

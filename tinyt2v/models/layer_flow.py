@@ -150,12 +150,17 @@ def border_pixels(frames: torch.Tensor) -> torch.Tensor:
     return torch.cat([frames[..., 0, :], frames[..., -1, :], frames[..., 1:-1, 0], frames[..., 1:-1, -1]], -1)
 
 
+def border_colour(frames: torch.Tensor) -> torch.Tensor:
+    """The median colour (B, 3) of the edge of frames (B, 3, H, W): a plain background's."""
+    return border_pixels(frames).median(-1).values
+
+
 def border_spread(video: torch.Tensor) -> torch.Tensor:
     """How far the edges of each clip's first frame stray from the border's median colour (B,):
     per side, the median over its pixels of their largest channel's distance from that colour;
     the most of the four sides (a picture between black bars has two plain sides, not four)."""
     first = video[:, 0]
-    colour = border_pixels(first).median(-1, keepdim=True).values  # (B, 3, 1)
+    colour = border_colour(first)[..., None]  # (B, 3, 1)
     sides = (first[..., 0, :], first[..., -1, :], first[..., :, 0], first[..., :, -1])  # each (B, 3, n)
     return torch.stack([(side - colour).abs().amax(1).median(-1).values for side in sides], -1).amax(-1)
 
@@ -183,7 +188,7 @@ def settings_from_clips(video: torch.Tensor, cfg: LayerFlowConfig) -> dict:
     things in colours of their own (`colours_apart`), an object layer for each over that colour."""
     plain = bool(border_spread(video).median() < PLAIN)
     if plain:  # several things, each in a colour of its own: each its own object layer
-        things = int(colours_apart(video, border_pixels(video[:, 0]).median(-1).values).median())
+        things = int(colours_apart(video, border_colour(video[:, 0])).median())
         # over one colour the canvas holds no object to learn away: the objects train from the start
         several = {"object_layers": things, "plain_background": True, "object_seeding": 0.0} if things > 1 else {}
         return {"clip_colour": True, "object_layers": 0, "median_background": False,
@@ -230,7 +235,7 @@ class AtlasBank(nn.Module):
         side = self.images.shape[-1]
         views = inverse(windows).reshape(b * f, 3)  # atlas point -> frame point
         grid = F.affine_grid(affine(views), (b * f, 3, side, side), align_corners=False)
-        surround = border_pixels(frames[:, 0]).median(-1).values[:, None, :, None, None]  # (B, 1, 3, 1, 1)
+        surround = border_colour(frames[:, 0])[:, None, :, None, None]  # (B, 1, 3, 1, 1)
         drawn = F.grid_sample((frames - surround).flatten(0, 1), grid, align_corners=False)  # 0 outside
         shown = F.grid_sample(frames.new_ones(b * f, 1, h, w), grid, align_corners=False)
         drawn, shown = drawn.view(b, f, 3, side, side), shown.view(b, f, 1, side, side)
@@ -390,7 +395,7 @@ class LayerFlow(System):
         its frames; else its first frame)."""
         if self.cfg.plain_background:
             h, w = video.shape[-2:]
-            return border_pixels(video[:, 0]).median(-1).values[..., None, None].expand(-1, -1, h, w)
+            return border_colour(video[:, 0])[..., None, None].expand(-1, -1, h, w)
         return stabilised_median(video, camera) if self.cfg.median_background else video[:, 0]
 
     def _images(self, still: torch.Tensor, e: torch.Tensor):
