@@ -2,13 +2,14 @@
 layer for each over a plain canvas; what differs from the canvas is split into objects by colour
 (an edge goes with the body it borders, even where two things almost touch); each object is
 matched to the slot of words whose predicted colour is nearest, whatever order the split found
-them in; each object drawn keeps clear of those before it and of the frame's border; and a
+them in; the objects drawn keep clear of each other and of the frame's border, chosen
+together (the first object's draw leaves the second room); and a
 layer-flow with two object layers trains and draws both."""
 from types import SimpleNamespace
 
 import torch
 
-from tinyt2v.models.bound_objects import APART, BoundObjects, colours_apart, split_by_colour
+from tinyt2v.models.bound_objects import APART, BoundObjects, clear_draws, colours_apart, split_by_colour
 from tinyt2v.models.layer_flow import LayerFlow, LayerFlowConfig, settings_from_clips
 from tinyt2v.models.object_layer import differs
 from tinyt2v.text import Vocab, build_text_encoder
@@ -110,6 +111,25 @@ def test_each_object_drawn_keeps_clear_of_those_before_it_and_of_the_frames_bord
         assert thing.sum() == 64 and thing[:, :APART].sum() == 0 and thing[:, -APART:].sum() == 0
     near = torch.nn.functional.max_pool2d(alpha[0, 0, :1], 2 * APART + 1, 1, APART)[0]
     assert (alpha[0, 1, 0] * near).sum() == 0  # the second keeps clear of the first
+
+
+def square(y: int, x: int, side: int = 8) -> torch.Tensor:
+    """A coverage (2, 32, 32) of a square at (y, x), still over two frames."""
+    alpha = torch.zeros(2, 32, 32)
+    alpha[:, y:y + side, x:x + side] = 1.0
+    return alpha
+
+
+def test_the_draws_kept_are_chosen_together_so_that_the_first_leaves_the_second_room():
+    # the first object's coolest draw lies in the middle, a hotter one in a corner; the second
+    # object's every draw lies in the middle: kept one after the other, the two would overlap
+    many = torch.stack([torch.stack([square(12, 12), square(4, 4)]),
+                        torch.stack([square(14, 14), square(13, 13)])])[None]  # (1, 2, 2, 2, 32, 32)
+    alpha = clear_draws(many)
+    assert torch.equal(alpha[0, 0], square(4, 4)) and torch.equal(alpha[0, 1], square(14, 14))
+    # where every combination is as clear, the coolest draws are kept
+    apart = torch.stack([torch.stack([square(4, 4), square(20, 4)]), torch.stack([square(4, 20), square(20, 20)])])
+    assert torch.equal(clear_draws(apart[None])[0], apart[:, 0])
 
 
 def test_a_layer_flow_with_two_object_layers_trains_and_draws_both():

@@ -11,6 +11,8 @@ theirs: no labels say which words are whose.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -143,23 +145,38 @@ def draw_temperatures(coolest: float, objects: int) -> torch.Tensor:
 
 
 def clear_draws(many: torch.Tensor) -> torch.Tensor:
-    """Of each object's draws (B, K, CANDIDATES, F, H, W), coolest first, the coverage (B, K, F,
-    H, W) that least covers the frame's border and the objects kept before it (within APART px):
-    of those within AS_CLEAR of the least, the coolest. No training clip's object leaves the
-    frame or touches another, and most objects the judge misread had moved off the frame, or
-    lay over the other, drawn near the middle as both were (docs/results.md). (One object over a
-    photograph read worse drawn so: a hotter draw is a worse glyph there.)"""
-    b, k, _, f, h, w = many.shape
-    rows, placed, kept = torch.arange(b, device=many.device), many.new_zeros(b, f, h, w), []
+    """Of each object's draws (B, K, CANDIDATES, F, H, W), coolest first, the coverages (B, K, F,
+    H, W) that together least cover the frame's border and each other (within APART px): every
+    combination of one draw per object is scored (CANDIDATES ** K, K <= MAX_OBJECTS), and of
+    those within AS_CLEAR of the least, the coolest (least summed temperature rank). No training
+    clip's object leaves the frame or touches another, and most objects the judge misread had
+    moved off the frame, or lay over the other, drawn near the middle as both were
+    (docs/results.md). Together, not one after another: an object kept first without regard
+    for the next one left it no room as often (docs/results.md). (One object over a photograph
+    read worse drawn so: a hotter draw is a worse glyph there.)"""
+    b, k, n = many.shape[:3]
+    h, w = many.shape[-2:]
+    flat = many.flatten(3)  # (B, K, C, FHW)
     edge = torch.ones(h, w, device=many.device)
     edge[APART:-APART, APART:-APART] = 0
-    for j in range(k):
-        near = F.max_pool2d(placed, 2 * APART + 1, 1, APART)  # (B, F, H, W): frames as channels
-        off = (many[:, j] * (near[:, None] + edge)).flatten(2).sum(-1)  # (B, CANDIDATES)
-        least = (off <= off.amin(1, keepdim=True) + AS_CLEAR).to(off.dtype).argmax(1)  # the coolest of those
-        kept.append(many[rows, j, least])
-        placed = torch.maximum(placed, kept[-1])
-    return torch.stack(kept, 1)
+    cost = (many * edge).flatten(3).sum(-1)  # (B, K, C): each draw's coverage of the border
+    near = F.max_pool2d(many.flatten(0, 2), 2 * APART + 1, 1, APART).view_as(flat)  # frames as channels
+    total = many.new_zeros(b, *(n,) * k)
+    rank = torch.zeros((n,) * k, device=many.device)
+    for i in range(k):
+        shape = [1] * k
+        shape[i] = n
+        total = total + cost[:, i].view(b, *shape)
+        rank = rank + torch.arange(n, device=many.device).view(shape)
+        for j in range(i + 1, k):  # how much of draw j lies within APART of draw i: (B, C, C)
+            shape = [1] * k
+            shape[i], shape[j] = n, n
+            total = total + torch.bmm(near[:, i], flat[:, j].transpose(1, 2)).view(b, *shape)
+    total, rank = total.flatten(1), rank.flatten()
+    clear = total <= total.amin(1, keepdim=True) + AS_CLEAR
+    best = torch.where(clear, rank, torch.full_like(total, math.inf)).argmin(1)  # the coolest of those
+    picks = torch.stack(torch.unravel_index(best, (n,) * k), 1)  # (B, K): each object's draw
+    return many[torch.arange(b, device=many.device)[:, None], torch.arange(k, device=many.device), picks]
 
 
 class BoundObjects(ObjectLayer):
