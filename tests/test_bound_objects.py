@@ -42,7 +42,6 @@ def test_a_clip_over_one_colour_shows_as_many_things_as_it_has_colours_of_their_
 def test_a_new_run_over_one_colour_takes_an_object_layer_per_thing_only_when_it_shows_several():
     several = settings_from_clips(two_squares(), LayerFlowConfig())
     assert (several["object_layers"], several["plain_background"], several["clip_colour"]) == (2, True, True)
-    assert several["atlases"] == 1  # one plain canvas, recoloured per clip
     one = two_squares()
     one[:, :, :, 18:26, 12:21] = DARK[:, None, None]
     single = settings_from_clips(one, LayerFlowConfig())

@@ -171,9 +171,6 @@ MOVING = 0.03  # a clip over a picture shows something moving over it when over 
                # codec) and what a glyph moving over one does (benchmarks/results/plain_backgrounds.md)
 
 
-PLAIN_ATLASES = 1  # images of a plain background's canvas: each clip's is one colour (`plain_background`)
-
-
 SHARPER = 1.5  # a canvas under an object layer has images this many times the side and half as
                # many of them (about the same bytes): where a photograph is drawn soft, what differs
                # from it is its edges as well as the object, and a judge of the clip reads them as
@@ -192,11 +189,8 @@ def settings_from_clips(video: torch.Tensor, cfg: LayerFlowConfig) -> dict:
     plain = bool(border_spread(video).median() < PLAIN)
     if plain:  # several things, each in a colour of its own: each its own object layer
         things = int(colours_apart(video, border_colour(video[:, 0])).median())
-        # over one colour the canvas holds no object to learn away: the objects train from the start;
-        # and one image is every clip's canvas (a plain colour, recoloured per clip): a bank of
-        # them had nothing to tell its images apart by, and its captions' choice kept changing
-        several = {"object_layers": things, "plain_background": True, "object_seeding": 0.0,
-                   "atlases": PLAIN_ATLASES} if things > 1 else {}
+        # over one colour the canvas holds no object to learn away: the objects train from the start
+        several = {"object_layers": things, "plain_background": True, "object_seeding": 0.0} if things > 1 else {}
         return {"clip_colour": True, "object_layers": 0, "median_background": False,
                 "seed_frames": LayerFlowConfig.seed_frames, **several}
     objects = bool(unexplained(video, background_camera(video)).median() > MOVING)
