@@ -2,8 +2,9 @@
 layer for each over a plain canvas; what differs from the canvas is split into objects by colour
 (an edge goes with the body it borders, even where two things almost touch); each object is
 matched to the slot of words whose predicted colour is nearest, whatever order the split found
-them in; the objects drawn keep clear of each other and of the frame's border, chosen
-together (the first object's draw leaves the second room); and a
+them in; the objects drawn keep clear of each other and of the frame's border, their draws
+chosen together (the first object's leaves the second room; of the clear combinations the
+coolest in sum, within a pixel of coverage of the clearest; three objects pair by pair); and a
 layer-flow with two object layers trains and draws both."""
 from types import SimpleNamespace
 
@@ -103,14 +104,14 @@ def test_each_object_goes_to_the_slot_whose_words_predict_its_colour_whatever_or
     assert error.abs().max() < 1e-6
 
 
-def test_each_object_drawn_keeps_clear_of_those_before_it_and_of_the_frames_border():
+def test_each_object_drawn_keeps_clear_of_the_others_and_of_the_frames_border():
     layer = BoundObjects(Squares(), LayerFlowConfig(prior_width=32, text_dim=8), 8, Vocab(["red", "blue"]), 2)
     under = torch.zeros(1, 2, 3, 32, 32)
     alpha, _ = layer.sample(["red and blue"], torch.zeros(1, 8), under, torch.Generator().manual_seed(0))
     for thing in alpha[0, :, 0]:  # each whole, clear of the border
         assert thing.sum() == 64 and thing[:, :APART].sum() == 0 and thing[:, -APART:].sum() == 0
     near = torch.nn.functional.max_pool2d(alpha[0, 0, :1], 2 * APART + 1, 1, APART)[0]
-    assert (alpha[0, 1, 0] * near).sum() == 0  # the second keeps clear of the first
+    assert (alpha[0, 1, 0] * near).sum() == 0  # the two keep clear of each other
 
 
 def square(y: int, x: int, side: int = 8) -> torch.Tensor:
@@ -120,16 +121,43 @@ def square(y: int, x: int, side: int = 8) -> torch.Tensor:
     return alpha
 
 
+def draws(*objects: list[torch.Tensor]) -> torch.Tensor:
+    """Each object's draws, coolest first, as `clear_draws` takes them (1, K, C, 2, 32, 32)."""
+    return torch.stack([torch.stack(d) for d in objects])[None]
+
+
 def test_the_draws_kept_are_chosen_together_so_that_the_first_leaves_the_second_room():
     # the first object's coolest draw lies in the middle, a hotter one in a corner; the second
     # object's every draw lies in the middle: kept one after the other, the two would overlap
-    many = torch.stack([torch.stack([square(12, 12), square(4, 4)]),
-                        torch.stack([square(14, 14), square(13, 13)])])[None]  # (1, 2, 2, 2, 32, 32)
-    alpha = clear_draws(many)
+    alpha = clear_draws(draws([square(12, 12), square(4, 4)], [square(14, 14), square(13, 13)]))
     assert torch.equal(alpha[0, 0], square(4, 4)) and torch.equal(alpha[0, 1], square(14, 14))
+
+
+def test_of_the_clear_combinations_the_coolest_in_sum_is_kept():
+    # clear: (0, 3), (1, 1) and (1, 3); the first object's coolest draw is in the first of them,
+    # but the second one's coolest clear draws sum to less
+    middle, corner, below, far = square(12, 12), square(4, 4), square(18, 4), square(22, 22)
+    alpha = clear_draws(draws([middle, corner, square(13, 13), square(13, 13)],
+                              [square(13, 13), below, square(13, 13), far]))
+    assert torch.equal(alpha[0, 0], corner) and torch.equal(alpha[0, 1], below)
     # where every combination is as clear, the coolest draws are kept
-    apart = torch.stack([torch.stack([square(4, 4), square(20, 4)]), torch.stack([square(4, 20), square(20, 20)])])
-    assert torch.equal(clear_draws(apart[None])[0], apart[:, 0])
+    apart = draws([square(4, 4), square(20, 4)], [square(4, 20), square(20, 20)])
+    assert torch.equal(clear_draws(apart)[0], apart[0, :, 0])
+
+
+def test_a_cooler_draw_within_a_pixel_of_coverage_of_the_clearest_is_as_clear():
+    for extra, kept in ((0.25, 0), (0.75, 1)):  # coverage on the border in each of two frames
+        edged = square(4, 4)
+        edged[:, 0, 20] = extra
+        alpha = clear_draws(draws([edged, square(4, 4)]))
+        assert torch.equal(alpha[0, 0], [edged, square(4, 4)][kept])
+
+
+def test_three_objects_keep_clear_of_each_other_pair_by_pair():
+    # only the first object and the third collide in their coolest draws
+    alpha = clear_draws(draws([square(4, 4), square(4, 4)], [square(4, 20), square(4, 20)],
+                              [square(5, 5), square(20, 12)]))
+    assert torch.equal(alpha[0, 2], square(20, 12)) and torch.equal(alpha[0, 0], square(4, 4))
 
 
 def test_a_layer_flow_with_two_object_layers_trains_and_draws_both():

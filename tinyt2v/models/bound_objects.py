@@ -74,10 +74,11 @@ BODY = 0.75         # a pixel is a thing's body, in its own colour, when it lies
 REACH = 3           # px from a body within which a covered pixel is that body's object's
 CANDIDATES = 16     # coverages drawn per object when sampling, from the sampling temperature up to
                     # 1 (the priors' whole spread: the coolest draw of every object lies near the
-                    # middle), of which the coolest clear of the border and of other objects is kept
-APART = 2           # px along the frame's border, and around an object drawn before, that an object
-                    # keeps clear of where one of its draws can
-AS_CLEAR = 1.0      # px of coverage within which a hotter draw is no clearer than a cooler one
+                    # middle), of which the coolest clear of the border and of the other objects is kept
+APART = 2           # px along the frame's border, and around each other object, that an object
+                    # keeps clear of where its draws can
+AS_CLEAR = 1.0      # px of coverage (the border and every pair of objects together) within which a
+                    # hotter combination of draws is no clearer than a cooler one
 
 
 @torch.no_grad()
@@ -148,7 +149,8 @@ def clear_draws(many: torch.Tensor) -> torch.Tensor:
     """Of each object's draws (B, K, CANDIDATES, F, H, W), coolest first, the coverages (B, K, F,
     H, W) that together least cover the frame's border and each other (within APART px): every
     combination of one draw per object is scored (CANDIDATES ** K, K <= MAX_OBJECTS), and of
-    those within AS_CLEAR of the least, the coolest (least summed temperature rank). No training
+    those within AS_CLEAR of the least, the coolest (least summed temperature rank; of equal
+    sums, the one whose first objects are the cooler). No training
     clip's object leaves the frame or touches another, and most objects the judge misread had
     moved off the frame, or lay over the other, drawn near the middle as both were
     (docs/results.md). Together, not one after another: an object kept first without regard
@@ -159,11 +161,12 @@ def clear_draws(many: torch.Tensor) -> torch.Tensor:
     flat = many.flatten(3)  # (B, K, C, FHW)
     edge = torch.ones(h, w, device=many.device)
     edge[APART:-APART, APART:-APART] = 0
-    cost = (many * edge).flatten(3).sum(-1)  # (B, K, C): each draw's coverage of the border
-    near = F.max_pool2d(many.flatten(0, 2), 2 * APART + 1, 1, APART).view_as(flat)  # frames as channels
-    total = many.new_zeros(b, *(n,) * k)
-    rank = torch.zeros((n,) * k, device=many.device)
+    cost = torch.einsum("bkcfhw,hw->bkc", many, edge)  # each draw's coverage of the border
+    total = many.new_zeros(b, *(n,) * k)  # each combination's: one axis per object
+    rank = torch.zeros((n,) * k, device=many.device)  # its summed temperature rank
     for i in range(k):
+        if i < k - 1:  # what lies within APART of each of object i's draws: (B, C, FHW)
+            near = F.max_pool2d(many[:, i].flatten(0, 1), 2 * APART + 1, 1, APART).view_as(flat[:, i])
         shape = [1] * k
         shape[i] = n
         total = total + cost[:, i].view(b, *shape)
@@ -171,7 +174,7 @@ def clear_draws(many: torch.Tensor) -> torch.Tensor:
         for j in range(i + 1, k):  # how much of draw j lies within APART of draw i: (B, C, C)
             shape = [1] * k
             shape[i], shape[j] = n, n
-            total = total + torch.bmm(near[:, i], flat[:, j].transpose(1, 2)).view(b, *shape)
+            total = total + torch.bmm(near, flat[:, j].transpose(1, 2)).view(b, *shape)
     total, rank = total.flatten(1), rank.flatten()
     clear = total <= total.amin(1, keepdim=True) + AS_CLEAR
     best = torch.where(clear, rank, torch.full_like(total, math.inf)).argmin(1)  # the coolest of those
@@ -262,9 +265,9 @@ class BoundObjects(ObjectLayer):
     def sample(self, captions, cond, under, generator, guidance=None, temperature=None, colour_temperature=None):
         """The captions' objects over frames `under` (B, F, 3, H, W): each slot's coverage
         (B, K, F, H, W) and colour (B, K, 3), drawn as `ObjectLayer.sample` draws one object's.
-        Each object's coverage is the one of CANDIDATES drawn that keeps clear of the objects
-        before it and of the frame's border (`clear_draws`): each slot's prior draws where its own
-        object goes, and two drawn alone both went near the middle, one over the other
+        Of CANDIDATES draws per object, the combination that keeps every object clear of the
+        others and of the frame's border is kept (`clear_draws`): each slot's prior draws where its
+        own object goes, and two drawn alone both went near the middle, one over the other
         (docs/results.md)."""
         looks, motions = self.read(captions)
         b, k = looks.shape[:2]
