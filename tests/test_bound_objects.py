@@ -2,7 +2,8 @@
 layer for each over a plain canvas; what differs from the canvas is split into objects by colour
 (an edge goes with the body it borders, even where two things almost touch); each object is
 matched to the slot of words whose predicted colour is nearest, whatever order the split found
-them in; the objects drawn keep clear of each other and of the frame's border, their draws
+them in, by slots that see where each word stands in the caption; the objects drawn keep clear
+of each other and of the frame's border, their draws
 chosen together (the first object's leaves the second room; of the clear combinations the
 coolest in sum, within a pixel of coverage of the clearest; three objects pair by pair); and a
 layer-flow with two object layers trains and draws both."""
@@ -13,6 +14,7 @@ import torch
 from tinyt2v.models.bound_objects import APART, BoundObjects, clear_draws, colours_apart, split_by_colour
 from tinyt2v.models.layer_flow import LayerFlow, LayerFlowConfig, settings_from_clips
 from tinyt2v.models.object_layer import differs
+from tinyt2v.models.slots import SlotReader
 from tinyt2v.text import Vocab, build_text_encoder
 
 RED, BLUE = torch.tensor([0.8, -0.7, -0.7]), torch.tensor([-0.5, -0.3, 1.0])
@@ -43,6 +45,7 @@ def test_a_clip_over_one_colour_shows_as_many_things_as_it_has_colours_of_their_
 def test_a_new_run_over_one_colour_takes_an_object_layer_per_thing_only_when_it_shows_several():
     several = settings_from_clips(two_squares(), LayerFlowConfig())
     assert (several["object_layers"], several["plain_background"], several["clip_colour"]) == (2, True, True)
+    assert several["slot_places"]  # the slots see where each word stands
     one = two_squares()
     one[:, :, :, 18:26, 12:21] = DARK[:, None, None]
     single = settings_from_clips(one, LayerFlowConfig())
@@ -112,6 +115,22 @@ def test_each_object_drawn_keeps_clear_of_the_others_and_of_the_frames_border():
         assert thing.sum() == 64 and thing[:, :APART].sum() == 0 and thing[:, -APART:].sum() == 0
     near = torch.nn.functional.max_pool2d(alpha[0, 0, :1], 2 * APART + 1, 1, APART)[0]
     assert (alpha[0, 1, 0] * near).sum() == 0  # the two keep clear of each other
+
+
+def test_the_slots_of_several_objects_see_where_each_word_stands_in_its_caption():
+    torch.manual_seed(0)
+    alike = torch.zeros(2, 6, 8)  # six words read alike: only their places tell them apart
+    mask = torch.tensor([[True] * 6, [True] * 4 + [False] * 2])
+    reader = SlotReader(2, 3, 8, positions=True)
+    share = reader(alike, mask)[1]
+    assert not torch.allclose(share[0, 0], share[0, 5])  # the first word and the last go apart
+    alone = reader(alike[1:, :4], mask[1:, :4])[1]  # the shorter caption with no padding after it
+    assert torch.allclose(share[1:, :4], alone, atol=1e-6)  # places count the caption's own words
+    blind = SlotReader(2, 3, 8)(alike, mask)[1]
+    assert torch.allclose(blind[0, 0], blind[0, 5])  # without places, words read alike split alike
+    assert not any("place" in name for name in SlotReader(2, 3, 8).state_dict())  # (scene-flow's checkpoints)
+    cfg = LayerFlowConfig(prior_width=32, text_dim=8)
+    assert BoundObjects(Squares(), cfg, 8, Vocab(["red"]), 2, places=True).reader.place is not None
 
 
 def square(y: int, x: int, side: int = 8) -> torch.Tensor:

@@ -192,13 +192,14 @@ class BoundObjects(ObjectLayer):
     objects' colours, and the losses follow that matching, so a slot that won the word "red"
     learns the red object's character and motion."""
 
-    def __init__(self, coverage: nn.Module, cfg: FlowPriorConfig, text_dim: int, vocab: Vocab, objects: int):
+    def __init__(self, coverage: nn.Module, cfg: FlowPriorConfig, text_dim: int, vocab: Vocab, objects: int,
+                 places: bool = False):
         super().__init__(coverage, cfg, text_dim)
         if not isinstance(getattr(coverage, "text", None), MeanWordEmbedding):
             raise ValueError("several object layers pool each slot's word embeddings: text 'mean' or 'bag'")
         self.objects = objects
         self.binding = build_text_encoder("gru", vocab, text_dim)  # which words are whose: word order
-        self.reader = SlotReader(objects, SLOT_ITERATIONS, text_dim)
+        self.reader = SlotReader(objects, SLOT_ITERATIONS, text_dim, positions=places)  # places: where each word stands
         self.tint = nn.Linear(text_dim, OBJECT_COLOUR)  # a slot's words -> its object's colour
         self.register_buffer("orders", assignments(objects), persistent=False)
 

@@ -102,6 +102,9 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # the canvas images are seeded by it and the objects are what differs
                                 # from it (over one colour a median background keeps an object that
                                 # stays put). A new run sets it from its clips unless --set gives it
+    slot_places: bool = False   # with several object layers, the slots that split the caption among
+                                # them see where each word stands in it (`SlotReader` positions):
+                                # names come one after another. A new run over several things sets it
     object_seeding: float = 0.2  # share of the run after which what differs from the canvas trains
                                 # the object layer: before, the canvas still holds the objects of
                                 # the clips it was seeded by, and what differs from it is no object yet
@@ -190,7 +193,8 @@ def settings_from_clips(video: torch.Tensor, cfg: LayerFlowConfig) -> dict:
     if plain:  # several things, each in a colour of its own: each its own object layer
         things = int(colours_apart(video, border_colour(video[:, 0])).median())
         # over one colour the canvas holds no object to learn away: the objects train from the start
-        several = {"object_layers": things, "plain_background": True, "object_seeding": 0.0} if things > 1 else {}
+        several = {"object_layers": things, "plain_background": True, "object_seeding": 0.0,
+                   "slot_places": True} if things > 1 else {}
         return {"clip_colour": True, "object_layers": 0, "median_background": False,
                 "seed_frames": LayerFlowConfig.seed_frames, **several}
     objects = bool(unexplained(video, background_camera(video)).median() > MOVING)
@@ -339,7 +343,7 @@ class LayerFlow(System):
         if cfg.object_layers == 1:
             self.object = ObjectLayer(coverage, cfg, d)
         elif cfg.object_layers > 1:  # each object's words (slots over the caption) bound to what it shows
-            self.object = BoundObjects(coverage, cfg, d, vocab, cfg.object_layers)
+            self.object = BoundObjects(coverage, cfg, d, vocab, cfg.object_layers, cfg.slot_places)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         images = [m.images for m in self.modules() if isinstance(m, AtlasBank)]
