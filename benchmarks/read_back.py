@@ -27,10 +27,12 @@ def model_name(pipe) -> str:
 
 def read_back(pipe, kinds: dict[str, list[Pair]], given: dict[Pair, list], read: Callable[[np.ndarray], Pair],
               who: str | None = None, temperature: float | None = None,
-              values: tuple[tuple[str, object], ...] = ()) -> tuple[list[dict], list[dict]]:
+              values: tuple[tuple[str, object], ...] = (),
+              columns: tuple[str, ...] = ("subject", "motion")) -> tuple[list[dict], list[dict]]:
     """Rows (one per kind of pairs: the share of clips whose subject and whose motion `read`
-    gets right) and, with `values` ((what, names) for subject then motion), one row per value.
-    `given` holds each pair's clips when `pipe` is None, else the prompts `pipe` draws (seed 1)."""
+    gets right; a key of more than two parts, each part named in `columns`) and, with `values`
+    ((what, names) for subject then motion), one row per value. `given` holds each pair's clips
+    when `pipe` is None, else the prompts `pipe` draws (seed 1)."""
     who = who or model_name(pipe)
     rows, right = [], []
     for kind, pairs in kinds.items():
@@ -38,8 +40,8 @@ def read_back(pipe, kinds: dict[str, list[Pair]], given: dict[Pair, list], read:
         for pair in pairs:
             clips = given[pair] if pipe is None else pipe.generate(given[pair], seed=1, temperature=temperature)
             mine += [(pair, *(a == b for a, b in zip(read(v), pair))) for v in clips]
-        rows.append(dict(model=who, prompts=kind, clips=len(mine), subject=float(np.mean([r[1] for r in mine])),
-                         motion=float(np.mean([r[2] for r in mine]))))
+        rows.append(dict(model=who, prompts=kind, clips=len(mine),
+                         **{name: float(np.mean([r[1 + i] for r in mine])) for i, name in enumerate(columns)}))
         right += mine
     by = []
     for i, (what, names) in enumerate(values):

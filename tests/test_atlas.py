@@ -134,8 +134,9 @@ def test_a_clips_colours_are_fitted_as_a_gain_and_offset_of_its_image_per_channe
     assert torch.allclose(colour_fit(drawn, recolour(drawn, colour)), colour, atol=1e-4)
 
 
-@pytest.mark.parametrize("option", [dict(clip_colour=True), dict(median_background=True, object_layers=1)],
-                         ids=["clip_colour", "median_background"])
+@pytest.mark.parametrize("option", [dict(clip_colour=True), dict(median_background=True, object_layers=1),
+                                    dict(residual=True), dict(residual=True, median_background=True, object_layers=1)],
+                         ids=["clip_colour", "median_background", "residual", "residual_over_an_object"])
 def test_layer_flow_with_an_option_on_trains_and_samples(tmp_path, option):
     from conftest import SMALL
     from tinyt2v.pipeline import Pipeline

@@ -13,6 +13,8 @@ text, as sprite-flow learns its sprite and track:
   caption, image);
 - rendering: the atlas seen through the first window moved by the camera (affine_grid +
   grid_sample), compared with a few random frames per clip (L1): the atlas learns from that.
+- residual layer (`residual`; models/residual.py): what the layers leave of each frame (the
+  light changing), drawn from the frame the layers give, its time and the caption.
 - object layer (`object_layers=1`, which a new run over a picture that something moves over
   takes by itself; models/object_layer.py): what differs from the canvas drawn where each frame
   shows it is one object, in one colour a prior of its own draws; its coverage, a clip of one
@@ -49,6 +51,7 @@ from .camera import (
 from .flow_prior import FlowPrior, FlowPriorConfig
 from .layers import pick_frames
 from .object_layer import ObjectLayer, differs
+from .residual import ResidualLayer
 
 
 @dataclass
@@ -113,6 +116,13 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # clips of one subject in other colours (glyphs in random colours)
                                 # share an image instead of averaging their colours in it. A new run
                                 # sets it from its clips unless --set gives it (`settings_from_clips`)
+    residual: bool = False      # a residual layer (models/residual.py) draws what the layers leave of a
+                                # frame (the light changing, texture the bank blurs), given the frame
+                                # drawn from them, its time and the caption; off by default, so
+                                # checkpoints trained before load as they were
+    residual_width: int = 32    # the residual layer's channels
+    residual_frames: int = 1    # frames per clip it learns from a step (of the dec_frames drawn): its
+                                # convolutions run at full resolution, the layers' images do not
 
     @property
     def camera_latent(self) -> int:  # what the camera prior generates: the change per frame
@@ -336,7 +346,7 @@ class LayerFlow(System):
         # tiny's, whatever the canvas's, and its priors half as wide: a coverage has no texture,
         # and tiny's checkpoint stays under 50 MB)
         coverage = LayerFlow(replace(cfg, object_layers=0, clip_colour=True, median_background=False,
-                                     plain_background=False, seed_frames=LayerFlowConfig.seed_frames,
+                                     plain_background=False, residual=False, seed_frames=LayerFlowConfig.seed_frames,
                                      atlases=LayerFlowConfig.atlases, atlas_side=LayerFlowConfig.atlas_side,
                                      prior_width=cfg.prior_width // 2), vocab) if cfg.object_layers else None
         self.object = None
@@ -344,6 +354,7 @@ class LayerFlow(System):
             self.object = ObjectLayer(coverage, cfg, d)
         elif cfg.object_layers > 1:  # each object's words (slots over the caption) bound to what it shows
             self.object = BoundObjects(coverage, cfg, d, vocab, cfg.object_layers, cfg.slot_places)
+        self.residual = ResidualLayer(d, cfg.residual_width) if cfg.residual else None
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         images = [m.images for m in self.modules() if isinstance(m, AtlasBank)]
@@ -383,13 +394,18 @@ class LayerFlow(System):
         self.atlas.reseed(seeds, seen_at, best, k, c.reseed_below)
         fi, target = pick_frames(video, c.dec_frames)
         cond = e + self.atlas.code(k)  # the caption and its image: what the window and colour priors see
-        drawn, weight, start, logs, _ = self._redraw(video, still, captions, cond, k, camera, fi,
-                                                  progress if progress >= c.object_seeding else None)
+        drawn, weight, start, logs, _, layered = self._redraw(video, still, captions, cond, k, camera, fi,
+                                                        progress if progress >= c.object_seeding else None)
         recon = ((drawn - target).abs() * weight).mean() / weight.mean()
         choice = F.cross_entropy(logits, k)
         window_flow = self.window_prior.loss(start, cond)
         camera_flow = self.camera_prior.loss(camera_to_latent(camera), motion_e)
         loss = recon + choice + c.flow_weight * (window_flow + camera_flow) + logs.get("object_loss", 0.0)
+        if self.residual is not None:  # given the layers as measured, held fixed: it learns what they leave
+            n = c.residual_frames
+            kept = self._with_residual(layered[:, :n], fi[:, :n], c.frames, cond.detach())
+            logs["residual"] = (kept - target[:, :n]).abs().mean()
+            loss = loss + logs["residual"]
         return loss, {"loss": loss, "recon": recon, "choice": choice, "window_flow": window_flow,
                       "camera_flow": camera_flow, **logs}
 
@@ -421,8 +437,9 @@ class LayerFlow(System):
         objects of the clips that seeded it) its coverage and colour (given `cond` (B, D), the
         caption's condition with its image's) train the object layer.
         Returns the canvas's frames, each pixel's weight in the loss, what the window prior
-        learns (window, colours), the object layer's losses and the object
-        (coverage (B, T, H, W), colour (B, 3); with several, (B, K, ...) each), None without one."""
+        learns (window, colours), the object layer's losses, the object (coverage (B, T, H, W),
+        colour (B, 3); with several, (B, K, ...) each; None without one) and the frames as the
+        measured layers draw them (the canvas with the objects painted over it; held fixed)."""
         c = self.cfg
         atlas = self.atlas[k]
         window = place(still, atlas.detach(), c.window_range, c.window_sizes)
@@ -434,7 +451,7 @@ class LayerFlow(System):
         if c.clip_colour:
             colour = colour_fit(drawn.detach(), target)
             drawn, start = recolour(drawn, colour), torch.cat([window, colour], 1)
-        logs, thing = {}, None
+        logs, thing, layered = {}, None, drawn.detach()
         weight = torch.ones_like(target[:, :, :1])
         if self.object is not None:
             with torch.no_grad():  # the background of every frame: what differs from it is the object
@@ -443,6 +460,7 @@ class LayerFlow(System):
                 own = still if c.median_background or c.plain_background else stabilised_median(video, camera)
                 moved = differs(video, self.draw(own, camera))  # own: (B, 3, H, W), seen as each frame sees it
                 thing = self.object.measure(video, background, moved)
+                layered = self.object.paint(*thing, background)[rows, frames]
             # the canvas learns from all but the object: what differs from the canvas and also from
             # the clip's own stabilised background. Where the canvas holds another clip's object
             # and this clip shows its background, it learns the object away rather than keeping it.
@@ -453,25 +471,29 @@ class LayerFlow(System):
             if progress is not None:
                 loss, inner = self.object.losses(*thing, background, captions, cond, progress)
                 logs = {"object_loss": loss, **{f"object_{n}": v for n, v in inner.items()}}
-        return drawn, weight, start, logs, thing
+        return drawn, weight, start, logs, thing, layered
 
     @torch.no_grad()
-    def layered_copy(self, video: torch.Tensor, captions: list[str]) -> torch.Tensor:
+    def layered_copy(self, video: torch.Tensor, captions: list[str], residual: bool = True) -> torch.Tensor:
         """Clips (B, T, 3, H, W) drawn again from the layers measured in them, as training draws
-        them: what of a clip the layers explain."""
-        return self.layered_copy_given(video, self.text(captions), captions)
+        them, and the residual layer's (with one and `residual`): what of a clip the model explains."""
+        return self.layered_copy_given(video, self.text(captions), captions, residual)
 
     @torch.no_grad()
-    def layered_copy_given(self, video: torch.Tensor, e: torch.Tensor, captions: list[str] | None) -> torch.Tensor:
+    def layered_copy_given(self, video: torch.Tensor, e: torch.Tensor, captions: list[str] | None,
+                           residual: bool = True) -> torch.Tensor:
         """`layered_copy` for captions already read (`losses_given`)."""
         b, t = video.shape[:2]
         camera = self._measure_camera(video)
         still = self._background(video, camera)
         k = self._images(still, e)[0]
         frames = torch.arange(t, device=video.device).expand(b, -1)
-        drawn, _, _, _, thing = self._redraw(video, still, captions, e + self.atlas.code(k), k, camera, frames)
-        if thing is not None:
+        cond = e + self.atlas.code(k)
+        drawn, _, _, _, thing, _ = self._redraw(video, still, captions, cond, k, camera, frames)
+        if thing is not None:  # its coverage as the coverage model draws it, not as measured
             drawn = self.object.copy(*thing, captions, drawn)
+        if residual and self.residual is not None:
+            drawn = self._with_residual(drawn, frames, t, cond)
         return drawn.clamp(-1, 1)
 
     def _camera(self, motion_e, generator, frames, guidance, temperature) -> torch.Tensor:
@@ -493,12 +515,21 @@ class LayerFlow(System):
         return self.layers_given(self.text(captions), self.motion_text(captions), captions, generator,
                                  frames, guidance, temperature)
 
+    def _condition(self, e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The image (B,) captions read as `e` (B, D) choose, and their condition with it (B, D)."""
+        k = self.atlas.choose(e).argmax(1)  # the caption's own image: images are never mixed
+        return k, e + self.atlas.code(k)
+
+    def _with_residual(self, layered: torch.Tensor, frames: torch.Tensor, length: int, cond: torch.Tensor):
+        """Frames drawn from the layers (B, F, 3, H, W), at indices `frames` (B, F) of clips
+        `length` frames long, with the residual layer's difference given `cond` (B, D) added."""
+        return layered + self.residual(layered, frames / max(length - 1, 1), cond)
+
     @torch.no_grad()
     def layers_given(self, e, motion_e, captions, generator, frames=None, guidance=None, temperature=None):
         """`layers` for captions already read (`losses_given`)."""
         c = self.cfg
-        k = self.atlas.choose(e).argmax(1)  # the caption's own image: images are never mixed
-        cond = e + self.atlas.code(k)
+        k, cond = self._condition(e)
         start = self.window_prior.sample(cond, generator, guidance=c.window_guidance, temperature=temperature)
         camera = self._camera(motion_e, generator, frames, guidance, temperature)
         canvas = self.draw(self.atlas[k], inside(in_atlas(start[:, :CAMERA], camera)))
@@ -511,8 +542,15 @@ class LayerFlow(System):
 
     @torch.no_grad()
     def generate(self, captions, generator, frames=None, guidance=None, temperature=None):
-        canvas, thing = self.layers(captions, generator, frames, guidance, temperature)
-        return (canvas if thing is None else self.object.paint(*thing, canvas)).clamp(-1, 1)
+        e = self.text(captions)
+        canvas, thing = self.layers_given(e, self.motion_text(captions), captions, generator, frames, guidance,
+                                          temperature)
+        video = canvas if thing is None else self.object.paint(*thing, canvas)
+        if self.residual is not None:
+            b, f = video.shape[:2]
+            video = self._with_residual(video, torch.arange(f, device=video.device).expand(b, -1), f,
+                                        self._condition(e)[1])
+        return video.clamp(-1, 1)
 
     @torch.no_grad()
     def generate_given(self, e, motion_e, generator, frames=None, guidance=None, temperature=None):
