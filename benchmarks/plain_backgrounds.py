@@ -43,7 +43,7 @@ def main():
         cfg = TrainConfig(model="layer-flow", steps=1, data=f"videos:{data}" if data else None)
         clips = first_clips(cfg, get_world(cfg.world))
         spread = border_spread(clips).numpy()
-        left = unexplained(clips, background_camera(clips)).numpy()
+        left = unexplained(clips, background_camera(clips, light=True), light=True).numpy()  # as a new run reads it
         things = colours_apart(clips, border_colour(clips[:, 0])).numpy()
         rows.append(dict(data=data or "the world (default)", clips=len(spread), plain=float((spread < PLAIN).mean()),
                          spread_p10=float(np.percentile(spread, 10)), spread_median=float(np.median(spread)),

@@ -116,3 +116,32 @@ def test_the_stabilised_median_of_a_pan_with_an_object_crossing_it_is_the_first_
     crossed = (slice(22, 32), slice(4, 48))  # where the square went, in the first frame's view
     assert np.abs(still - first)[crossed].max() < 0.1  # gone: under 13 grey levels anywhere
     assert np.abs(frames[0] - first)[crossed].max() > 0.5  # frame 0 itself has it
+
+
+def fading(clip: torch.Tensor) -> torch.Tensor:
+    """The clip (1, T, 3, H, W) in [-1, 1] with its light fading to half over it, as light scales
+    pixels (0 is black: -1)."""
+    light = torch.linspace(1.0, 0.5, clip.shape[1])[None, :, None, None, None]
+    return (clip + 1) * light - 1
+
+
+def test_with_light_a_pan_and_a_zoom_as_the_light_fades_read_as_the_pan_and_the_zoom():
+    img = texture()
+    pan = fading(as_clip([img[40:40 + SIDE, 40 + 2 * t:40 + 2 * t + SIDE] for t in range(FRAMES)]))
+    zoom = fading(as_clip([ndimage.affine_transform(img, np.eye(2) * 0.95 ** t, offset=80 - 0.95 ** t * (SIDE - 1) / 2,
+                                                    output_shape=(SIDE, SIDE), order=1) for t in range(FRAMES)]))
+    px = 2 / SIDE
+    track = measure_camera(pan, light=True)[0]
+    assert torch.allclose(track[:, 0], torch.arange(FRAMES) * 2 * px, atol=0.5 * px)
+    assert track[:, 2].abs().max() < 0.02
+    assert measure_camera(pan)[0, :, 2].abs().max() > 0.05  # without, the fading reads partly as a zoom
+    track = measure_camera(zoom, light=True)[0]
+    assert torch.allclose(track[:, 2], torch.arange(FRAMES) * np.log(0.95), atol=0.01)
+
+
+def test_with_light_the_light_fading_over_a_clip_is_not_something_moving_over_it():
+    img = texture()
+    pan = fading(as_clip([img[40:40 + SIDE, 40 + 2 * t:40 + 2 * t + SIDE] for t in range(FRAMES)]))
+    camera = measure_camera(pan, light=True)
+    assert unexplained(pan, camera) > 0.25  # without: much of the clip is off its background
+    assert unexplained(pan, camera, light=True) < 0.05

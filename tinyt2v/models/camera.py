@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 CAMERA = 3  # x, y, log scale
+LIGHT = 2   # a frame's gain (less 1) and offset against another's, when the light may change
 # Pyramid levels, coarse to fine: (downsampling factor, Gauss-Newton steps). The coarse levels
 # catch shifts of several px cheaply; half resolution is as exact as a camera track needs
 # (within 0.02 frame units of the footage benchmark's true pans) at a third of the full frame's cost.
@@ -67,13 +68,17 @@ def view_through(img: torch.Tensor, camera: torch.Tensor, size: tuple[int, int],
 
 @torch.no_grad()
 def pair_motion(a: torch.Tensor, b: torch.Tensor, start: torch.Tensor | None = None,
-                levels: tuple[tuple[int, int], ...] = LEVELS) -> torch.Tensor:
+                levels: tuple[tuple[int, int], ...] = LEVELS, light: bool = False) -> torch.Tensor:
     """Grey images a (N, 1, H', W') and frames b (N, 1, H, W) -> (N, 3): the view of a that b
     shows (b(p) ~ a(s p + t)), from `start` (None: a itself). Gauss-Newton on the blurred
-    images, the frame's interior only (the border has no neighbours)."""
+    images, the frame's interior only (the border has no neighbours). With `light`, b may also
+    be a lit otherwise (b(p) ~ (1 + gain) a(s p + t) + offset, fitted with the view and
+    dropped: the light changing between frames is not read as a zoom)."""
     n = a.shape[0]
     cam = a.new_zeros(n, CAMERA) if start is None else start.clone()
-    eye = 1e-6 * torch.eye(3, dtype=a.dtype, device=a.device)
+    lit = a.new_zeros(n, LIGHT)  # gain - 1, offset
+    free = CAMERA + LIGHT * light
+    eye = 1e-6 * torch.eye(free, dtype=a.dtype, device=a.device)
     for factor, steps in levels:
         ab, bb = (_blur(F.avg_pool2d(x, factor) if factor > 1 else x, 1.0) for x in (a, b))
         h, w = bb.shape[2:]
@@ -83,25 +88,30 @@ def pair_motion(a: torch.Tensor, b: torch.Tensor, start: torch.Tensor | None = N
         inner = ((px.abs() < 0.85) & (py.abs() < 0.85)).to(a.dtype)
         for _ in range(steps):
             aw = view_through(ab, cam, (h, w))
-            gx = (torch.roll(aw, -1, 3) - torch.roll(aw, 1, 3)) * (w / 4)  # d/dx in frame units
-            gy = (torch.roll(aw, -1, 2) - torch.roll(aw, 1, 2)) * (h / 4)
+            gain = 1 + lit[:, :1, None, None]
+            gx = (torch.roll(aw, -1, 3) - torch.roll(aw, 1, 3)) * (w / 4) * gain  # d/dx in frame units
+            gy = (torch.roll(aw, -1, 2) - torch.roll(aw, 1, 2)) * (h / 4) * gain
             s = cam[:, 2].exp().view(n, 1, 1, 1)
-            r = (aw - bb) * inner
+            r = (gain * aw + lit[:, 1:, None, None] - bb) * inner
             weight = inner / (1 + (r / ROBUST).square())  # Cauchy: a pixel far off the fit counts little
-            jac = torch.cat([gx / s, gy / s, gx * px + gy * py], 1)  # (N, 3, H, W)
+            jac = torch.cat([gx / s, gy / s, gx * px + gy * py, aw, torch.ones_like(aw)][:free], 1)  # (N, free, H, W)
             hess = torch.einsum("nihw,njhw->nij", jac * weight, jac) + eye
             grad = (jac * weight * r).flatten(2).sum(-1)
-            cam = cam - torch.linalg.solve(hess, grad)
+            change = torch.linalg.solve(hess, grad)
+            cam, lit[:, :free - CAMERA] = cam - change[:, :CAMERA], lit[:, :free - CAMERA] - change[:, CAMERA:]
     return cam
 
 
 @torch.no_grad()
-def measure_camera(video: torch.Tensor) -> torch.Tensor:
+def measure_camera(video: torch.Tensor, light: bool = False) -> torch.Tensor:
     """video (B, T, 3, H, W) in [-1, 1] -> camera track (B, T, 3): each frame's view of the
-    first frame (frame 0 is (0, 0, 0))."""
+    first frame (frame 0 is (0, 0, 0)). With `light`, the light may change from frame to frame
+    (`pair_motion`); over a plain colour it is left off, as a glyph's growing is then partly
+    fitted as the light changing."""
     b, t, _, h, w = video.shape
     grey = video.mean(2, keepdim=True)  # (B, T, 1, H, W)
-    steps = pair_motion(grey[:, :-1].reshape(-1, 1, h, w), grey[:, 1:].reshape(-1, 1, h, w)).view(b, t - 1, CAMERA)
+    steps = pair_motion(grey[:, :-1].reshape(-1, 1, h, w), grey[:, 1:].reshape(-1, 1, h, w),
+                        light=light).view(b, t - 1, CAMERA)
     track = [video.new_zeros(b, CAMERA)]
     for k in range(t - 1):  # compose: q0 = S_k (s_k p + t_k) + T_k
         prev, step = track[-1], steps[:, k]
@@ -134,15 +144,31 @@ def stabilised_median(video: torch.Tensor, camera: torch.Tensor) -> torch.Tensor
 
 
 @torch.no_grad()
-def unexplained(video: torch.Tensor, camera: torch.Tensor) -> torch.Tensor:
+def unexplained(video: torch.Tensor, camera: torch.Tensor, light: bool = False) -> torch.Tensor:
     """Clips (B, T, 3, H, W) and camera tracks (B, T, 3) -> (B,): the share of the pixels the
     frames show that are farther than UNEXPLAINED from the stabilised background, at half
     resolution (a share of the clip, not its edges: a quarter of the cost): what the camera's
-    motion leaves to other layers."""
+    motion leaves to other layers. With `light`, each frame is first lit as the first frame is
+    (`relit`; the first frame shows every pixel of its view, where the median of frames lit
+    otherwise would be lit unevenly): the light changing over a clip is not something moving
+    over it."""
     half = F.avg_pool2d(video.flatten(0, 1), 2).unflatten(0, video.shape[:2])
     back, shown = _in_first_view(half, camera)
+    if light:
+        back = relit(back, back[:, 0], shown)
     off = (back - _median(back, shown)[:, None]).square().sum(2, keepdim=True) > UNEXPLAINED ** 2
     return (off & shown).sum((1, 2, 3, 4)) / shown.sum((1, 2, 3, 4))
+
+
+def relit(frames: torch.Tensor, like: torch.Tensor, shown: torch.Tensor) -> torch.Tensor:
+    """Frames (B, T, C, H, W) each given the gain and offset per channel that best map the
+    pixels it shows (`shown` (B, T, 1, H, W)) onto `like` (B, C, H, W), by least squares."""
+    m = shown.to(frames.dtype)
+    n = m.sum((3, 4), keepdim=True).clamp(min=1)
+    fx, lx = (frames * m).sum((3, 4), keepdim=True) / n, (like[:, None] * m).sum((3, 4), keepdim=True) / n
+    fz, lz = (frames - fx) * m, (like[:, None] - lx) * m
+    gain = (fz * lz).sum((3, 4), keepdim=True) / fz.square().sum((3, 4), keepdim=True).clamp(min=1e-6)
+    return (frames - fx) * gain + lx
 
 
 def keeps_motion(unexplained_still: torch.Tensor, unexplained_measured: torch.Tensor) -> torch.Tensor:
@@ -152,7 +178,7 @@ def keeps_motion(unexplained_still: torch.Tensor, unexplained_measured: torch.Te
 
 
 @torch.no_grad()
-def background_camera(video: torch.Tensor) -> torch.Tensor:
+def background_camera(video: torch.Tensor, light: bool = False) -> torch.Tensor:
     """video (B, T, 3, H, W) -> the background's camera track (B, T, 3), for a model that has an
     object layer for what moves over it: the measured global motion (`measure_camera`) where
     `keeps_motion`, else none. Over a background with little texture (a window of sky) an object
@@ -161,8 +187,9 @@ def background_camera(video: torch.Tensor) -> torch.Tensor:
     well, and is the simpler reading. Over a plain colour with no edges at all nothing tells the
     two readings apart, and following the object explains the clip better: it is kept, and the
     canvas then holds the object (a plain background is what layer-flow learns without an object
-    layer, the default `--data videos:` picks for it)."""
-    camera = measure_camera(video)
+    layer, the default `--data videos:` picks for it). `light` as `measure_camera` and
+    `unexplained` take it."""
+    camera = measure_camera(video, light)
     still = torch.zeros_like(camera)
-    keep = keeps_motion(unexplained(video, still), unexplained(video, camera))
+    keep = keeps_motion(unexplained(video, still, light), unexplained(video, camera, light))
     return torch.where(keep[:, None, None], camera, still)

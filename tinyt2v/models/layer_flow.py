@@ -116,6 +116,11 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # clips of one subject in other colours (glyphs in random colours)
                                 # share an image instead of averaging their colours in it. A new run
                                 # sets it from its clips unless --set gives it (`settings_from_clips`)
+    light_changes: bool = False  # the camera's measure fits each frame's light (a gain and offset)
+                                # with its view, and the light changing over a clip is not taken for
+                                # something moving over it (`camera.pair_motion`): over a picture. A
+                                # new run sets it from its clips; off, checkpoints trained before
+                                # measure as they did
     residual: bool = False      # a residual layer (models/residual.py) draws what the layers leave of a
                                 # frame (the light changing, texture the bank blurs), given the frame
                                 # drawn from them, its time and the caption; off by default, so
@@ -205,11 +210,11 @@ def settings_from_clips(video: torch.Tensor, cfg: LayerFlowConfig) -> dict:
         # over one colour the canvas holds no object to learn away: the objects train from the start
         several = {"object_layers": things, "plain_background": True, "object_seeding": 0.0,
                    "slot_places": True} if things > 1 else {}
-        return {"clip_colour": True, "object_layers": 0, "median_background": False,
+        return {"clip_colour": True, "light_changes": False, "object_layers": 0, "median_background": False,
                 "seed_frames": LayerFlowConfig.seed_frames, **several}
-    objects = bool(unexplained(video, background_camera(video)).median() > MOVING)
+    objects = bool(unexplained(video, background_camera(video, light=True), light=True).median() > MOVING)
     sharper = {"atlases": cfg.atlases // 2, "atlas_side": round(cfg.atlas_side * SHARPER)} if objects else {}
-    return {"clip_colour": False, "object_layers": int(objects), "median_background": objects,
+    return {"clip_colour": False, "light_changes": True, "object_layers": int(objects), "median_background": objects,
             "seed_frames": video.shape[1] if objects else LayerFlowConfig.seed_frames, **sharper}
 
 
@@ -346,7 +351,8 @@ class LayerFlow(System):
         # tiny's, whatever the canvas's, and its priors half as wide: a coverage has no texture,
         # and tiny's checkpoint stays under 50 MB)
         coverage = LayerFlow(replace(cfg, object_layers=0, clip_colour=True, median_background=False,
-                                     plain_background=False, residual=False, seed_frames=LayerFlowConfig.seed_frames,
+                                     plain_background=False, light_changes=False, residual=False,
+                                     seed_frames=LayerFlowConfig.seed_frames,
                                      atlases=LayerFlowConfig.atlases, atlas_side=LayerFlowConfig.atlas_side,
                                      prior_width=cfg.prior_width // 2), vocab) if cfg.object_layers else None
         self.object = None
@@ -373,7 +379,8 @@ class LayerFlow(System):
         """The clips' camera tracks (B, T, 3): with an object layer, the background's motion
         (`background_camera`: not an object's that moves over a plain background); without, the
         whole frame's (over a plain colour the one thing in the clip is what the track follows)."""
-        return background_camera(video) if self.object is not None else measure_camera(video)
+        light = self.cfg.light_changes
+        return background_camera(video, light) if self.object is not None else measure_camera(video, light)
 
     def losses(self, video, captions, progress, targets):
         return self.losses_given(video, self.text(captions), self.motion_text(captions), captions, progress)
