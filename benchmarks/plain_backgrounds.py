@@ -19,7 +19,7 @@ import numpy as np
 from common import command_line, save
 
 from tinyt2v.models.bound_objects import colours_apart
-from tinyt2v.models.camera import background_camera, unexplained
+from tinyt2v.models.camera import background_camera, light_change, unexplained
 from tinyt2v.models.layer_flow import (
     MOVING,
     PLAIN,
@@ -43,11 +43,14 @@ def main():
         cfg = TrainConfig(model="layer-flow", steps=1, data=f"videos:{data}" if data else None)
         clips = first_clips(cfg, get_world(cfg.world))
         spread = border_spread(clips).numpy()
-        left = unexplained(clips, background_camera(clips, light=True), light=True).numpy()  # as a new run reads it
+        camera = background_camera(clips, light=True)  # as a new run over a picture reads it
+        left = unexplained(clips, camera, light=True).numpy()
+        lit = light_change(clips, camera).numpy()
         things = colours_apart(clips, border_colour(clips[:, 0])).numpy()
         rows.append(dict(data=data or "the world (default)", clips=len(spread), plain=float((spread < PLAIN).mean()),
                          spread_p10=float(np.percentile(spread, 10)), spread_median=float(np.median(spread)),
                          spread_p90=float(np.percentile(spread, 90)), unexplained_median=float(np.median(left)),
+                         light_change_median=float(np.median(lit)),
                          things_median=float(np.median(things)),
                          **settings_from_clips(clips, LayerFlowConfig())))
     save("plain_backgrounds", rows, "What a new layer-flow run reads off its clips", command_line(),

@@ -194,7 +194,8 @@ def views_of_photographs() -> tuple[torch.Tensor, torch.Tensor]:
     return photo, moving
 
 
-def test_a_new_run_gives_itself_an_object_layer_when_something_moves_over_the_picture_its_clips_show(tmp_path):
+def test_a_new_run_gives_itself_an_object_layer_when_something_moves_over_the_picture_and_a_residual_when_the_light_changes(
+        tmp_path):
     from conftest import SMALL
     from tinyt2v.run_state import fresh
     from tinyt2v.train import TrainConfig
@@ -202,14 +203,17 @@ def test_a_new_run_gives_itself_an_object_layer_when_something_moves_over_the_pi
     photo, moving = views_of_photographs()
     plain = torch.full_like(moving, -0.6)
     plain[:, :, :, 20:32, 20:32] = 0.8  # a still square over one colour
+    fading = (photo + 1) * torch.linspace(1.0, 0.5, 16)[None, :, None, None, None] - 1  # light scales pixels
     read = {}
     for name, clips in (("still picture", photo), ("picture, something moving over it", moving),
-                        ("plain", plain)):
+                        ("plain", plain), ("picture, its light fading", fading)):
         cfg = fresh(TrainConfig(steps=1, data=write_clips(tmp_path / name.replace(" ", "_").replace(",", ""), clips,
                                                           "a thing"), **SMALL["layer-flow"])).model_config
-        read[name] = (cfg.object_layers, cfg.median_background, cfg.seed_frames)
-    alone = (0, False, LayerFlowConfig.seed_frames)
-    assert read == {"still picture": alone, "picture, something moving over it": (1, True, 16), "plain": alone}
+        read[name] = (cfg.object_layers, cfg.median_background, cfg.seed_frames, cfg.light_changes,
+                      (cfg.residual, cfg.light_evened))
+    alone, unlit, lit = (0, False, LayerFlowConfig.seed_frames), (False, False), (True, True)
+    assert read == {"still picture": (*alone, False, unlit), "picture, something moving over it": (1, True, 16, False, unlit),
+                    "plain": (*alone, False, unlit), "picture, its light fading": (*alone, True, lit)}
 
 
 def test_a_canvas_under_an_object_layer_has_half_the_images_each_sharper_and_the_coverage_bank_keeps_tinys():

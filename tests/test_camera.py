@@ -10,6 +10,8 @@ from scipy import ndimage
 from tinyt2v.models.camera import (
     STILL_MARGIN,
     background_camera,
+    evened,
+    light_change,
     measure_camera,
     stabilised_median,
     unexplained,
@@ -145,3 +147,19 @@ def test_with_light_the_light_fading_over_a_clip_is_not_something_moving_over_it
     camera = measure_camera(pan, light=True)
     assert unexplained(pan, camera) > 0.25  # without: much of the clip is off its background
     assert unexplained(pan, camera, light=True) < 0.05
+
+
+def test_the_light_fading_over_a_pan_reads_as_its_change_and_a_pan_in_steady_light_reads_none():
+    img = texture()
+    steady = as_clip([img[40:40 + SIDE, 40 + 2 * t:40 + 2 * t + SIDE] for t in range(FRAMES)])
+    camera = measure_camera(steady)
+    assert light_change(fading(steady), camera) == pytest.approx(np.log(2), abs=0.05)  # faded to half
+    assert light_change(steady, camera) < 0.05
+
+
+def test_a_clip_whose_light_fades_is_evened_to_its_brightest_frames_light_and_one_in_steady_light_is_left_as_it_is():
+    img = texture() * 0.5  # within [-0.5, 0.5]: evened, no pixel is clipped
+    steady = as_clip([img[40:40 + SIDE, 40 + 2 * t:40 + 2 * t + SIDE] for t in range(FRAMES)])
+    camera = measure_camera(steady)
+    assert torch.allclose(evened(fading(steady), camera, 0.2), steady, atol=1e-4)
+    assert torch.equal(evened(steady, camera, 0.2), steady)

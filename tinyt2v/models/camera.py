@@ -171,6 +171,34 @@ def relit(frames: torch.Tensor, like: torch.Tensor, shown: torch.Tensor) -> torc
     return (frames - fx) * gain + lx
 
 
+@torch.no_grad()
+def light_levels(video: torch.Tensor, camera: torch.Tensor) -> torch.Tensor:
+    """Clips (B, T, 3, H, W) in [-1, 1] and camera tracks (B, T, 3) -> (B, T): each frame's light
+    against the first frame's, as light scales pixels (from black, -1): the least-squares ratio
+    of the frame's grey, brought back into the first frame's view, to the first frame's over the
+    pixels the frame shows."""
+    back, shown = _in_first_view(video.mean(2, keepdim=True) + 1, camera)
+    first, m = back[:, :1], shown.to(video.dtype)
+    return (back * first * m).sum((2, 3, 4)) / (first.square() * m).sum((2, 3, 4)).clamp(min=1e-6)
+
+
+def light_change(video: torch.Tensor, camera: torch.Tensor) -> torch.Tensor:
+    """(B,): how far each clip's light strays from its first frame's, as the largest |log| of a
+    frame's `light_levels` (0.8 for a light fading to 0.45 of itself; near 0 for a camera over a
+    photograph in steady light)."""
+    return light_levels(video, camera).clamp(min=1e-3).log().abs().amax(1)
+
+
+@torch.no_grad()
+def evened(video: torch.Tensor, camera: torch.Tensor, above: float) -> torch.Tensor:
+    """Clips (B, T, 3, H, W) whose light changes by more than `above` (`light_change`) with each
+    frame brought to the light of its brightest frame (others as they are): what a still canvas
+    can draw, the light change left for a residual layer."""
+    levels = light_levels(video, camera).clamp(min=1e-3)
+    even = ((video + 1) * (levels.amax(1, keepdim=True) / levels)[..., None, None, None] - 1).clamp(-1, 1)
+    return torch.where((levels.log().abs().amax(1) > above)[:, None, None, None, None], even, video)
+
+
 def keeps_motion(unexplained_still: torch.Tensor, unexplained_measured: torch.Tensor) -> torch.Tensor:
     """Whether a clip's measured motion is its background's (bool, per clip): it leaves at most
     1 / STILL_MARGIN as much of the clip unexplained as a still camera does."""

@@ -42,7 +42,9 @@ from .camera import (
     CAMERA,
     affine,
     background_camera,
+    evened,
     inverse,
+    light_change,
     measure_camera,
     stabilised_median,
     unexplained,
@@ -118,13 +120,19 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # sets it from its clips unless --set gives it (`settings_from_clips`)
     light_changes: bool = False  # the camera's measure fits each frame's light (a gain and offset)
                                 # with its view, and the light changing over a clip is not taken for
-                                # something moving over it (`camera.pair_motion`): over a picture. A
-                                # new run sets it from its clips; off, checkpoints trained before
-                                # measure as they did
+                                # something moving over it (`camera.pair_motion`). A new run over a
+                                # picture whose light changes sets it (LIT; over footage in steady
+                                # light a run with it read the faint photographs less often); off,
+                                # checkpoints trained before measure as they did
     residual: bool = False      # a residual layer (models/residual.py) draws what the layers leave of a
                                 # frame (the light changing, texture the bank blurs), given the frame
-                                # drawn from them, its time and the caption; off by default, so
-                                # checkpoints trained before load as they were
+                                # drawn from them, its time and the caption. A new run over a picture
+                                # whose light changes sets it (LIT); off, checkpoints trained before
+                                # load as they were
+    light_evened: bool = False  # the layers learn a clip whose light changes (LIT) in its brightest
+                                # frame's light throughout (`camera.evened`), the residual layer the
+                                # light: a canvas seeded by a dark frame otherwise keeps it dark. A new
+                                # run sets it with the residual
     residual_width: int = 32    # the residual layer's channels
     residual_frames: int = 1    # frames per clip it learns from a step (of the dec_frames drawn): its
                                 # convolutions run at full resolution, the layers' images do not
@@ -189,6 +197,11 @@ MOVING = 0.03  # a clip over a picture shows something moving over it when over 
                # codec) and what a glyph moving over one does (benchmarks/results/plain_backgrounds.md)
 
 
+LIT = 0.2  # a clip over a picture changes its light when a frame's light strays this far (in |log|)
+          # from its first frame's (`camera.light_change`): a fade to 0.45 reads 0.8, a camera over a
+          # photograph in steady light under 0.1 (benchmarks/results/plain_backgrounds.md)
+
+
 SHARPER = 1.5  # a canvas under an object layer has images this many times the side and half as
                # many of them (about the same bytes): where a photograph is drawn soft, what differs
                # from it is its edges as well as the object, and a judge of the clip reads them as
@@ -203,18 +216,25 @@ def settings_from_clips(video: torch.Tensor, cfg: LayerFlowConfig) -> dict:
     something moves over it (more than MOVING of the clip unexplained by its background seen
     through the camera), with the background every frame's median (an object leaves it where it
     leaves most frames) and a sharper canvas (SHARPER); over a plain colour that shows several
-    things in colours of their own (`colours_apart`), an object layer for each over that colour."""
+    things in colours of their own (`colours_apart`), an object layer for each over that colour;
+    over a picture whose light changes (more than LIT, read as `light_changes` reads it), the
+    camera's measure fitting each frame's light, a residual layer for the light and the layers
+    learning each clip in its brightest frame's light (`light_evened`)."""
     plain = bool(border_spread(video).median() < PLAIN)
     if plain:  # several things, each in a colour of its own: each its own object layer
         things = int(colours_apart(video, border_colour(video[:, 0])).median())
         # over one colour the canvas holds no object to learn away: the objects train from the start
         several = {"object_layers": things, "plain_background": True, "object_seeding": 0.0,
                    "slot_places": True} if things > 1 else {}
-        return {"clip_colour": True, "light_changes": False, "object_layers": 0, "median_background": False,
+        return {"clip_colour": True, "light_changes": False, "residual": False, "light_evened": False, "object_layers": 0,
+                "median_background": False,
                 "seed_frames": LayerFlowConfig.seed_frames, **several}
-    objects = bool(unexplained(video, background_camera(video, light=True), light=True).median() > MOVING)
+    camera = background_camera(video, light=True)
+    objects = bool(unexplained(video, camera, light=True).median() > MOVING)
     sharper = {"atlases": cfg.atlases // 2, "atlas_side": round(cfg.atlas_side * SHARPER)} if objects else {}
-    return {"clip_colour": False, "light_changes": True, "object_layers": int(objects), "median_background": objects,
+    lit = bool(light_change(video, camera).median() > LIT)
+    return {"clip_colour": False, "light_changes": lit, "residual": lit, "light_evened": lit, "object_layers": int(objects),
+            "median_background": objects,
             "seed_frames": video.shape[1] if objects else LayerFlowConfig.seed_frames, **sharper}
 
 
@@ -351,7 +371,7 @@ class LayerFlow(System):
         # tiny's, whatever the canvas's, and its priors half as wide: a coverage has no texture,
         # and tiny's checkpoint stays under 50 MB)
         coverage = LayerFlow(replace(cfg, object_layers=0, clip_colour=True, median_background=False,
-                                     plain_background=False, light_changes=False, residual=False,
+                                     plain_background=False, light_changes=False, residual=False, light_evened=False,
                                      seed_frames=LayerFlowConfig.seed_frames,
                                      atlases=LayerFlowConfig.atlases, atlas_side=LayerFlowConfig.atlas_side,
                                      prior_width=cfg.prior_width // 2), vocab) if cfg.object_layers else None
@@ -391,6 +411,7 @@ class LayerFlow(System):
         words this way)."""
         c = self.cfg
         camera = self._measure_camera(video)
+        lit, video = video, self._evened(video, camera)  # what the residual learns; what the layers do
         seeding = torch.linspace(0, c.frames - 1, c.seed_frames, device=video.device).round().long()
         middle = video.new_tensor([0.0, 0.0, math.log(c.first_window)]).expand(video.shape[0], -1)
         seen_at = in_atlas(middle, camera[:, seeding])  # where the seeding frames lie in an image they seed
@@ -411,10 +432,15 @@ class LayerFlow(System):
         if self.residual is not None:  # given the layers as measured, held fixed: it learns what they leave
             n = c.residual_frames
             kept = self._with_residual(layered[:, :n], fi[:, :n], c.frames, cond.detach())
-            logs["residual"] = (kept - target[:, :n]).abs().mean()
+            logs["residual"] = (kept - lit[torch.arange(len(lit), device=lit.device)[:, None], fi[:, :n]]).abs().mean()
             loss = loss + logs["residual"]
         return loss, {"loss": loss, "recon": recon, "choice": choice, "window_flow": window_flow,
                       "camera_flow": camera_flow, **logs}
+
+    def _evened(self, video: torch.Tensor, camera: torch.Tensor) -> torch.Tensor:
+        """Clips (B, T, 3, H, W) as the layers learn them: with `light_evened`, a clip whose light
+        changes (LIT) in its brightest frame's light throughout (`camera.evened`)."""
+        return evened(video, camera, LIT) if self.cfg.light_evened else video
 
     def _background(self, video: torch.Tensor, camera: torch.Tensor) -> torch.Tensor:
         """Each clip's background in its first frame's view (B, 3, H, W): what picks and places
@@ -492,6 +518,7 @@ class LayerFlow(System):
         """`layered_copy` for captions already read (`losses_given`)."""
         b, t = video.shape[:2]
         camera = self._measure_camera(video)
+        video = self._evened(video, camera)
         still = self._background(video, camera)
         k = self._images(still, e)[0]
         frames = torch.arange(t, device=video.device).expand(b, -1)
