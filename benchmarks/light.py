@@ -110,9 +110,9 @@ def measure(args) -> None:
     kinds = {"seen": keys(p for p in _pairs() if p not in HELDOUT), "held out": keys(sorted(HELDOUT))}
     columns = ("subject", "motion", "light")
     rows = read_back(None, kinds, real, read, "real clips (the measures' own check)", columns=columns)[0]
-    rows += read_back(None, {"held out": kinds["held out"]}, {k: [blurred(v) for v in real[k]] for k in kinds["held out"]},
-                      read, "real clips blurred (a blob of the right colours: must read no subject)",
-                      columns=columns)[0]
+    held = kinds["held out"]
+    rows += read_back(None, {"held out": held}, {k: [blurred(v) for v in real[k]] for k in held}, read,
+                      "real clips blurred (a blob of the right colours: must read no subject)", columns=columns)[0]
     prompts = {key: [caption(*key)] * args.per_prompt for key in keys(_pairs())}
     for checkpoint in args.checkpoint:
         rows += read_back(Pipeline.from_pretrained(checkpoint), kinds, prompts, read,

@@ -194,7 +194,7 @@ def views_of_photographs() -> tuple[torch.Tensor, torch.Tensor]:
     return photo, moving
 
 
-def test_a_new_run_gives_itself_an_object_layer_when_something_moves_over_the_picture_and_a_residual_when_the_light_changes(
+def test_a_new_run_takes_an_object_layer_when_something_moves_over_the_picture_and_a_residual_when_the_light_changes(
         tmp_path):
     from conftest import SMALL
     from tinyt2v.run_state import fresh
@@ -212,7 +212,8 @@ def test_a_new_run_gives_itself_an_object_layer_when_something_moves_over_the_pi
         read[name] = (cfg.object_layers, cfg.median_background, cfg.seed_frames, cfg.light_changes,
                       (cfg.residual, cfg.light_evened))
     alone, unlit, lit = (0, False, LayerFlowConfig.seed_frames), (False, False), (True, True)
-    assert read == {"still picture": (*alone, False, unlit), "picture, something moving over it": (1, True, 16, False, unlit),
+    assert read == {"still picture": (*alone, False, unlit),
+                    "picture, something moving over it": (1, True, 16, False, unlit),
                     "plain": (*alone, False, unlit), "picture, its light fading": (*alone, True, lit)}
 
 

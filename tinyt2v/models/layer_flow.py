@@ -226,15 +226,14 @@ def settings_from_clips(video: torch.Tensor, cfg: LayerFlowConfig) -> dict:
         # over one colour the canvas holds no object to learn away: the objects train from the start
         several = {"object_layers": things, "plain_background": True, "object_seeding": 0.0,
                    "slot_places": True} if things > 1 else {}
-        return {"clip_colour": True, "light_changes": False, "residual": False, "light_evened": False, "object_layers": 0,
-                "median_background": False,
-                "seed_frames": LayerFlowConfig.seed_frames, **several}
+        return {"clip_colour": True, "light_changes": False, "residual": False, "light_evened": False,
+                "object_layers": 0, "median_background": False, "seed_frames": LayerFlowConfig.seed_frames, **several}
     camera = background_camera(video, light=True)
     objects = bool(unexplained(video, camera, light=True).median() > MOVING)
     sharper = {"atlases": cfg.atlases // 2, "atlas_side": round(cfg.atlas_side * SHARPER)} if objects else {}
     lit = bool(light_change(video, camera).median() > LIT)
-    return {"clip_colour": False, "light_changes": lit, "residual": lit, "light_evened": lit, "object_layers": int(objects),
-            "median_background": objects,
+    return {"clip_colour": False, "light_changes": lit, "residual": lit, "light_evened": lit,
+            "object_layers": int(objects), "median_background": objects,
             "seed_frames": video.shape[1] if objects else LayerFlowConfig.seed_frames, **sharper}
 
 
@@ -432,7 +431,8 @@ class LayerFlow(System):
         if self.residual is not None:  # given the layers as measured, held fixed: it learns what they leave
             n = c.residual_frames
             kept = self._with_residual(layered[:, :n], fi[:, :n], c.frames, cond.detach())
-            logs["residual"] = (kept - lit[torch.arange(len(lit), device=lit.device)[:, None], fi[:, :n]]).abs().mean()
+            real = lit[torch.arange(len(lit), device=lit.device)[:, None], fi[:, :n]]  # in the clip's own light
+            logs["residual"] = (kept - real).abs().mean()
             loss = loss + logs["residual"]
         return loss, {"loss": loss, "recon": recon, "choice": choice, "window_flow": window_flow,
                       "camera_flow": camera_flow, **logs}
@@ -493,7 +493,8 @@ class LayerFlow(System):
                 own = still if c.median_background or c.plain_background else stabilised_median(video, camera)
                 moved = differs(video, self.draw(own, camera))  # own: (B, 3, H, W), seen as each frame sees it
                 thing = self.object.measure(video, background, moved)
-                layered = self.object.paint(*thing, background)[rows, frames]
+                if self.residual is not None:
+                    layered = self.object.paint(*thing, background)[rows, frames]
             # the canvas learns from all but the object: what differs from the canvas and also from
             # the clip's own stabilised background. Where the canvas holds another clip's object
             # and this clip shows its background, it learns the object away rather than keeping it.
