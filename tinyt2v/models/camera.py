@@ -12,6 +12,8 @@ they split layers):
 - composed from the first frame on, giving each frame's view as (x, y, log scale): frame t's
   point p shows the first frame's point exp(log scale) * p + (x, y), in [-1, 1] frame
   coordinates. A camera panning right has x growing; zooming in, log scale falling.
+Where the light changes over a clip (`light_change`), the fit also takes each frame's gain and
+offset, and `evened` brings every frame to the light of the brightest, for a still canvas.
 `affine` turns a view into the matrix that affine_grid takes, so a renderer can draw it.
 """
 from __future__ import annotations
@@ -72,7 +74,7 @@ def pair_motion(a: torch.Tensor, b: torch.Tensor, start: torch.Tensor | None = N
     """Grey images a (N, 1, H', W') and frames b (N, 1, H, W) -> (N, 3): the view of a that b
     shows (b(p) ~ a(s p + t)), from `start` (None: a itself). Gauss-Newton on the blurred
     images, the frame's interior only (the border has no neighbours). With `light`, b may also
-    be a lit otherwise (b(p) ~ (1 + gain) a(s p + t) + offset, fitted with the view and
+    be lit otherwise (b(p) ~ (1 + gain) a(s p + t) + offset, fitted with the view and
     dropped: the light changing between frames is not read as a zoom)."""
     n = a.shape[0]
     cam = a.new_zeros(n, CAMERA) if start is None else start.clone()
