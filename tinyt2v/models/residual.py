@@ -27,7 +27,6 @@ class ResidualLayer(nn.Module):
 
     def __init__(self, text_dim: int, width: int):
         super().__init__()
-        self.width = width
         self.inp = nn.Conv2d(3, width, 3, padding=1)
         self.film = mlp(text_dim + 2 * TIME_FREQUENCIES + 1, 2 * width)  # (caption, time) -> scale, shift
         self.mid = nn.Conv2d(width, width, 3, padding=1)
@@ -38,7 +37,7 @@ class ResidualLayer(nn.Module):
         self.act = nn.SiLU()
 
     def forward(self, frames: torch.Tensor, times: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        b, f = frames.shape[:2]
+        f = frames.shape[1]
         x = self.act(self.inp(frames.flatten(0, 1)))
         when = fourier(times.flatten().to(frames.dtype), TIME_FREQUENCIES)
         scale, shift = self.film(torch.cat([cond.repeat_interleave(f, 0), when], 1)).chunk(2, 1)
