@@ -2,7 +2,8 @@
 layer for each over a plain canvas; what differs from the canvas is split into objects by colour
 (an edge goes with the body it borders, even where two things almost touch); each object is
 matched to the slot of words whose predicted colour is nearest, whatever order the split found
-them in, by slots that see where each word stands in the caption; the objects drawn keep clear
+them in, by slots that see where each word stands in the caption or that each take one run of
+its words, in order; the objects drawn keep clear
 of each other and of the frame's border, their draws
 chosen together (the first object's leaves the second room; of the clear combinations the
 coolest in sum, within a pixel of coverage of the clearest; three objects pair by pair); and a
@@ -14,7 +15,7 @@ import torch
 from tinyt2v.models.bound_objects import APART, BoundObjects, clear_draws, colours_apart, split_by_colour
 from tinyt2v.models.layer_flow import LayerFlow, LayerFlowConfig, settings_from_clips
 from tinyt2v.models.object_layer import differs
-from tinyt2v.models.slots import SlotReader
+from tinyt2v.models.slots import SlotReader, SpanReader
 from tinyt2v.text import Vocab, build_text_encoder
 
 RED, BLUE = torch.tensor([0.8, -0.7, -0.7]), torch.tensor([-0.5, -0.3, 1.0])
@@ -45,7 +46,7 @@ def test_a_clip_over_one_colour_shows_as_many_things_as_it_has_colours_of_their_
 def test_a_new_run_over_one_colour_takes_an_object_layer_per_thing_only_when_it_shows_several():
     several = settings_from_clips(two_squares(), LayerFlowConfig())
     assert (several["object_layers"], several["plain_background"], several["clip_colour"]) == (2, True, True)
-    assert several["slot_places"]  # the slots see where each word stands
+    assert several["slot_spans"]  # each slot takes one run of the caption's words
     one = two_squares()
     one[:, :, :, 18:26, 12:21] = DARK[:, None, None]
     single = settings_from_clips(one, LayerFlowConfig())
@@ -131,6 +132,30 @@ def test_the_slots_of_several_objects_see_where_each_word_stands_in_its_caption(
     assert not any("place" in name for name in SlotReader(2, 3, 8).state_dict())  # (scene-flow's checkpoints)
     cfg = LayerFlowConfig(prior_width=32, text_dim=8)
     assert BoundObjects(Squares(), cfg, 8, Vocab(["red"]), 2, places=True).reader.place is not None
+
+
+def test_each_slot_of_several_objects_takes_one_run_of_consecutive_words_in_order():
+    mask = torch.tensor([[True] * 6, [True] * 4 + [False] * 2])
+    untrained = SpanReader(2, 8)(torch.randn(2, 6, 8), mask)[1]
+    assert untrained.argmax(-1)[0].tolist() == [0, 0, 0, 1, 1, 1]  # every word as likely a start: even runs
+    assert untrained.argmax(-1)[1, :4].tolist() == [0, 0, 1, 1] and untrained[1, 4:].sum() == 0  # padding: none
+    torch.manual_seed(0)
+    reader = SpanReader(3, 8)
+    torch.nn.init.normal_(reader.start.weight, std=3.0)  # any starts, learned or not
+    slot = reader(torch.randn(64, 9, 8), torch.ones(64, 9, dtype=torch.bool))[1].argmax(-1)
+    assert (slot.diff(dim=1) >= 0).all() and (slot[:, 0] == 0).all()  # runs, in order, from the first word
+    assert (slot == 2).any()  # and the last slot is reached
+
+
+def test_a_start_learned_on_one_word_splits_the_caption_there():
+    words = torch.zeros(1, 7, 8)
+    words[0, 2, 0] = 4.0  # "and", told apart by its first feature
+    reader = SpanReader(2, 8)
+    with torch.no_grad():
+        reader.start.weight[0, 0], reader.start.bias[0] = 8.0, -4.0  # a start where that feature is
+    _, share, weights = reader(words, torch.ones(1, 7, dtype=torch.bool))
+    assert share.argmax(-1)[0].tolist() == [0, 0, 1, 1, 1, 1, 1]
+    assert torch.allclose(weights.sum(1), torch.ones(1, 2))
 
 
 def square(y: int, x: int, side: int = 8) -> torch.Tensor:

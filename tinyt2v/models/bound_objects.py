@@ -34,7 +34,7 @@ from .object_layer import (
     paint,
     shows,
 )
-from .slots import SlotReader, assignments, cheapest
+from .slots import SlotReader, SpanReader, assignments, cheapest
 
 MAX_OBJECTS = 3     # object layers a model may have: every assignment of a clip's objects to its
                     # slots of words is tried (3! = 6 per clip)
@@ -185,7 +185,8 @@ def clear_draws(many: torch.Tensor) -> torch.Tensor:
 class BoundObjects(ObjectLayer):
     """Several objects over one background, each bound to its own words. The caption's words are
     split among `objects` slots (slot attention over an order-aware reading of the caption, as
-    scene-flow binds its objects): each slot's words, pooled as the coverage model pools a
+    scene-flow binds its objects, or with `spans` one run of consecutive words per slot, in
+    order: `SpanReader`): each slot's words, pooled as the coverage model pools a
     caption, are one object's caption for the coverage model and the colour prior. Which slot
     is which measured object is not given: as in DETR, each clip's objects are matched to its
     slots by the cheapest assignment of the colours the slots' words predict (`tint`) to the
@@ -193,13 +194,14 @@ class BoundObjects(ObjectLayer):
     learns the red object's character and motion."""
 
     def __init__(self, coverage: nn.Module, cfg: FlowPriorConfig, text_dim: int, vocab: Vocab, objects: int,
-                 places: bool = False):
+                 places: bool = False, spans: bool = False):
         super().__init__(coverage, cfg, text_dim)
         if not isinstance(getattr(coverage, "text", None), MeanWordEmbedding):
             raise ValueError("several object layers pool each slot's word embeddings: text 'mean' or 'bag'")
         self.objects = objects
         self.binding = build_text_encoder("gru", vocab, text_dim)  # which words are whose: word order
-        self.reader = SlotReader(objects, SLOT_ITERATIONS, text_dim, positions=places)  # places: where each word stands
+        self.reader = (SpanReader(objects, text_dim) if spans  # each slot one run of words
+                       else SlotReader(objects, SLOT_ITERATIONS, text_dim, positions=places))  # places: where each word stands
         self.tint = nn.Linear(text_dim, OBJECT_COLOUR)  # a slot's words -> its object's colour
         self.register_buffer("orders", assignments(objects), persistent=False)
 

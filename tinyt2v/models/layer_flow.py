@@ -109,7 +109,10 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # stays put). A new run sets it from its clips unless --set gives it
     slot_places: bool = False   # with several object layers, the slots that split the caption among
                                 # them see where each word stands in it (`SlotReader` positions):
-                                # names come one after another. A new run over several things sets it
+                                # names come one after another (runs trained before slot_spans)
+    slot_spans: bool = False    # with several object layers, each takes one run of consecutive words
+                                # of the caption, in order (`SpanReader`), in place of slot attention.
+                                # A new run over several things sets it
     object_seeding: float = 0.2  # share of the run after which what differs from the canvas trains
                                 # the object layer: before, the canvas still holds the objects of
                                 # the clips it was seeded by, and what differs from it is no object yet
@@ -225,7 +228,7 @@ def settings_from_clips(video: torch.Tensor, cfg: LayerFlowConfig) -> dict:
         things = int(colours_apart(video, border_colour(video[:, 0])).median())
         # over one colour the canvas holds no object to learn away: the objects train from the start
         several = {"object_layers": things, "plain_background": True, "object_seeding": 0.0,
-                   "slot_places": True} if things > 1 else {}
+                   "slot_spans": True} if things > 1 else {}
         return {"clip_colour": True, "light_changes": False, "residual": False, "light_evened": False,
                 "object_layers": 0, "median_background": False, "seed_frames": LayerFlowConfig.seed_frames, **several}
     camera = background_camera(video, light=True)
@@ -378,7 +381,8 @@ class LayerFlow(System):
         if cfg.object_layers == 1:
             self.object = ObjectLayer(coverage, cfg, d)
         elif cfg.object_layers > 1:  # each object's words (slots over the caption) bound to what it shows
-            self.object = BoundObjects(coverage, cfg, d, vocab, cfg.object_layers, cfg.slot_places)
+            self.object = BoundObjects(coverage, cfg, d, vocab, cfg.object_layers, cfg.slot_places,
+                                       cfg.slot_spans)
         self.residual = ResidualLayer(d, cfg.residual_width) if cfg.residual else None
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:

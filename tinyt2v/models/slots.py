@@ -66,6 +66,44 @@ class SlotReader(nn.Module):
         return slots, share, weights
 
 
+SPAN_SHARPNESS = 10.0  # how sharply a word's place along the spans picks its slot: a word a third
+                      # of the way between two slots' places goes 96% to the nearer
+
+
+class SpanReader(nn.Module):
+    """Per-word states (B, L, D) and their mask (B, L) -> as `SlotReader`: each slot's state
+    (B, K, D), each word's split over the slots (B, L, K; padding 0) and the weights (B, L, K)
+    each slot averages the words with (each slot's column sums to 1).
+
+    Each slot holds one run of consecutive words, in order: slot 0 the first thing named, as
+    captions name things one after another ("the red B moving right and a blue S standing
+    still"). Each word after the first reads from its state how likely a new thing starts at it;
+    a word's count of starts so far, as a share of its caption's, places it along the slots (0
+    first, K - 1 last) and it goes to the nearest. Untrained, every word is as likely a start
+    and a caption splits into K even runs; trained, the starts gather where the things' words
+    meet. Slot attention may give one thing's words to two slots (a motion word to the other
+    thing's slot, docs/results.md); runs cannot."""
+
+    def __init__(self, slots: int, dim: int):
+        super().__init__()
+        self.slots = slots
+        self.norm = nn.LayerNorm(dim)
+        self.start = nn.Linear(dim, 1)  # a word's state -> how likely a new thing starts at it
+        nn.init.zeros_(self.start.weight)  # every word as likely at first: even runs
+        nn.init.zeros_(self.start.bias)
+
+    def forward(self, words, mask):
+        b, n, _ = words.shape
+        after_first = torch.arange(n, device=words.device) > 0
+        start = torch.sigmoid(self.start(self.norm(words)))[..., 0] * mask * after_first  # (B, L)
+        count = start.cumsum(1)
+        place = (self.slots - 1) * count / count.amax(1, keepdim=True).clamp(min=1e-6)  # (B, L) in [0, K - 1]
+        slot = torch.arange(self.slots, device=words.device)
+        share = (-SPAN_SHARPNESS * (place[..., None] - slot).square()).softmax(-1) * mask[..., None]
+        weights = share / share.sum(1, keepdim=True).clamp(min=1e-6)
+        return torch.einsum("blk,bld->bkd", weights, words), share, weights
+
+
 def gather(share: torch.Tensor, weights: torch.Tensor, words: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Each slot's words pooled as the one-object encoder pools a caption: (weighted mean
     (B, K, D), peak (B, K, D): the maximum over the words the slot holds at least an even share
