@@ -93,8 +93,7 @@ class SpanReader(nn.Module):
         nn.init.zeros_(self.start.bias)
 
     def forward(self, words, mask):
-        b, n, _ = words.shape
-        after_first = torch.arange(n, device=words.device) > 0
+        after_first = torch.arange(words.shape[1], device=words.device) > 0
         start = torch.sigmoid(self.start(self.norm(words)))[..., 0] * mask * after_first  # (B, L)
         count = start.cumsum(1)
         place = (self.slots - 1) * count / count.amax(1, keepdim=True).clamp(min=1e-6)  # (B, L) in [0, K - 1]
