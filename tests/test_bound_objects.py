@@ -6,8 +6,9 @@ them in, by slots that see where each word stands in the caption or that each ta
 its words, in order; the objects drawn keep clear
 of each other and of the frame's border, their draws
 chosen together (the first object's leaves the second room; of the clear combinations the
-coolest in sum, within a pixel of coverage of the clearest; three objects pair by pair); and a
-layer-flow with two object layers trains and draws both."""
+coolest in sum, within a pixel of coverage of the clearest; three objects pair by pair); a
+layer-flow with two object layers trains and draws both; and over one colour it draws no camera
+track (one colour looks the same through any)."""
 from types import SimpleNamespace
 
 import torch
@@ -218,3 +219,15 @@ def test_a_layer_flow_with_two_object_layers_trains_and_draws_both():
     canvas, (alpha, colour) = model.layers(captions, torch.Generator().manual_seed(0))
     assert canvas.shape == (2, 4, 3, 32, 32) and alpha.shape == (2, 2, 4, 32, 32) and colour.shape == (2, 2, 3)
     assert model.generate(captions, torch.Generator().manual_seed(0)).shape == (2, 4, 3, 32, 32)
+
+
+def test_over_one_colour_the_canvas_is_seen_through_a_still_camera_whose_prior_is_not_run(monkeypatch):
+    cfg = LayerFlowConfig(frames=4, height=32, width=32, atlases=2, atlas_side=32, prior_width=32,
+                          object_layers=2, plain_background=True, clip_colour=True)
+    model = LayerFlow(cfg, Vocab(["red", "blue", "square", "moving", "right", "still", "and"]))
+
+    def run(*args, **kwargs):
+        raise AssertionError("the camera prior was run over one colour")
+    monkeypatch.setattr(model.camera_prior, "sample", run)
+    canvas, _ = model.layers(["a red square moving right and a blue square still"], torch.Generator().manual_seed(0))
+    assert torch.equal(canvas, canvas[:, :1].expand_as(canvas))  # every frame the first one's view

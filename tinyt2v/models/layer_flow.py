@@ -570,7 +570,10 @@ class LayerFlow(System):
         c = self.cfg
         k, cond = self._condition(e)
         start = self.window_prior.sample(cond, generator, guidance=c.window_guidance, temperature=temperature)
-        camera = self._camera(motion_e, generator, frames, guidance, temperature)
+        if c.plain_background:  # one colour looks the same through any camera: its prior is not run
+            camera = start.new_zeros(len(start), frames or c.frames, CAMERA)
+        else:
+            camera = self._camera(motion_e, generator, frames, guidance, temperature)
         canvas = self.draw(self.atlas[k], inside(in_atlas(start[:, :CAMERA], camera)))
         if c.clip_colour:
             canvas = recolour(canvas, start[:, CAMERA:CAMERA + COLOUR])
