@@ -1,6 +1,7 @@
 """A frame is placed in an atlas where it shows: its window's centre and size are found from
-the pixels, below a pixel of the search; and a clip filmed over an atlas is drawn again from
-its measured camera track and its first frame's place."""
+the pixels, below a pixel of the search; a clip filmed over an atlas is drawn again from
+its measured camera track and its first frame's place; and an object layer's coverage model
+draws a caption from the image likeliest to show its clips, not one two subjects share."""
 import math
 
 import numpy as np
@@ -240,3 +241,17 @@ def test_reading_a_runs_first_clips_leaves_the_random_state_its_seed_gives_the_w
     state = torch.get_rng_state()
     clips = first_clips(TrainConfig(model="layer-flow", steps=1, data=spec), get_world("default"))
     assert clips.shape[0] == 32 and torch.equal(torch.get_rng_state(), state)
+
+
+def test_a_caption_draws_from_the_image_likeliest_to_show_its_clips_not_one_two_subjects_share():
+    bank = AtlasBank(LayerFlowConfig(atlases=4), 4)
+    with torch.no_grad():  # the caption chooses image 0 most, image 1 next, 2 and 3 less than an even share
+        bank.choose.weight.zero_()
+        bank.choose.bias.copy_(torch.tensor([0.6, 0.3, 0.05, 0.05]).log())
+        bank.use.copy_(torch.tensor([0.5, 0.1, 0.001, 0.399]))  # image 0 takes two subjects' clips
+    caption = torch.zeros(1, 4)
+    assert bank.pick(caption).item() == 0
+    assert bank.pick(caption, by_lift=True).item() == 1  # 3 x its share, where image 0 has 1.2 x
+    # image 2, chosen less than an even share of times, is never picked, however rarely used
+    model = LayerFlow(LayerFlowConfig(object_layers=1), Vocab(["a", "view"]))
+    assert model.object.coverage.cfg.image_by_lift and not model.cfg.image_by_lift

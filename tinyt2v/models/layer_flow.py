@@ -136,6 +136,13 @@ class LayerFlowConfig(FlowPriorConfig):
                                 # frame's light throughout (`camera.evened`), the residual layer the
                                 # light: a canvas seeded by a dark frame otherwise keeps it dark. A new
                                 # run sets it with the residual
+    image_by_lift: bool = False  # when sampling, the caption's image is, of those it gives more than an
+                                # even chance, the one with the most probability for its share of
+                                # clips (so the likeliest to show this caption's clips: Bayes'
+                                # p(caption | image)), not the likeliest: an image two subjects' clips
+                                # share (an R's coverage and a B's, alike at the size images are
+                                # matched at) took most of both captions' probability, and both drew
+                                # the B. An object layer's coverage model sets it
     residual_width: int = 32    # the residual layer's channels
     residual_frames: int = 1    # frames per clip it learns from a step (of the dec_frames drawn): its
                                 # convolutions run at full resolution, the layers' images do not
@@ -266,6 +273,15 @@ class AtlasBank(nn.Module):
     def __getitem__(self, k: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.images[k])
 
+    def pick(self, e: torch.Tensor, by_lift: bool = False) -> torch.Tensor:
+        """The image (B,) captions read as `e` (B, D) are drawn from: the one they choose most, or
+        (`by_lift`) of those they choose more than an even share of times, the one they choose most
+        for its share of clips (`image_by_lift`)."""
+        p = self.choose(e).softmax(1)
+        if by_lift:
+            p = torch.where(p >= 1 / p.shape[1], p / self.use.clamp(min=1e-6), torch.zeros_like(p))
+        return p.argmax(1)
+
     def _pictures(self, frames: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
         """Clips' frames (B, F, 3, h, w) at their windows (B, F, 3) as one image of the bank each
         (before tanh): a pixel is the mean (or median, `median_background`) of the frames that show it,
@@ -371,9 +387,11 @@ class LayerFlow(System):
         # the object's coverage is a clip over black: learned as glyphs over a plain colour are
         # (its own clips over black are plain, so clip_colour on and no median background; its bank
         # tiny's, whatever the canvas's, and its priors half as wide: a coverage has no texture,
-        # and tiny's checkpoint stays under 50 MB)
+        # and tiny's checkpoint stays under 50 MB; a character's clips spread over images of its
+        # faces, so its caption's image is picked by lift)
         coverage = LayerFlow(replace(cfg, object_layers=0, clip_colour=True, median_background=False,
-                                     plain_background=False, light_changes=False, residual=False, light_evened=False,
+                                     image_by_lift=True, plain_background=False, light_changes=False, residual=False,
+                                     light_evened=False,
                                      seed_frames=LayerFlowConfig.seed_frames,
                                      atlases=LayerFlowConfig.atlases, atlas_side=LayerFlowConfig.atlas_side,
                                      prior_width=cfg.prior_width // 2), vocab) if cfg.object_layers else None
@@ -556,7 +574,7 @@ class LayerFlow(System):
 
     def _condition(self, e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The image (B,) captions read as `e` (B, D) choose, and their condition with it (B, D)."""
-        k = self.atlas.choose(e).argmax(1)  # the caption's own image: images are never mixed
+        k = self.atlas.pick(e, self.cfg.image_by_lift)  # the caption's own image: images are never mixed
         return k, e + self.atlas.code(k)
 
     def _with_residual(self, layered: torch.Tensor, frames: torch.Tensor, length: int, cond: torch.Tensor):
